@@ -1,0 +1,49 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from pgvector.django import HnswIndex, VectorField
+
+from projects.models import Asset, Project
+
+EMBEDDING_DIMENSIONS = 512
+
+
+class Character(models.Model):
+    """A person found in uploaded faces; the embedding is what makes two uploads the same person."""
+
+    class Sex(models.TextChoices):
+        FEMALE = "F"
+        MALE = "M"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="characters")
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="characters"
+    )
+    name = models.CharField(max_length=120)
+    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
+    det_score = models.FloatField(default=0)
+    age = models.PositiveSmallIntegerField(null=True, blank=True)
+    sex = models.CharField(max_length=1, choices=Sex.choices, blank=True)
+    source_asset = models.ForeignKey(
+        Asset, null=True, blank=True, on_delete=models.SET_NULL, related_name="source_of_characters"
+    )
+    reference_assets = models.ManyToManyField(Asset, blank=True, related_name="reference_of_characters")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            HnswIndex(
+                name="character_embedding_hnsw",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

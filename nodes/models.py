@@ -1,0 +1,62 @@
+import uuid
+
+from django.db import models
+
+from projects.models import Project
+
+
+class Node(models.Model):
+    class Status(models.TextChoices):
+        IDLE = "idle"
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELED = "canceled"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="nodes")
+    type = models.CharField(max_length=32)
+    title = models.CharField(max_length=120, blank=True)
+    x = models.FloatField(default=0)
+    y = models.FloatField(default=0)
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.IDLE)
+    # Port name -> value: text for text ports, asset or character ids for the others.
+    output = models.JSONField(default=dict, blank=True)
+    # The cache key of the last successful run: equal keys mean the output is still valid.
+    cache_key = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    # Incremented on every edit; an update carrying an older version is refused (409).
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.title or f"{self.type} {str(self.id)[:8]}"
+
+
+class Edge(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="edges")
+    source = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="outgoing")
+    source_port = models.CharField(max_length=32)
+    target = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="incoming")
+    target_port = models.CharField(max_length=32)
+    # Position among the edges into a multi-valued port (the clips of a stitch, in order).
+    order = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["target_id", "target_port", "order", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "source_port", "target", "target_port"], name="unique_edge"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}.{self.source_port} -> {self.target}.{self.target_port}"

@@ -1,0 +1,16 @@
+from django import forms
+from django.contrib.auth.forms import UserCreationForm
+
+from projects.models import Project
+
+
+class SignupForm(UserCreationForm):
+    class Meta(UserCreationForm.Meta):
+        fields = ("username",)
+
+
+class ProjectForm(forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = ("name",)
+        widgets = {"name": forms.TextInput(attrs={"placeholder": "Untitled film", "autofocus": True})}

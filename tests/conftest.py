@@ -1,0 +1,38 @@
+import django_rq
+import pytest
+
+from projects.models import Membership
+from tests.factories import ProjectFactory, UserFactory
+
+
+@pytest.fixture
+def alice(db):
+    return UserFactory(username="alice")
+
+
+@pytest.fixture
+def bob(db):
+    return UserFactory(username="bob")
+
+
+@pytest.fixture
+def project(alice):
+    """Alice's project; bob is an outsider unless a test adds him."""
+    return ProjectFactory(owner=alice, name="Alice's film")
+
+
+@pytest.fixture
+def add_member(project):
+    def add(user, role=Membership.Role.VIEWER):
+        return Membership.objects.create(project=project, user=user, role=role)
+
+    return add
+
+
+@pytest.fixture
+def redis():
+    """The test run's own embedded Redis, emptied around each test that uses queues or channels."""
+    connection = django_rq.get_connection("default")
+    connection.flushdb()
+    yield connection
+    connection.flushdb()

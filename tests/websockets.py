@@ -1,0 +1,27 @@
+"""Helpers to open real WebSocket connections against the real ASGI application."""
+
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from config.asgi import application
+
+ORIGIN = "http://127.0.0.1:8000"
+
+
+def session_cookie(user) -> bytes:
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+def headers_for(user=None, origin: str | None = ORIGIN) -> list[tuple[bytes, bytes]]:
+    headers = []
+    if origin is not None:
+        headers.append((b"origin", origin.encode()))
+    if user is not None:
+        headers.append((b"cookie", session_cookie(user)))
+    return headers
+
+
+def project_socket(project_id, headers) -> WebsocketCommunicator:
+    return WebsocketCommunicator(application, f"/ws/projects/{project_id}/", headers=headers)
