@@ -18,11 +18,11 @@ class Character(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="characters")
-    project = models.ForeignKey(
-        Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="characters"
-    )
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="characters")
     name = models.CharField(max_length=120)
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
+    # Embeddings of different face models are not comparable: matching stays within one model.
+    embedding_model = models.CharField(max_length=100, default="", blank=True)
     det_score = models.FloatField(default=0)
     age = models.PositiveSmallIntegerField(null=True, blank=True)
     sex = models.CharField(max_length=1, choices=Sex.choices, blank=True)

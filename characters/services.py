@@ -1,3 +1,4 @@
+import zlib
 from collections.abc import Sequence
 
 from django.db import connection, transaction
@@ -6,19 +7,50 @@ from pgvector.django import CosineDistance
 
 from characters.models import Character
 
+# Advisory-lock namespace for "match or create a character" (per owner).
+MATCH_LOCK = zlib.crc32(b"reelgraph.characters.match") & 0x7FFFFFFF
 
-def nearest_queryset(owner, embedding: Sequence[float], k: int = 10) -> QuerySet[Character]:
+
+def nearest_queryset(owner, embedding: Sequence[float], k: int = 10, embedding_model: str | None = None):
     """The owner's k characters closest to an embedding (cosine distance), closest first."""
-    return (
-        Character.objects.filter(owner=owner)
-        .annotate(distance=CosineDistance("embedding", list(embedding)))
-        .order_by("distance")[:k]
-    )
+    characters: QuerySet[Character] = Character.objects.filter(owner=owner)
+    if embedding_model is not None:
+        characters = characters.filter(embedding_model=embedding_model)
+    return characters.annotate(distance=CosineDistance("embedding", list(embedding))).order_by("distance")[:k]
 
 
-def nearest_characters(owner, embedding: Sequence[float], k: int = 10) -> list[Character]:
+def nearest_characters(owner, embedding: Sequence[float], k: int = 10, embedding_model: str | None = None):
     # The HNSW index serves the ordering; with a filter (the owner) a plain index scan can stop
     # before k rows pass it. Iterative scans keep reading the index, in exact distance order.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL hnsw.iterative_scan = strict_order")
-        return list(nearest_queryset(owner, embedding, k))
+        return list(nearest_queryset(owner, embedding, k, embedding_model))
+
+
+def match_or_create(
+    *, owner, project, face, source_asset, embedding_model: str, threshold: float
+) -> tuple[Character, bool]:
+    """The owner's character for this face: the closest one at or above the threshold, or a new one."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            # One match at a time per owner, so two uploads of a new face cannot both create it.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [MATCH_LOCK, owner.pk])
+        nearest = nearest_characters(owner, face.embedding, k=1, embedding_model=embedding_model)
+        if nearest and 1 - nearest[0].distance >= threshold:
+            character, created = nearest[0], False
+        else:
+            count = Character.objects.filter(owner=owner).count()
+            character = Character.objects.create(
+                owner=owner,
+                project=project,
+                name=f"Character {count + 1}",
+                embedding=list(face.embedding),
+                embedding_model=embedding_model,
+                det_score=face.det_score,
+                age=face.age,
+                sex=face.sex,
+                source_asset=source_asset,
+            )
+            created = True
+        character.reference_assets.add(source_asset)
+    return character, created

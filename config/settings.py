@@ -36,9 +36,7 @@ def development_secret_key() -> str:
     return path.read_text().strip()
 
 
-SECRET_KEY = (
-    required_in_production("SECRET_KEY", env.str("SECRET_KEY", default="")) or development_secret_key()
-)
+SECRET_KEY = required_in_production("SECRET_KEY", env.str("SECRET_KEY", default="")) or development_secret_key()
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -102,13 +100,22 @@ REDIS_URL = REDIS_URL or embedded.redis_url(VAR_DIR)
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "reelgraph"},
+        # redis-py 8 gives every socket a 5 s read timeout, as long as the blocking pop channels_redis
+        # waits on for new messages: a quiet project would then drop its consumers' receive loops.
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}], "prefix": "reelgraph"},
     }
 }
 
 # One queue per kind of work, so that slow video polls never wait behind face analysis.
 RQ_QUEUE_NAMES = ("faces", "text", "video", "media", "default")
 RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 900} for name in RQ_QUEUE_NAMES}
+RQ = {"WORKER_CLASS": "generation.worker.Worker"}
+# Longest a single step of a job (a submit, a poll, a download and its post-processing) may take.
+JOB_TIMEOUT_SECONDS = env.int("REELGRAPH_JOB_TIMEOUT", default=900)
+# Backoff between attempts after a transient provider error (rate limit, 5xx); its length is the retry count.
+RETRY_INTERVALS = env.list("REELGRAPH_RETRY_INTERVALS", cast=int, default=[5, 20, 60])
+# How often each worker reconciles RQ with the database and checks on the scheduler.
+RQ_MAINTENANCE_SECONDS = env.int("REELGRAPH_RQ_MAINTENANCE_SECONDS", default=15)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -179,7 +186,7 @@ def provider_choice(variable: str, choices: tuple[str, ...], default: str) -> st
 
 PROVIDERS = {
     "video": provider_choice(
-        "REELGRAPH_VIDEO_PROVIDER", ("local", "veo"), "veo" if GEMINI_API_KEY else "local"
+        "REELGRAPH_VIDEO_PROVIDER", ("local", "simulated", "veo"), "veo" if GEMINI_API_KEY else "local"
     ),
     "text": provider_choice(
         "REELGRAPH_TEXT_PROVIDER",
@@ -188,6 +195,20 @@ PROVIDERS = {
     ),
     "faces": provider_choice("REELGRAPH_FACE_PROVIDER", ("local", "insightface"), "local"),
 }
+# The offline video provider renders at once; a latency makes it behave like a remote one.
+LOCAL_VIDEO_LATENCY = env.float("REELGRAPH_LOCAL_LATENCY", default=0.0)
+# The simulated provider (tests, benchmarks): latency, and a comma-separated script of failures.
+SIMULATED_PROVIDER = {
+    "latency": env.float("REELGRAPH_SIMULATED_LATENCY", default=2.0),
+    "failures": env.list("REELGRAPH_SIMULATED_FAILURES", default=[]),
+}
+# USD per second of generated video by provider, model and resolution. Configuration, not code:
+# set REELGRAPH_VIDEO_PRICES to a JSON object of the same shape when Google's prices change.
+DEFAULT_VEO_PRICES = {
+    "veo-3.1-generate-preview": {"720p": 0.40, "1080p": 0.40, "4k": 0.60},
+    "veo-3.1-fast-generate-preview": {"720p": 0.15, "1080p": 0.15, "4k": 0.35},
+}
+VIDEO_PRICES = env.json("REELGRAPH_VIDEO_PRICES", default={"veo": DEFAULT_VEO_PRICES, "simulated": DEFAULT_VEO_PRICES})
 INSIGHTFACE_MODEL = env.str("INSIGHTFACE_MODEL", default="buffalo_l")
 INSIGHTFACE_ROOT = Path(env.str("INSIGHTFACE_ROOT", default=str(VAR_DIR / "insightface")))
 # Cosine similarity of ArcFace embeddings at or above which two faces are the same person.

@@ -1,94 +1,308 @@
-"""Turns node runs into Job rows and RQ jobs, and runs them in the worker."""
+"""Planning runs and putting their jobs on queues; canceling them.
+
+`plan_run` loads the graph once, validates the upstream closure of the targets, decides per node
+whether it runs, is cached, or joins a job already under way, prices the plan, and (unless it is
+a dry run) writes the Run and its Jobs in one transaction. Jobs whose inputs are ready are
+enqueued after the commit; the rest wait and are released by the jobs they depend on.
+"""
 
 from __future__ import annotations
 
 import logging
-import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
 from functools import partial
 
 import django_rq
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
+from rq import Retry
+from rq.command import send_stop_job_command
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import Job as RQJob
 
-from generation import events
-from generation.models import Job
+from generation import costs, events
+from generation.models import Job, Run
+from generation.providers import provider_name
+from nodes.graph import GraphInvalid, NodeProblem, cache_key, output_identity
 from nodes.models import Node
 from nodes.registry import get_node_type
-from nodes.types.base import RunContext
+from nodes.services import load_graph
+from projects.models import Asset, Project
 
 logger = logging.getLogger(__name__)
 
 
-def enqueue_node(node: Node, user=None) -> Job:
-    """Create the Job row first; the RQ job, with the row's id as its id, follows the commit."""
-    node_type = get_node_type(node.type)
+class RunConflict(Exception):
+    """A node the run needs is already running with other settings."""
+
+    def __init__(self, node: Node, job: Job) -> None:
+        self.node, self.job = node, job
+        super().__init__(
+            f"{node} is already running with other settings: wait for it to finish or cancel it, then run again."
+        )
+
+
+@dataclass
+class PlannedNode:
+    node_id: str
+    action: str  # "run", "cached" or "joined" (already running with the same inputs)
+    reason: str
+    cost: Decimal = Decimal("0")
+    job_id: str | None = None
+    key: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "node": self.node_id,
+            "action": self.action,
+            "reason": self.reason,
+            "cost": str(self.cost),
+            "job": self.job_id,
+        }
+
+
+@dataclass
+class Plan:
+    nodes: list[PlannedNode]
+    run: Run | None = None
+    dry_run: bool = False
+    cost: Decimal = Decimal("0")
+    jobs: list[Job] = field(default_factory=list)
+
+    def action_of(self, node_id) -> str:
+        return next(planned.action for planned in self.nodes if planned.node_id == str(node_id))
+
+
+def plan_run(project: Project, targets=None, *, user=None, dry_run: bool = False, force: bool = False) -> Plan:
+    """Plan (and unless `dry_run`, start) a run of `targets` (node ids; empty or None: the whole project).
+
+    `force` re-runs the targets even when their output is cached (a new take of the same inputs).
+    Raises GraphInvalid with every problem of every node, or RunConflict.
+    """
     with transaction.atomic():
+        # One planner per project at a time: two identical requests at once make one set of jobs.
+        Project.objects.select_for_update().get(pk=project.pk)
+        nodes = {str(node.id): node for node in Node.objects.filter(project=project).select_related("selected_take")}
+        graph = load_graph(project)
+        target_ids = [str(target) for target in targets] if targets else list(nodes)
+        unknown = [target for target in target_ids if target not in nodes]
+        if unknown:
+            raise GraphInvalid(
+                [NodeProblem(target, "No such node in this project.", "unknown_node") for target in unknown]
+            )
+        closure = graph.upstream_closure(target_ids)
+        validation = graph.validate(closure)
+        hashes = _asset_hashes(project, graph, validation, closure)
+        if validation.problems:
+            raise GraphInvalid(validation.problems)
+        plan = _decide(graph, validation, nodes, hashes, set(target_ids) if force else set())
+        plan.dry_run = dry_run
+        if dry_run:
+            return plan
+        return _start(project, plan, graph, validation, nodes, target_ids, user, force)
+
+
+def _asset_hashes(project, graph, validation, closure) -> dict[str, list[str]]:
+    """Content hashes of the files each node's params refer to; a missing file is a problem."""
+    wanted = {
+        node_id: get_node_type(graph.nodes[node_id].type).asset_ids(validation.params[node_id])
+        for node_id in closure
+        if node_id in validation.params
+    }
+    found = dict(
+        Asset.objects.filter(project=project, id__in=[a for ids in wanted.values() for a in ids]).values_list(
+            "id", "sha256"
+        )
+    )
+    found = {str(asset_id): sha for asset_id, sha in found.items()}
+    hashes = {}
+    for node_id, asset_ids in wanted.items():
+        missing = [asset_id for asset_id in asset_ids if asset_id not in found]
+        if missing:
+            validation.problems.append(
+                NodeProblem(
+                    node_id, "The file this node uses is gone: upload it again.", "missing_asset", field="asset_id"
+                )
+            )
+        hashes[node_id] = [found[asset_id] for asset_id in asset_ids if asset_id in found]
+    return hashes
+
+
+def _decide(graph, validation, nodes, hashes, forced: set[str]) -> Plan:
+    active = {str(job.node_id): job for job in Job.objects.filter(node_id__in=validation.order, status__in=Job.ACTIVE)}
+    identity: dict[str, Callable[[str], str]] = {}
+    planned: dict[str, PlannedNode] = {}
+    provider_of = {capability: provider_name(capability) for capability in ("video", "text", "faces")}
+    for node_id in validation.order:
+        node, node_type = nodes[node_id], get_node_type(nodes[node_id].type)
+        params = validation.params[node_id]
+        inputs = {
+            port: [identity[edge.source](edge.source_port) for edge in edges]
+            for port, edges in graph.incoming(node_id).items()
+        }
+        key = cache_key(graph.nodes[node_id], node_type, params, inputs, hashes.get(node_id, []))
+        upstream_runs = any(planned[source].action != "cached" for source in graph.sources(node_id))
+        take = node.selected_take
+        job = active.get(node_id)
+        if job is not None:
+            if job.plan_key != key:
+                raise RunConflict(node, job)
+            planned[node_id] = PlannedNode(node_id, "joined", "already running", job_id=str(job.id))
+            identity[node_id] = _planned_identity(key)
+            continue
+        if node_id not in forced and not upstream_runs and take is not None and take.cache_key == key:
+            planned[node_id] = PlannedNode(node_id, "cached", "unchanged")
+            identity[node_id] = partial(output_identity, take.cache_key, str(take.id))
+            continue
+        usages = node_type.estimate(params, graph.input_facts(node_id, validation.facts))
+        cost = sum((costs.price(usage, provider_of.get(usage.capability, "")) for usage in usages), Decimal("0"))
+        reason = _why_it_runs(node_id in forced, upstream_runs, take)
+        planned[node_id] = PlannedNode(node_id, "run", reason, cost=cost, key=key)
+        identity[node_id] = _planned_identity(key)
+    ordered = [planned[node_id] for node_id in validation.order]
+    return Plan(nodes=ordered, cost=sum((p.cost for p in ordered), Decimal("0")))
+
+
+def _planned_identity(key: str):
+    """The identity of an output that does not exist yet: the plan of the job that will make it."""
+    return lambda port: f"plan:{key}/{port}"
+
+
+def _why_it_runs(forced: bool, upstream_runs: bool, take) -> str:
+    if forced:
+        return "run again on request"
+    if upstream_runs:
+        return "an input changes"
+    return "never run" if take is None else "changed"
+
+
+def _start(project, plan, graph, validation, nodes, target_ids, user, force) -> Plan:
+    to_run = [planned for planned in plan.nodes if planned.action == "run"]
+    joined = [planned for planned in plan.nodes if planned.action == "joined"]
+    if not to_run and joined:
+        # Everything needed is already under way: this request is the same run again.
+        existing = Job.objects.get(pk=joined[-1].job_id).run
+        plan.run = existing
+        return plan
+    run = Run.objects.create(
+        project=project,
+        created_by=user,
+        targets=target_ids,
+        force=force,
+        cost_estimate=plan.cost,
+        status=Run.Status.RUNNING if to_run else Run.Status.SUCCEEDED,
+        finished_at=None if to_run else timezone.now(),
+    )
+    job_of = {planned.node_id: planned.job_id for planned in joined}
+    for planned in to_run:
+        node = nodes[planned.node_id]
+        incoming = graph.incoming(planned.node_id)
+        depends_on = sorted(
+            {job_of[edge.source] for edges in incoming.values() for edge in edges if edge.source in job_of}
+        )
         job = Job.objects.create(
-            project_id=node.project_id,
+            project=project,
             node=node,
-            run_id=uuid.uuid4(),
-            queue=node_type.queue,
-            params=node.params,
+            run=run,
+            status=Job.Status.WAITING if depends_on else Job.Status.QUEUED,
+            depends_on=depends_on,
+            queue=get_node_type(node.type).queue,
+            plan_key=planned.key,
+            params=validation.params[planned.node_id].model_dump(mode="json"),
+            state={"wiring": _wiring(incoming)},
+            cost_estimate=planned.cost,
             created_by=user,
         )
-        _set_node_status(node, Node.Status.QUEUED, job)
-        transaction.on_commit(partial(_enqueue, job))
-    return job
-
-
-def _enqueue(job: Job) -> None:
-    django_rq.get_queue(job.queue).enqueue("generation.tasks.run_job", str(job.id), job_id=str(job.id))
-
-
-def execute_job(job_id: str) -> None:
-    """Run one job in a worker. Claiming the row first makes a duplicate delivery a no-op."""
-    claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
-        status=Job.Status.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
+        planned.job_id = job_of[planned.node_id] = str(job.id)
+        plan.jobs.append(job)
+    run.plan = [planned.as_dict() for planned in plan.nodes]
+    run.save(update_fields=["plan"])
+    plan.run = run
+    Node.objects.filter(id__in=[job.node_id for job in plan.jobs]).update(
+        status=Node.Status.QUEUED, error_message="", updated_at=timezone.now()
     )
-    if claimed != 1:
-        logger.info("job %s is no longer queued; skipping", job_id)
-        return
-    job = Job.objects.select_related("node").get(pk=job_id)
-    node = job.node
-    _set_node_status(node, Node.Status.RUNNING, job)
-    node_type = get_node_type(node.type)
-    ctx = RunContext(
-        params=node_type.Params.model_validate(job.params),
-        inputs={},
-        progress=partial(_report_progress, job),
+    events.broadcast(project.id, events.run_planned(run))
+    queued = Node.objects.filter(id__in=[job.node_id for job in plan.jobs]).select_related("selected_take")
+    job_by_node = {job.node_id: job for job in plan.jobs}
+    for node in queued:
+        events.broadcast(project.id, events.node_status(node, job_by_node[node.id]))
+    if not to_run:
+        events.broadcast(project.id, events.run_finished(run))
+    ready = [job for job in plan.jobs if job.status == Job.Status.QUEUED]
+    transaction.on_commit(lambda: enqueue(ready))
+    return plan
+
+
+def _wiring(incoming) -> dict[str, list[dict[str, str]]]:
+    """Which outputs feed each input port, frozen at plan time so later edits cannot change a running job."""
+    return {
+        port: [{"node": edge.source, "port": edge.source_port} for edge in edges] for port, edges in incoming.items()
+    }
+
+
+def enqueue(jobs: list[Job]) -> None:
+    """Put jobs on their RQ queues, with the Job row's id as the RQ job id."""
+    for job in jobs:
+        django_rq.get_queue(job.queue).enqueue(
+            "generation.tasks.run_job",
+            str(job.id),
+            job_id=str(job.id),
+            job_timeout=settings.JOB_TIMEOUT_SECONDS,
+            retry=Retry(max=len(settings.RETRY_INTERVALS), interval=list(settings.RETRY_INTERVALS)),
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+        )
+
+
+def schedule_poll(job: Job, after_seconds: float) -> None:
+    queue = django_rq.get_queue(job.queue)
+    queue.enqueue_in(
+        timedelta(seconds=after_seconds),
+        "generation.tasks.poll_job",
+        str(job.id),
+        job_timeout=settings.JOB_TIMEOUT_SECONDS,
+        result_ttl=600,
     )
-    try:
-        outputs = node_type.run(ctx)
-    except Exception as exc:
-        logger.exception("job %s failed", job_id)
-        _finish(job, Job.Status.FAILED, error=str(exc) or exc.__class__.__name__)
-        return
-    _finish(job, Job.Status.SUCCEEDED, outputs=outputs)
 
 
-def _report_progress(job: Job, fraction: float, label: str) -> None:
-    job.progress = max(0.0, min(1.0, fraction))
-    job.progress_label = label[:200]
-    Job.objects.filter(pk=job.pk).update(progress=job.progress, progress_label=job.progress_label)
-    events.broadcast(job.project_id, events.node_updated(job.node, job))
+def poll_now(job: Job) -> None:
+    django_rq.get_queue(job.queue).enqueue(
+        "generation.tasks.poll_job", str(job.id), job_timeout=settings.JOB_TIMEOUT_SECONDS, result_ttl=600
+    )
 
 
-def _finish(job: Job, status: str, outputs: dict | None = None, error: str = "") -> None:
-    node = job.node
-    with transaction.atomic():
-        job.status = status
-        job.outputs = outputs or {}
-        job.error_message = error
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "outputs", "error_message", "finished_at"])
-        if outputs is not None:
-            node.output = outputs
-        node.error_message = error
-        _set_node_status(node, status, job)
+def cancel_run(run: Run, reason: str = "Canceled.") -> int:
+    """Cancel every job of the run that has not finished; returns how many were canceled."""
+    from generation import running
+
+    jobs = list(run.jobs.filter(status__in=Job.ACTIVE))
+    for job in jobs:
+        running.cancel(job, reason)
+    return len(jobs)
 
 
-def _set_node_status(node: Node, status: str, job: Job) -> None:
-    node.status = status
-    node.save(update_fields=["status", "output", "error_message", "updated_at"])
-    events.broadcast(node.project_id, events.node_updated(node, job))
+def cancel_job(job: Job, reason: str = "Canceled.") -> bool:
+    from generation import running
+
+    return running.cancel(job, reason)
+
+
+def stop_in_rq(job: Job, rq_job_id: str | None) -> None:
+    """Take a queued job off its queue, or stop it where a worker is executing it right now."""
+    connection = django_rq.get_connection(job.queue)
+    for candidate in filter(None, [str(job.id), rq_job_id]):
+        try:
+            rq_job = RQJob.fetch(candidate, connection=connection)
+        except NoSuchJobError:
+            continue
+        if rq_job.get_status() in ("queued", "scheduled", "deferred"):
+            rq_job.cancel()
+        elif rq_job.get_status() == "started":
+            try:
+                send_stop_job_command(connection, candidate)
+            except InvalidJobOperation:
+                logger.info("job %s finished before it could be stopped", candidate)

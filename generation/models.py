@@ -7,23 +7,57 @@ from nodes.models import Node
 from projects.models import Project
 
 
-class Job(models.Model):
-    """One execution of one node. Its id is also the RQ job id."""
+class Run(models.Model):
+    """One press of Run: the plan (what runs, what is cached) and, through its jobs, how it went."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued"
         RUNNING = "running"
         SUCCEEDED = "succeeded"
         FAILED = "failed"
         CANCELED = "canceled"
 
-    ACTIVE = (Status.QUEUED, Status.RUNNING)
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="runs")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    targets = models.JSONField(default=list, blank=True)
+    force = models.BooleanField(default=False)
+    # Per node of the closure: {"node": id, "action": run|cached|joined, "job": id, "cost": "0.00"}.
+    plan = models.JSONField(default=list, blank=True)
+    cost_estimate = models.DecimalField(max_digits=10, decimal_places=4, default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"run {str(self.id)[:8]} ({self.status})"
+
+
+class Job(models.Model):
+    """One execution of one node. Its id is also the RQ job id."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting"  # for the jobs it depends on
+        QUEUED = "queued"  # on an RQ queue
+        RUNNING = "running"  # claimed by a worker, or waiting on a provider operation
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELED = "canceled"
+
+    ACTIVE = (Status.WAITING, Status.QUEUED, Status.RUNNING)
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="jobs")
     node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="jobs")
-    run_id = models.UUIDField(db_index=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="jobs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    # Ids of the jobs whose outputs this one needs (they may belong to an earlier run it joined).
+    depends_on = models.JSONField(default=list, blank=True)
     queue = models.CharField(max_length=20, default="default")
     provider = models.CharField(max_length=40, blank=True)
     model = models.CharField(max_length=100, blank=True)
@@ -32,6 +66,17 @@ class Job(models.Model):
     progress_label = models.CharField(max_length=200, blank=True)
     # A long provider operation (a Veo operation name), kept so a restarted job resumes it.
     provider_operation = models.CharField(max_length=255, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    # While a worker holds the job, until when; an expired lease means that worker died.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # The RQ job executing it right now (its own id, or a poll's), so that a cancel can stop it.
+    rq_job_id = models.CharField(max_length=100, blank=True)
+    # The worker that last claimed it.
+    worker = models.CharField(max_length=200, blank=True)
+    # What a node type keeps between the steps of a long operation.
+    state = models.JSONField(default=dict, blank=True)
+    # The key the plan computed (identical plans join the same job); the final cache key on success.
+    plan_key = models.CharField(max_length=64, blank=True)
     cache_key = models.CharField(max_length=64, blank=True)
     params = models.JSONField(default=dict, blank=True)
     outputs = models.JSONField(default=dict, blank=True)
@@ -51,6 +96,7 @@ class Job(models.Model):
         indexes = [
             models.Index(fields=["project", "status"], name="job_project_status"),
             models.Index(fields=["node", "-created_at"], name="job_node_recent"),
+            models.Index(fields=["status", "next_poll_at"], name="job_status_poll"),
         ]
 
     def __str__(self) -> str:

@@ -1,7 +1,13 @@
-"""RQ entry points. Thin on purpose: the executor does the work."""
+"""RQ entry points. Thin on purpose: generation.running does the work."""
 
 
 def run_job(job_id: str) -> None:
-    from generation import executor
+    from generation import running
 
-    executor.execute_job(job_id)
+    running.run_job(job_id)
+
+
+def poll_job(job_id: str) -> None:
+    from generation import running
+
+    running.poll_job(job_id)

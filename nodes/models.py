@@ -27,6 +27,8 @@ class Node(models.Model):
     # The cache key of the last successful run: equal keys mean the output is still valid.
     cache_key = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
+    # The take downstream nodes use; its outputs are mirrored in `output`.
+    selected_take = models.ForeignKey("nodes.Take", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # Incremented on every edit; an update carrying an older version is refused (409).
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -37,6 +39,30 @@ class Node(models.Model):
 
     def __str__(self) -> str:
         return self.title or f"{self.type} {str(self.id)[:8]}"
+
+
+class Take(models.Model):
+    """One successful run of a node: its outputs, kept so the user can go back to them."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="takes")
+    number = models.PositiveIntegerField()
+    # The generation Job that made it (a plain id: nodes know nothing of generation).
+    job_id = models.UUIDField(null=True, blank=True)
+    cache_key = models.CharField(max_length=64)
+    params = models.JSONField(default=dict, blank=True)
+    outputs = models.JSONField(default=dict, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    provider = models.CharField(max_length=40, blank=True)
+    model = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["node_id", "-number"]
+        constraints = [models.UniqueConstraint(fields=["node", "number"], name="unique_take_number")]
+
+    def __str__(self) -> str:
+        return f"{self.node} take {self.number}"
 
 
 class Edge(models.Model):
@@ -53,9 +79,7 @@ class Edge(models.Model):
     class Meta:
         ordering = ["target_id", "target_port", "order", "created_at"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["source", "source_port", "target", "target_port"], name="unique_edge"
-            ),
+            models.UniqueConstraint(fields=["source", "source_port", "target", "target_port"], name="unique_edge"),
         ]
 
     def __str__(self) -> str:

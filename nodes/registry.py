@@ -1,10 +1,16 @@
 """Every node type, registered explicitly: greppable, no import magic."""
 
+from nodes.types.audio import AudioNode
 from nodes.types.base import NodeType
+from nodes.types.extend import ExtendNode
+from nodes.types.image import ImageNode
 from nodes.types.prompt import PromptNode
+from nodes.types.stitch import StitchNode
+from nodes.types.video import VideoNode
 
-NODE_TYPES: dict[str, type[NodeType]] = {
-    PromptNode.name: PromptNode,
+NODE_TYPES: dict[str, NodeType] = {
+    node_type.name: node_type
+    for node_type in (ImageNode(), AudioNode(), PromptNode(), VideoNode(), ExtendNode(), StitchNode())
 }
 
 
@@ -14,6 +20,6 @@ class UnknownNodeType(LookupError):
 
 def get_node_type(name: str) -> NodeType:
     try:
-        return NODE_TYPES[name]()
+        return NODE_TYPES[name]
     except KeyError:
-        raise UnknownNodeType(f"unknown node type {name!r}; known types: {', '.join(NODE_TYPES)}") from None
+        raise UnknownNodeType(f"Unknown node type {name!r}: choose one of {', '.join(NODE_TYPES)}.") from None

@@ -15,9 +15,7 @@ class ProjectQuerySet(models.QuerySet):
 
 class Project(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="owned_projects"
-    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="owned_projects")
     name = models.CharField(max_length=120)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -82,9 +80,7 @@ class Asset(models.Model):
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     duration_seconds = models.FloatField(null=True, blank=True)
-    original_name = models.CharField(
-        max_length=255, blank=True, help_text="Shown to users only; never a path."
-    )
+    original_name = models.CharField(max_length=255, blank=True, help_text="Shown to users only; never a path.")
     provider = models.CharField(max_length=40, blank=True, help_text="Which provider made this output.")
     model = models.CharField(max_length=100, blank=True)
     meta = models.JSONField(default=dict, blank=True)

@@ -1,8 +1,17 @@
+import shutil
+
 import django_rq
 import pytest
+from django.conf import settings
 
 from projects.models import Membership
 from tests.factories import ProjectFactory, UserFactory
+from tests.workers import Workers
+
+
+def pytest_sessionstart(session):
+    # Media of earlier test runs (the suite's own var/test folder only).
+    shutil.rmtree(settings.VAR_DIR / "media", ignore_errors=True)
 
 
 @pytest.fixture
@@ -36,3 +45,11 @@ def redis():
     connection.flushdb()
     yield connection
     connection.flushdb()
+
+
+@pytest.fixture
+def workers(redis):
+    """Start real rqworker processes with `workers.start(count, **env)`; all stop after the test."""
+    started = Workers()
+    yield started
+    started.stop_all()

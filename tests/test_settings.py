@@ -43,7 +43,7 @@ def test_an_unknown_provider_choice_names_the_variable_and_the_choices():
     result = start_django(REELGRAPH_VIDEO_PROVIDER="sora")
 
     assert result.returncode != 0
-    assert "REELGRAPH_VIDEO_PROVIDER='sora': choose one of local, veo" in result.stderr
+    assert "REELGRAPH_VIDEO_PROVIDER='sora': choose one of local, simulated, veo" in result.stderr
 
 
 @pytest.mark.parametrize("value", ["staging", "prod"])

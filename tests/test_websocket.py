@@ -1,3 +1,5 @@
+import asyncio
+
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 
@@ -32,9 +34,7 @@ def test_a_member_gets_a_snapshot_of_the_graph_on_connect(project, alice, redis)
     assert accepted
     assert snapshot["type"] == "graph.snapshot"
     assert snapshot["project"] == {"id": str(project.id), "name": "Alice's film"}
-    assert [(n["id"], n["title"], n["status"]) for n in snapshot["nodes"]] == [
-        (str(node.id), "Opening shot", "idle")
-    ]
+    assert [(n["id"], n["title"], n["status"]) for n in snapshot["nodes"]] == [(str(node.id), "Opening shot", "idle")]
     assert snapshot["edges"] == []
 
 
@@ -94,7 +94,7 @@ def test_events_reach_the_members_of_their_project_only(project, alice, bob, red
         await alice_socket.receive_json_from()
         await bob_socket.receive_json_from()
 
-        await sync_to_async(events.send)(project.id, events.node_updated(node))
+        await sync_to_async(events.send)(project.id, events.node_status(node))
 
         received = await alice_socket.receive_json_from(timeout=5)
         bob_heard_nothing = await bob_socket.receive_nothing(timeout=0.5)
@@ -104,7 +104,7 @@ def test_events_reach_the_members_of_their_project_only(project, alice, bob, red
 
     received, bob_heard_nothing = async_to_sync(scenario)()
 
-    assert received["type"] == "node.updated"
+    assert received["type"] == "node.status"
     assert received["node"]["id"] == str(node.id)
     assert bob_heard_nothing
 
@@ -125,3 +125,21 @@ def test_the_channel_refuses_messages_it_does_not_understand(project, alice, red
 
     assert reply["type"] == "error"
     assert reply["error"]["code"] == "unsupported"
+
+
+def test_a_quiet_project_still_hears_the_next_event(project, alice, redis):
+    """Regression: redis-py's default 5 s read timeout used to kill a consumer's receive loop."""
+    node = NodeFactory(project=project, title="Opening shot")
+    headers = headers_for(alice)
+
+    async def scenario():
+        socket = project_socket(project.id, headers)
+        await socket.connect()
+        await socket.receive_json_from()
+        await asyncio.sleep(7)
+        await sync_to_async(events.send)(project.id, events.node_status(node))
+        event = await socket.receive_json_from(timeout=5)
+        await socket.disconnect()
+        return event
+
+    assert async_to_sync(scenario)()["type"] == "node.status"

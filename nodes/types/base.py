@@ -1,15 +1,28 @@
-"""The contract every node type follows. The engine only ever talks to this interface."""
+"""The contract every node type follows. The engine only ever talks to this interface.
+
+A node type declares typed ports, validated parameters (`Params`) and a `version` (bumped when
+its behaviour changes, which invalidates cached outputs), and implements:
+
+- `describe(params, inputs)`: static facts about its outputs (a video's resolution and length,
+  how many Veo extensions it carries), computed from the facts of its inputs before anything runs;
+- `check(params, inputs)`: the rules that need those facts, as problems a user can act on;
+- `estimate(params, inputs)`: what a run would consume, priced by the engine;
+- `run(ctx)`: the work, returning outputs, or `Wait` for a long provider operation, after which
+  the engine calls `resume(ctx)` on scheduled polls until it returns outputs.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
 PortKind = Literal["image", "text", "character", "video", "audio"]
+Facts = dict[str, Any]
+InputFacts = Mapping[str, list[Facts]]
 
 
 @dataclass(frozen=True)
@@ -19,6 +32,11 @@ class Port:
     required: bool = False
     multi: bool = False
     max_items: int | None = None
+    label: str = ""
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name.replace("_", " ").capitalize()
 
 
 class Params(BaseModel):
@@ -27,33 +45,115 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-@dataclass
-class Cost:
-    usd: Decimal = Decimal("0")
-    seconds_of_video: float = 0
-    provider: str = "local"
+@dataclass(frozen=True)
+class Problem:
+    """Something that stops a node from running, written for the person who has to fix it."""
+
+    message: str
+    code: str = "invalid"
+    port: str | None = None
+    field: str | None = None
 
 
-@dataclass
-class RunContext:
-    """What a node type's run() gets: its params, its resolved inputs, and a way to report progress."""
+@dataclass(frozen=True)
+class Usage:
+    """What a run consumes; the engine prices it with the configured provider's rates."""
 
-    params: Params
-    inputs: Mapping[str, Any]
-    progress: Callable[[float, str], None] = field(default=lambda fraction, label: None)
+    capability: Literal["video", "text", "faces", "media"]
+    video_seconds: float = 0.0
+    model: str = ""
+    resolution: str = ""
+
+
+@dataclass(frozen=True)
+class Wait:
+    """A provider operation is under way: store it, free the worker, and resume on a later poll."""
+
+    operation: str
+    poll_after: float = 5.0
+    progress: float = 0.0
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class AssetValue:
+    id: str
+    kind: str
+    sha256: str = ""
+    provider: str = ""
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    duration: float | None = None
+
+
+@dataclass(frozen=True)
+class CharacterValue:
+    id: str
+    name: str
+    reference: AssetValue | None = None
+
+
+Outputs = dict[str, Any]
+
+
+class RunContext(Protocol):
+    """What a node type's run() and resume() get from the engine."""
+
+    params: Any
+    inputs: Mapping[str, list[Any]]
+    operation: str | None
+    state: dict[str, Any]
+    workdir: Path
+    video: Any
+    text: Any
+    faces: Any
+    media: Any
+
+    def progress(self, fraction: float, label: str) -> None: ...
+
+    def asset(self, asset_id: str) -> AssetValue: ...
+
+    def path(self, asset: AssetValue) -> Path: ...
+
+    def save(self, path: Path, kind: str, *, provider: str, model: str = "", meta: dict | None = None) -> str:
+        """Store a produced file as an Asset of the project; returns its id."""
+
+    def record_usage(self, usage: Usage) -> None: ...
+
+    def character_for(self, face: Any, image: AssetValue, provider: Any) -> str:
+        """The character this face belongs to (matched or newly created); returns its id."""
 
 
 class NodeType:
     name: ClassVar[str]
     label: ClassVar[str]
+    description: ClassVar[str] = ""
     version: ClassVar[int] = 1
     queue: ClassVar[str] = "default"
     inputs: ClassVar[tuple[Port, ...]] = ()
     outputs: ClassVar[tuple[Port, ...]] = ()
     Params: ClassVar[type[Params]] = Params
 
-    def estimate(self, params: Params, inputs: Mapping[str, Any]) -> Cost:
-        return Cost()
+    def input(self, name: str) -> Port | None:
+        return next((port for port in self.inputs if port.name == name), None)
 
-    def run(self, ctx: RunContext) -> dict[str, Any]:
+    def output(self, name: str) -> Port | None:
+        return next((port for port in self.outputs if port.name == name), None)
+
+    def describe(self, params: Any, inputs: InputFacts) -> dict[str, Facts]:
+        return {port.name: {} for port in self.outputs}
+
+    def check(self, params: Any, inputs: InputFacts) -> list[Problem]:
+        return []
+
+    def estimate(self, params: Any, inputs: InputFacts) -> list[Usage]:
+        return []
+
+    def asset_ids(self, params: Any) -> list[str]:
+        """Assets the params refer to: their content hashes are part of the cache key."""
+        return []
+
+    def run(self, ctx: RunContext) -> Outputs | Wait:
         raise NotImplementedError
+
+    def resume(self, ctx: RunContext) -> Outputs | Wait:
+        raise NotImplementedError(f"{self.name} nodes do not wait on provider operations")

@@ -1,20 +1,52 @@
+from typing import Literal
+
 from pydantic import Field
 
-from nodes.types.base import NodeType, Params, Port, RunContext
+from nodes.types.base import NodeType, Outputs, Params, Port, Problem, RunContext, Usage
+from nodes.types.capabilities import EnhanceRequest
+from nodes.types.veo import DEFAULT_MODEL, VeoModel
+
+Style = Literal["cinematic", "documentary", "animation", "noir", "commercial", "dreamy"]
 
 
 class PromptParams(Params):
     text: str = Field(default="", max_length=4000, description="What the video should show.")
+    enhance: bool = Field(default=False, description="Rewrite the prompt for the video model.")
+    style: Style | None = Field(default=None, description="A look for the enhancement to aim at.")
+    target_model: VeoModel = Field(default=DEFAULT_MODEL, description="The video model the prompt is for.")
 
 
 class PromptNode(NodeType):
     name = "prompt"
     label = "Prompt"
+    description = "Text for the video model, optionally enhanced by a language model."
     queue = "text"
-    inputs = (Port("image", "image"),)
+    inputs = (Port("image", "image", label="Reference image"),)
     outputs = (Port("text", "text"),)
     Params = PromptParams
 
-    def run(self, ctx: RunContext) -> dict[str, str]:
-        ctx.progress(1.0, "Prompt ready")
-        return {"text": ctx.params.text}
+    def check(self, params: PromptParams, inputs) -> list[Problem]:
+        if not params.text.strip():
+            return [Problem("Write a prompt.", code="required", field="text")]
+        return []
+
+    def estimate(self, params: PromptParams, inputs) -> list[Usage]:
+        return [Usage("text")] if params.enhance else []
+
+    def run(self, ctx: RunContext) -> Outputs:
+        text = ctx.params.text.strip()
+        if not ctx.params.enhance:
+            return {"text": text}
+        ctx.progress(0.2, f"Enhancing with {ctx.text.label}")
+        images = ctx.inputs.get("image", [])
+        enhanced = ctx.text.enhance(
+            EnhanceRequest(
+                text=text,
+                target_model=ctx.params.target_model,
+                style=ctx.params.style,
+                image=ctx.path(images[0]) if images else None,
+            )
+        )
+        ctx.state["original"] = text
+        ctx.state["enhanced_by"] = {"provider": enhanced.provider, "model": enhanced.model}
+        return {"text": enhanced.text}

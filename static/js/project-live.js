@@ -23,6 +23,10 @@ connectProject(table.dataset.projectLive, {
   },
   onEvent: (event) => {
     if (event.type === "graph.snapshot") event.nodes.forEach(render);
-    if (event.type === "node.updated") render(event.node);
+    if (event.type === "node.status" || event.type === "node.output") render(event.node);
+    if (event.type === "node.progress") {
+      const cell = table.querySelector(`[data-node="${event.node_id}"] [data-field="progress"]`);
+      if (cell) cell.textContent = `${Math.round(event.progress * 100)}% ${event.label}`;
+    }
   },
 });

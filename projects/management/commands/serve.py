@@ -54,9 +54,7 @@ class Command(BaseCommand):
         finally:
             self._stop(children)
         if failed is not None:
-            raise CommandError(
-                f"{failed.args[0]} exited with status {failed.returncode}; stopped everything."
-            )
+            raise CommandError(f"{failed.args[0]} exited with status {failed.returncode}; stopped everything.")
         self.stdout.write("Stopped.")
 
     def _start_children(self, host: str, port: int, workers: int) -> list[subprocess.Popen]:
@@ -64,9 +62,7 @@ class Command(BaseCommand):
         # instead of starting (and later stopping) their own.
         env = {**os.environ, "DATABASE_URL": settings.DATABASE_URL, "REDIS_URL": settings.REDIS_URL}
         commands = [[sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "config.asgi:application"]]
-        commands += [
-            [sys.executable, "manage.py", "rqworker", "--with-scheduler", *settings.RQ_QUEUE_NAMES]
-        ] * workers
+        commands += [[sys.executable, "manage.py", "rqworker", "--with-scheduler", *settings.RQ_QUEUE_NAMES]] * workers
         # Own sessions: a Ctrl-C reaches only this process, which then stops the children in order.
         return [
             subprocess.Popen(

@@ -1,0 +1,139 @@
+"""The RunContext a node type gets in a worker: its inputs, providers, storage and progress reporting."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from characters.models import Character
+from characters.services import match_or_create
+from generation import media, providers, storage
+from generation.models import Job
+from nodes.graph import output_identity
+from nodes.models import Node
+from nodes.registry import get_node_type
+from nodes.types.base import AssetValue, CharacterValue, Usage
+from nodes.types.capabilities import NodeError
+from projects.models import Asset
+
+
+def asset_value(asset: Asset) -> AssetValue:
+    return AssetValue(
+        id=str(asset.id),
+        kind=asset.kind,
+        sha256=asset.sha256,
+        provider=asset.provider,
+        duration=asset.duration_seconds,
+        meta={**asset.meta, "width": asset.width, "height": asset.height},
+    )
+
+
+class JobContext:
+    media = media
+
+    def __init__(self, job: Job, params, workdir: Path, report_progress) -> None:
+        self.job = job
+        self.params = params
+        self.workdir = workdir
+        self.state: dict[str, Any] = job.state
+        self.operation = job.provider_operation or None
+        self.usages: list[Usage] = []
+        self.providers_used: list[tuple[str, str]] = []
+        self._report_progress = report_progress
+        self._assets: dict[str, Asset] = {}
+        self.inputs, self.input_identities = self._resolve_inputs()
+
+    # Providers, chosen by settings the first time a node type asks for one.
+    @cached_property
+    def video(self):
+        return self._use(providers.video_provider())
+
+    @cached_property
+    def text(self):
+        return self._use(providers.text_provider())
+
+    @cached_property
+    def faces(self):
+        return self._use(providers.face_provider())
+
+    def _use(self, provider):
+        self.providers_used.append((provider.name, getattr(provider, "model", "")))
+        return provider
+
+    def progress(self, fraction: float, label: str) -> None:
+        self._report_progress(self.job, fraction, label)
+
+    def _asset(self, asset_id: str) -> Asset:
+        if asset_id not in self._assets:
+            asset = Asset.objects.filter(project_id=self.job.project_id, pk=asset_id).first()
+            if asset is None:
+                raise NodeError("A file this node uses is gone: upload it again.", code="missing_asset")
+            self._assets[asset_id] = asset
+        return self._assets[asset_id]
+
+    def asset(self, asset_id: str) -> AssetValue:
+        return asset_value(self._asset(asset_id))
+
+    def path(self, asset: AssetValue) -> Path:
+        return storage.local_path(self._asset(asset.id), self.workdir)
+
+    def save(self, path: Path, kind: str, *, provider: str, model: str = "", meta: dict | None = None) -> str:
+        asset = storage.store_file(
+            self.job.project, path, kind, provider=provider, model=model, meta=meta, created_by=self.job.created_by
+        )
+        self._assets[str(asset.id)] = asset
+        return str(asset.id)
+
+    def record_usage(self, usage: Usage) -> None:
+        self.usages.append(usage)
+
+    def character_for(self, face, image: AssetValue, provider) -> str:
+        project = self.job.project
+        character, created = match_or_create(
+            owner=project.owner,
+            project=project,
+            face=face,
+            source_asset=self._asset(image.id),
+            embedding_model=f"{provider.name}:{provider.model}",
+            threshold=provider.match_threshold,
+        )
+        self.state["character"] = {"id": str(character.id), "name": character.name, "created": created}
+        return str(character.id)
+
+    def _resolve_inputs(self) -> tuple[dict[str, list[Any]], dict[str, list[str]]]:
+        """Each input port's values, from the selected takes of the nodes wired to it when the run was planned."""
+        node_type = get_node_type(self.job.node.type)
+        wiring: dict[str, list[dict[str, str]]] = self.state.get("wiring", {})
+        sources = Node.objects.in_bulk([link["node"] for links in wiring.values() for link in links])
+        sources = {str(node_id): node for node_id, node in sources.items()}
+        inputs: dict[str, list[Any]] = {}
+        identities: dict[str, list[str]] = {}
+        for port_name, links in wiring.items():
+            port = node_type.input(port_name)
+            values, keys = [], []
+            for link in links:
+                source = sources.get(link["node"])
+                take = source.selected_take if source else None
+                raw = take.outputs.get(link["port"]) if take else None
+                if raw is None:
+                    continue  # e.g. an image without a face has no character
+                values.append(self._value(port.kind, raw))
+                keys.append(output_identity(take.cache_key, str(take.id), link["port"]))
+            if port.required and not values:
+                raise NodeError(f"Nothing arrived at {port.title}: run the node connected to it first.")
+            inputs[port_name], identities[port_name] = values, keys
+        return inputs, identities
+
+    def _value(self, kind: str, raw: Any) -> Any:
+        if kind == "text":
+            return str(raw)
+        if kind == "character":
+            character = Character.objects.select_related("source_asset").filter(pk=raw).first()
+            if character is None:
+                raise NodeError("A character this node uses was deleted.", code="missing_character")
+            reference = asset_value(character.source_asset) if character.source_asset else None
+            if reference is not None:
+                self._assets[reference.id] = character.source_asset
+            return CharacterValue(id=str(character.id), name=character.name, reference=reference)
+        return self.asset(str(raw))

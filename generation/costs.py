@@ -1,0 +1,23 @@
+"""What generations cost: prices are configuration (settings.VIDEO_PRICES), never code."""
+
+from decimal import Decimal
+
+from django.conf import settings
+
+from nodes.types.base import Usage
+
+CENT = Decimal("0.0001")
+
+
+def price(usage: Usage, provider: str) -> Decimal:
+    """USD for one usage with the given provider; offline providers cost nothing."""
+    if usage.capability != "video" or provider not in settings.VIDEO_PRICES:
+        return Decimal("0")
+    by_model = settings.VIDEO_PRICES[provider]
+    rates = by_model.get(usage.model) or next(iter(by_model.values()))
+    rate = Decimal(str(rates.get(usage.resolution) or rates["720p"]))
+    return (rate * Decimal(str(usage.video_seconds))).quantize(CENT)
+
+
+def total(usages: list[Usage], provider: str) -> Decimal:
+    return sum((price(usage, provider) for usage in usages), Decimal("0"))

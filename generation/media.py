@@ -1,0 +1,279 @@
+"""Every media operation: probe, last frame, offline render, concatenation, trimming.
+
+ffmpeg comes from imageio-ffmpeg (a static build with libx264); probing uses PyAV, which reads
+the container's headers instead of decoding. Operations seek rather than decode where they can.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import imageio_ffmpeg
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+FPS = 24
+FFMPEG_TIMEOUT = 900
+RESOLUTIONS = {"720p": 720, "1080p": 1080, "4k": 2160}
+
+
+class MediaError(Exception):
+    """A media file could not be read or produced; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    duration: float
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    video_codec: str | None = None
+    audio_codec: str | None = None
+    audio_sample_rate: int | None = None
+
+    @property
+    def has_video(self) -> bool:
+        return self.video_codec is not None
+
+    @property
+    def has_audio(self) -> bool:
+        return self.audio_codec is not None
+
+
+def ffmpeg(*args: str, timeout: float = FFMPEG_TIMEOUT) -> None:
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise MediaError(f"ffmpeg took longer than {timeout:.0f}s") from exc
+    if result.returncode != 0:
+        raise MediaError(f"ffmpeg failed: {result.stderr.strip()[-800:] or result.returncode}")
+
+
+def probe(path: Path) -> MediaInfo:
+    try:
+        with av.open(str(path)) as container:
+            video = next(iter(container.streams.video), None)
+            audio = next(iter(container.streams.audio), None)
+            return MediaInfo(
+                duration=_duration(container, video),
+                width=video.codec_context.width if video else None,
+                height=video.codec_context.height if video else None,
+                fps=float(video.average_rate) if video and video.average_rate else None,
+                video_codec=video.codec_context.name if video else None,
+                audio_codec=audio.codec_context.name if audio else None,
+                audio_sample_rate=audio.codec_context.sample_rate if audio else None,
+            )
+    except av.FFmpegError as exc:
+        raise MediaError(f"not a readable media file: {exc}") from exc
+
+
+def _duration(container, video) -> float:
+    # The video stream's own duration is what a viewer sees; the container's may include audio padding.
+    if video is not None and video.duration is not None and video.time_base is not None:
+        return float(video.duration * video.time_base)
+    if container.duration is not None:
+        return container.duration / av.time_base
+    return 0.0
+
+
+def frame_size(resolution: str, aspect_ratio: str) -> tuple[int, int]:
+    """Pixel size for a Veo resolution and aspect ratio (720p at 16:9 is 1280 by 720)."""
+    short = RESOLUTIONS[resolution]
+    long = short * 16 // 9
+    return (long, short) if aspect_ratio == "16:9" else (short, long)
+
+
+def last_frame(video: Path, out: Path) -> Path:
+    """The final frame as PNG. Seeks from the end, so a 2-minute clip costs what an 8-second one does."""
+    ffmpeg("-sseof", "-0.5", "-i", str(video), "-frames:v", "1", "-update", "1", "-f", "image2", str(out))
+    if not out.exists():
+        raise MediaError(f"could not read a last frame from {video.name}")
+    return out
+
+
+def render_clip(
+    out: Path,
+    *,
+    width: int,
+    height: int,
+    duration: float,
+    caption: str,
+    label: str,
+    image: Path | None = None,
+    end_image: Path | None = None,
+) -> Path:
+    """The offline renderer: a real H.264/AAC clip of the requested size and length.
+
+    The picture is the first-frame image with a slow push-in (fading to the last-frame image when
+    given), or a moving gradient whose colours come from the caption; the caption and a label
+    saying who rendered it are drawn on top; the sound is a soft room tone.
+    """
+    frames = round(duration * FPS)
+    overlay = out.with_suffix(".overlay.png")
+    _caption_overlay(overlay, width, height, caption, label)
+    inputs, background = _background(out, width, height, duration, caption, image, end_image)
+    overlay_input, sound_input = len(inputs), len(inputs) + 1
+    ffmpeg(
+        *(argument for source in inputs for argument in source),
+        "-loop", "1", "-framerate", str(FPS), "-t", f"{duration}", "-i", str(overlay),
+        "-f", "lavfi", "-i", f"anoisesrc=d={duration}:c=pink:a=0.02:r=48000,lowpass=f=900",
+        "-filter_complex", f"{background}[bg];[bg][{overlay_input}:v]overlay=0:0,format=yuv420p[v]",
+        "-map", "[v]", "-map", f"{sound_input}:a",
+        "-frames:v", str(frames), "-r", str(FPS),
+        "-c:v", "libx264", "-preset", "ultrafast", "-crf", "23",
+        "-c:a", "aac", "-b:a", "96k", "-ar", "48000", "-t", f"{duration}",
+        "-movflags", "+faststart", str(out),
+    )  # fmt: skip
+    for scratch in (overlay, out.with_suffix(".start.png"), out.with_suffix(".end.png")):
+        scratch.unlink(missing_ok=True)
+    return out
+
+
+def _background(out, width, height, duration, caption, image, end_image) -> tuple[list[list[str]], str]:
+    """The ffmpeg inputs (one argument list each) and the filter that makes the moving background."""
+    if image is None:
+        digest = hashlib.sha256(caption.encode()).hexdigest()
+        colours = f"c0=0x{digest[:6]}:c1=0x{digest[6:12]}:c2=0x{digest[12:18]}"
+        gradient = f"gradients=s={width}x{height}:d={duration}:r={FPS}:{colours}:nb_colors=3:speed=0.015"
+        return [["-f", "lavfi", "-i", gradient]], "[0:v]eq=brightness=-0.12"
+    frames = round(duration * FPS)
+    # Each still is decoded once and repeated; a slow diagonal pan over a slightly larger copy
+    # gives it life without scaling every frame.
+    still = f"loop=loop={frames - 1}:size=1:start=0,setpts=N/{FPS}/TB,fps={FPS}"
+    pan = f"crop={width}:{height}:x='(iw-{width})*t/{duration}':y='(ih-{height})*t/{duration}'"
+    inputs = [["-i", str(_cover(image, out.with_suffix(".start.png"), width, height))]]
+    if end_image is None:
+        return inputs, f"[0:v]{still},{pan},setsar=1"
+    inputs.append(["-i", str(_cover(end_image, out.with_suffix(".end.png"), width, height))])
+    fade = f"fade=t=in:st={duration / 2}:d={duration / 2}:alpha=1"
+    return inputs, f"[0:v]{still},{pan}[start];[1:v]{still},{pan},format=rgba,{fade}[end];[start][end]overlay"
+
+
+def _cover(image: Path, out: Path, width: int, height: int, margin: float = 1.06) -> Path:
+    """The image scaled and cropped to fill the frame, with a little margin to pan across."""
+    size = (round(width * margin / 2) * 2, round(height * margin / 2) * 2)
+    with Image.open(image) as source:
+        # Centred a little above the middle: portraits keep their faces.
+        ImageOps.fit(source.convert("RGB"), size, Image.Resampling.LANCZOS, centering=(0.5, 0.35)).save(out)
+    return out
+
+
+def _caption_overlay(out: Path, width: int, height: int, caption: str, label: str) -> None:
+    scale = height / 720
+    overlay = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(overlay)
+    caption_font = ImageFont.load_default(size=max(14, round(30 * scale)))
+    label_font = ImageFont.load_default(size=max(10, round(18 * scale)))
+    lines = textwrap.wrap(caption, width=max(20, int(width / (16 * scale))))[:4] or [""]
+    line_height = round(40 * scale)
+    top = height - round(40 * scale) - line_height * len(lines)
+    draw.rectangle((0, top - round(20 * scale), width, height), fill=(0, 0, 0, 110))
+    for i, line in enumerate(lines):
+        draw.text((round(40 * scale), top + i * line_height), line, font=caption_font, fill=(255, 255, 255, 235))
+    margin = round(24 * scale)
+    draw.text((margin, margin), label, font=label_font, fill=(255, 255, 255, 200))
+    overlay.save(out)
+
+
+def concat(
+    clips: list[Path],
+    out: Path,
+    *,
+    transition: str = "cut",
+    size: tuple[int, int] | None = None,
+    soundtrack: Path | None = None,
+    crossfade: float = 0.5,
+) -> Path:
+    """Join clips in order. Clips that already share their format are joined by stream copy."""
+    if not clips:
+        raise MediaError("nothing to join: connect at least one video")
+    infos = [probe(clip) for clip in clips]
+    target = size or (infos[0].width, infos[0].height)
+    if transition == "cut" and soundtrack is None and _same_format(infos, target):
+        return _concat_copy(clips, out)
+    return _concat_encode(clips, infos, out, target, transition, soundtrack, crossfade)
+
+
+def _same_format(infos: list[MediaInfo], size: tuple[int, int]) -> bool:
+    def signature(info: MediaInfo) -> tuple:
+        return (info.video_codec, info.audio_codec, info.audio_sample_rate, info.fps)
+
+    return all((i.width, i.height) == size and signature(i) == signature(infos[0]) for i in infos)
+
+
+def _concat_copy(clips: list[Path], out: Path) -> Path:
+    listing = out.with_suffix(".txt")
+    listing.write_text("".join(f"file '{clip.resolve()}'\n" for clip in clips))
+    ffmpeg("-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", "-movflags", "+faststart", str(out))
+    listing.unlink(missing_ok=True)
+    return out
+
+
+def _concat_encode(clips, infos, out, size, transition, soundtrack, crossfade) -> Path:
+    width, height = size
+    inputs: list[str] = []
+    chains: list[str] = []
+    for index, (clip, info) in enumerate(zip(clips, infos, strict=True)):
+        inputs += ["-i", str(clip)]
+        chains.append(
+            f"[{index}:v]scale={width}:{height}:force_original_aspect_ratio=decrease,"
+            f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps={FPS},format=yuv420p,"
+            f"trim=duration={info.duration:.6f},setpts=PTS-STARTPTS[v{index}]"
+        )
+        source = f"[{index}:a]" if info.has_audio else f"anullsrc=r=48000:cl=stereo,atrim=duration={info.duration:.6f}"
+        chains.append(
+            f"{source}aresample=48000,aformat=channel_layouts=stereo,apad,"
+            f"atrim=duration={info.duration:.6f},asetpts=PTS-STARTPTS[a{index}]"
+        )
+    video, audio = _join(chains, infos, transition, crossfade)
+    if soundtrack is not None:
+        inputs += ["-i", str(soundtrack)]
+        chains.append(f"[{len(clips)}:a]aresample=48000,aformat=channel_layouts=stereo[music]")
+        chains.append(f"{audio}[music]amix=inputs=2:duration=first:weights='1 0.6'[mixed]")
+        audio = "[mixed]"
+    ffmpeg(
+        *inputs,
+        "-filter_complex", ";".join(chains),
+        "-map", video, "-map", audio,
+        "-c:v", "libx264", "-preset", "veryfast", "-crf", "20",
+        "-c:a", "aac", "-b:a", "128k", "-ar", "48000",
+        "-movflags", "+faststart", str(out),
+    )  # fmt: skip
+    return out
+
+
+def _join(chains: list[str], infos: list[MediaInfo], transition: str, crossfade: float) -> tuple[str, str]:
+    count = len(infos)
+    if transition == "cut" or count == 1:
+        pairs = "".join(f"[v{i}][a{i}]" for i in range(count))
+        chains.append(f"{pairs}concat=n={count}:v=1:a=1[vout][aout]")
+        return "[vout]", "[aout]"
+    fade = min(crossfade, *(info.duration / 2 for info in infos))
+    video, audio, offset = "[v0]", "[a0]", infos[0].duration
+    for i in range(1, count):
+        offset -= fade
+        chains.append(f"{video}[v{i}]xfade=transition=fade:duration={fade:.3f}:offset={offset:.3f}[xv{i}]")
+        chains.append(f"{audio}[a{i}]acrossfade=d={fade:.3f}[xa{i}]")
+        video, audio = f"[xv{i}]", f"[xa{i}]"
+        offset += infos[i].duration
+    return video, audio
+
+
+def tail(video: Path, out: Path, seconds: float) -> Path:
+    """The last `seconds` of a clip, frame-exact (seeking from the end, then re-encoding)."""
+    ffmpeg(
+        "-sseof", f"-{seconds:.6f}", "-i", str(video), "-frames:v", str(round(seconds * FPS)),
+        "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-c:a", "aac", "-b:a", "128k",
+        "-movflags", "+faststart", str(out),
+    )  # fmt: skip
+    return out
+
+
+def image_size(path: Path) -> tuple[int, int]:
+    with Image.open(path) as image:
+        return image.size

@@ -1,0 +1,89 @@
+"""What every provider speaks: requests, results and errors, per capability.
+
+A provider error is either transient (the engine retries it with backoff) or permanent (the job
+fails at once with the message, which is written for the person who pressed Run).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from nodes.types.capabilities import (
+    EnhancedPrompt,
+    EnhanceRequest,
+    FaceAnalysis,
+    GeneratedVideo,
+    OperationStatus,
+    VideoRequest,
+)
+
+
+class ProviderError(Exception):
+    code = "provider_error"
+    transient = False
+
+    def __init__(self, message: str, *, code: str | None = None, details: dict | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.code
+        self.details = details or {}
+
+
+class TransientProviderError(ProviderError):
+    """Worth another try later: rate limits, timeouts, 5xx."""
+
+    code = "provider_unavailable"
+    transient = True
+
+
+class PermanentProviderError(ProviderError):
+    """Another try would fail the same way: a rejected request, a blocked prompt, a missing model."""
+
+    code = "provider_rejected"
+
+
+class SafetyBlocked(PermanentProviderError):
+    code = "safety_blocked"
+
+
+class ProviderNotConfigured(PermanentProviderError):
+    code = "provider_not_configured"
+
+
+# Video ------------------------------------------------------------------------------------------
+
+
+class VideoProvider(Protocol):
+    name: str
+    label: str
+    poll_interval: float
+
+    def submit(self, request: VideoRequest) -> str:
+        """Start a generation; returns the operation name, kept so that a restart resumes it."""
+
+    def poll(self, operation: str) -> OperationStatus: ...
+
+    def download(self, operation: str, workdir: Path) -> GeneratedVideo: ...
+
+
+# Text -------------------------------------------------------------------------------------------
+
+
+class TextProvider(Protocol):
+    name: str
+    label: str
+
+    def enhance(self, request: EnhanceRequest) -> EnhancedPrompt: ...
+
+
+# Faces ------------------------------------------------------------------------------------------
+
+
+class FaceProvider(Protocol):
+    name: str
+    label: str
+    # Cosine similarity at or above which two embeddings of this provider are the same person.
+    match_threshold: float
+
+    def analyze(self, image: Path) -> FaceAnalysis: ...

@@ -1,0 +1,35 @@
+"""The RQ worker class Reelgraph runs: RQ's own, plus the reconciler in its maintenance loop."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connections
+from rq import Worker as RQWorker
+
+logger = logging.getLogger(__name__)
+
+
+class Worker(RQWorker):
+    def __init__(self, *args, **kwargs) -> None:
+        # Maintenance (the reconciler, and taking over the scheduler of a dead worker) runs this often.
+        # An idle worker blocks on its queues for worker_ttl - 15 seconds at a time, so the TTL is
+        # capped to wake it up for maintenance (`rqworker` passes its own default of 420).
+        interval = settings.RQ_MAINTENANCE_SECONDS
+        kwargs["maintenance_interval"] = interval
+        kwargs["worker_ttl"] = min(kwargs.get("worker_ttl") or 420, interval + 15)
+        super().__init__(*args, **kwargs)
+
+    def run_maintenance_tasks(self) -> None:
+        first = self.last_cleaned_at is None
+        super().run_maintenance_tasks()
+        from generation.reconcile import OVERDUE, reconcile
+
+        try:
+            # A worker that starts may be replacing one that died: poll every waiting operation now.
+            reconcile(overdue=timedelta(0) if first else OVERDUE)
+        except Exception:
+            logger.exception("the reconciler failed; it runs again at the next maintenance")
+        finally:
+            # Jobs run in forked children, which must not inherit this process's database connection.
+            connections.close_all()

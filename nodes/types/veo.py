@@ -1,0 +1,49 @@
+"""Veo 3.1: the facts and the submit-then-poll steps the video-making node types share."""
+
+from typing import Literal
+
+from nodes.types.base import RunContext, Usage, Wait
+from nodes.types.capabilities import GeneratedVideo, VideoRequest
+
+VeoModel = Literal["veo-3.1-generate-preview", "veo-3.1-fast-generate-preview"]
+DEFAULT_MODEL = "veo-3.1-generate-preview"
+FAST_MODELS = ("veo-3.1-fast-generate-preview",)
+AspectRatio = Literal["16:9", "9:16"]
+Resolution = Literal["720p", "1080p", "4k"]
+Duration = Literal[4, 6, 8]
+
+EXTENSION_SECONDS = 7
+MAX_EXTENSIONS = 20
+MAX_EXTENDABLE_SECONDS = 141
+
+
+def resolution_of(width: int | None, height: int | None) -> str:
+    short = min(width or 720, height or 720)
+    return "4k" if short >= 2160 else "1080p" if short >= 1080 else "720p"
+
+
+def aspect_ratio_of(width: int | None, height: int | None) -> str:
+    return "9:16" if (height or 0) > (width or 0) else "16:9"
+
+
+def submit(ctx: RunContext, request: VideoRequest, label: str) -> Wait:
+    """Start a generation and hand its operation to the engine to wait on."""
+    ctx.progress(0.04, f"Submitting to {ctx.video.label}")
+    operation = ctx.video.submit(request)
+    return Wait(operation, poll_after=ctx.video.poll_interval, progress=0.05, label=label)
+
+
+def collect(ctx: RunContext, resolution: str) -> GeneratedVideo | Wait:
+    """Poll the operation; when it is done, download the video and record what it cost."""
+    status = ctx.video.poll(ctx.operation)
+    if not status.done:
+        return Wait(ctx.operation, ctx.video.poll_interval, progress=status.progress, label=status.label)
+    ctx.progress(0.9, "Downloading")
+    result = ctx.video.download(ctx.operation, ctx.workdir)
+    ctx.record_usage(Usage("video", result.billed_seconds, model=result.model, resolution=resolution))
+    return result
+
+
+def handle(result: GeneratedVideo) -> dict[str, str]:
+    """The provider's handle for extending the video later, kept on the asset."""
+    return {"uri": result.uri, "uri_expires_at": result.uri_expires_at.isoformat() if result.uri_expires_at else ""}

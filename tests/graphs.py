@@ -1,0 +1,60 @@
+"""Building graphs for tests, through the same models the API writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from generation.models import Run
+from generation.storage import store_file
+from nodes.models import Edge, Node
+from projects.models import Asset
+from tests.workers import wait_for
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def upload(project, name: str = "astronaut.png", kind: str = "image") -> Asset:
+    return store_file(project, FIXTURES / name, kind, origin=Asset.Origin.UPLOAD, original_name=name)
+
+
+def add(project, type: str, title: str = "", **params) -> Node:
+    return Node.objects.create(project=project, type=type, title=title or type.capitalize(), params=params)
+
+
+def wire(source: Node, source_port: str, target: Node, target_port: str, order: int = 0) -> Edge:
+    return Edge.objects.create(
+        project=source.project,
+        source=source,
+        source_port=source_port,
+        target=target,
+        target_port=target_port,
+        order=order,
+    )
+
+
+def film(project) -> dict[str, Node]:
+    """image → prompt → video → extend → stitch(video, new part): the graph of the product's promise."""
+    photo = upload(project)
+    nodes = {
+        "image": add(project, "image", "Astronaut photo", asset_id=str(photo.id)),
+        "prompt": add(project, "prompt", "Opening line", text="An astronaut waves at the camera", enhance=True),
+        "video": add(project, "video", "Opening shot", duration_seconds=8),
+        "extend": add(project, "extend", "Continue", prompt_text="She turns towards the window"),
+        "stitch": add(project, "stitch", "Final cut"),
+    }
+    wire(nodes["image"], "image", nodes["prompt"], "image")
+    wire(nodes["image"], "image", nodes["video"], "first_frame")
+    wire(nodes["prompt"], "text", nodes["video"], "prompt")
+    wire(nodes["video"], "video", nodes["extend"], "video")
+    wire(nodes["video"], "video", nodes["stitch"], "videos", order=0)
+    wire(nodes["extend"], "clip", nodes["stitch"], "videos", order=1)
+    return nodes
+
+
+def wait_for_run(run: Run, timeout: float = 180) -> Run:
+    def finished():
+        run.refresh_from_db()
+        return run.status != Run.Status.RUNNING
+
+    wait_for(finished, timeout=timeout, message=f"run {run.id} to finish")
+    return run

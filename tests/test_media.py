@@ -1,0 +1,102 @@
+"""Media operations on real files with the bundled ffmpeg."""
+
+from pathlib import Path
+
+import pytest
+
+from generation import media
+from tests.graphs import FIXTURES
+
+FRAME = 1 / media.FPS
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("clips")
+    made = {
+        "wide": media.render_clip(
+            folder / "wide.mp4", width=640, height=360, duration=4, caption="A lighthouse", label="test"
+        ),
+        "still": media.render_clip(
+            folder / "still.mp4",
+            width=640,
+            height=360,
+            duration=2,
+            caption="An astronaut",
+            label="test",
+            image=FIXTURES / "astronaut.png",
+        ),
+        "tall": media.render_clip(
+            folder / "tall.mp4",
+            width=360,
+            height=640,
+            duration=2,
+            caption="From cat to astronaut",
+            label="test",
+            image=FIXTURES / "chelsea.png",
+            end_image=FIXTURES / "astronaut.png",
+        ),
+    }
+    return made
+
+
+def test_rendered_clips_have_the_requested_size_length_and_codecs(clips):
+    wide, tall = media.probe(clips["wide"]), media.probe(clips["tall"])
+
+    assert (wide.width, wide.height, wide.duration, wide.fps) == (640, 360, 4.0, 24.0)
+    assert (tall.width, tall.height, tall.duration) == (360, 640, 2.0)
+    assert (wide.video_codec, wide.audio_codec) == ("h264", "aac")
+
+
+def test_frame_sizes_follow_resolution_and_aspect_ratio():
+    assert media.frame_size("720p", "16:9") == (1280, 720)
+    assert media.frame_size("1080p", "9:16") == (1080, 1920)
+    assert media.frame_size("4k", "16:9") == (3840, 2160)
+
+
+def test_the_last_frame_is_a_full_size_image(clips, tmp_path):
+    frame = media.last_frame(clips["still"], tmp_path / "last.png")
+
+    assert media.image_size(frame) == (640, 360)
+
+
+def test_clips_of_one_format_are_joined_by_copy_and_last_exactly_their_sum(clips, tmp_path):
+    joined = media.probe(media.concat([clips["wide"], clips["still"], clips["wide"]], tmp_path / "joined.mp4"))
+
+    assert joined.duration == pytest.approx(10, abs=FRAME)
+
+
+def test_clips_of_different_shapes_are_fitted_into_one_frame(clips, tmp_path):
+    joined = media.probe(media.concat([clips["wide"], clips["tall"]], tmp_path / "mixed.mp4"))
+
+    assert (joined.width, joined.height) == (640, 360)
+    assert joined.duration == pytest.approx(6, abs=FRAME)
+
+
+def test_a_crossfade_overlaps_each_join(clips, tmp_path):
+    faded = media.probe(media.concat([clips["wide"], clips["still"]], tmp_path / "x.mp4", transition="crossfade"))
+
+    assert faded.duration == pytest.approx(4 + 2 - 0.5, abs=FRAME)
+
+
+def test_a_soundtrack_is_mixed_under_the_clips(clips, tmp_path):
+    joined = media.probe(media.concat([clips["wide"]], tmp_path / "with-music.mp4", soundtrack=clips["still"]))
+
+    assert joined.audio_codec == "aac"
+    assert joined.duration == pytest.approx(4, abs=FRAME)
+
+
+def test_the_tail_of_a_clip_is_frame_exact(clips, tmp_path):
+    tail = media.probe(media.tail(clips["wide"], tmp_path / "tail.mp4", 1.5))
+
+    assert tail.duration == pytest.approx(1.5, abs=FRAME / 2)
+
+
+def test_a_file_that_is_not_media_is_a_clear_error(tmp_path):
+    fake = tmp_path / "fake.mp4"
+    fake.write_text("not a video")
+
+    with pytest.raises(media.MediaError, match="not a readable media file"):
+        media.probe(fake)
+    with pytest.raises(media.MediaError, match="nothing to join"):
+        media.concat([], tmp_path / "none.mp4")
