@@ -47,3 +47,8 @@ class Character(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def approximate(self) -> bool:
+        """Made by the offline face provider, which recognises the same photo, not the same person."""
+        return self.embedding_model.startswith("local:")

@@ -1,5 +1,6 @@
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -27,16 +28,23 @@ def nearest_characters(owner, embedding: Sequence[float], k: int = 10, embedding
         return list(nearest_queryset(owner, embedding, k, embedding_model))
 
 
-def match_or_create(
-    *, owner, project, face, source_asset, embedding_model: str, threshold: float
-) -> tuple[Character, bool]:
+@dataclass(frozen=True)
+class Match:
+    character: Character
+    created: bool
+    # Cosine similarity to the character the face joined (None for a new character).
+    similarity: float | None
+
+
+def match_or_create(*, owner, project, face, source_asset, embedding_model: str, threshold: float) -> Match:
     """The owner's character for this face: the closest one at or above the threshold, or a new one."""
     with transaction.atomic():
         with connection.cursor() as cursor:
             # One match at a time per owner, so two uploads of a new face cannot both create it.
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [MATCH_LOCK, owner.pk])
         nearest = nearest_characters(owner, face.embedding, k=1, embedding_model=embedding_model)
-        if nearest and 1 - nearest[0].distance >= threshold:
+        similarity = 1 - nearest[0].distance if nearest else None
+        if similarity is not None and similarity >= threshold:
             character, created = nearest[0], False
         else:
             count = Character.objects.filter(owner=owner).count()
@@ -51,6 +59,6 @@ def match_or_create(
                 sex=face.sex,
                 source_asset=source_asset,
             )
-            created = True
+            created, similarity = True, None
         character.reference_assets.add(source_asset)
-    return character, created
+    return Match(character, created, similarity)

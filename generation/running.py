@@ -138,7 +138,7 @@ def report_progress(job: Job, fraction: float, label: str) -> None:
 
 
 def _provider_fields(ctx: JobContext) -> dict[str, str]:
-    provider, model = ctx.providers_used[0] if ctx.providers_used else ("", "")
+    provider, model = (ctx.providers_used or ctx.makers or [("", "")])[0]
     return {"provider": provider, "model": model}
 
 

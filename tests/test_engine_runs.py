@@ -1,7 +1,5 @@
 """Runs of whole graphs on real RQ worker processes, real Redis and PostgreSQL, with the offline providers."""
 
-from pathlib import Path
-
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 
@@ -11,14 +9,11 @@ from generation.models import Job, Run
 from generation.providers.local_video import submit_count
 from nodes.models import Node, Take
 from projects.models import Asset
+from tests.engine_helpers import asset_path
 from tests.graphs import film, wait_for_run
 from tests.websockets import headers_for, project_socket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-def asset_path(asset_id) -> Path:
-    return Path(Asset.objects.get(pk=asset_id).file.path)
 
 
 def collect_run_events(project, user, start_run):
@@ -69,6 +64,19 @@ def test_a_film_graph_runs_from_one_request_into_one_playable_video(project, ali
     assert nodes["prompt"].output["text"].startswith("An astronaut waves at the camera.")
     assert "Camera:" in nodes["prompt"].output["text"]
     assert Asset.objects.get(pk=nodes["video"].output["video"]).provider == "local"
+    # Every output says which provider and model made it.
+    outputs = Asset.objects.filter(project=project, origin=Asset.Origin.OUTPUT)
+    assert outputs.count() >= 8 and not outputs.filter(provider="").exists() and not outputs.filter(model="").exists()
+    makers = {take.node.title: (take.provider, take.model) for take in Take.objects.filter(node__project=project)}
+    assert makers == {
+        "Astronaut photo": ("local", "opencv-haar-frontalface"),
+        "Opening line": ("local", "reelgraph-rules-v1"),
+        "Opening shot": ("local", "reelgraph-offline-render"),
+        "Continue": ("local", "reelgraph-offline-render"),
+        "Final cut": ("ffmpeg", "stitch-cut"),
+    }
+    poster = Asset.objects.get(pk=Asset.objects.get(pk=nodes["video"].output["video"]).meta["poster"])
+    assert (poster.kind, poster.width, poster.height) == ("image", 1280, 720)
 
     # The live channel told the whole story, in order, ending with the run's result.
     assert received[0]["type"] == "run.planned"

@@ -100,3 +100,12 @@ def test_a_file_that_is_not_media_is_a_clear_error(tmp_path):
         media.probe(fake)
     with pytest.raises(media.MediaError, match="nothing to join"):
         media.concat([], tmp_path / "none.mp4")
+
+
+def test_frames_are_sampled_across_the_clip_and_a_poster_is_taken_early(clips, tmp_path):
+    frames = media.sample_frames(clips["wide"], tmp_path, count=3)
+    poster = media.poster(clips["wide"], tmp_path / "poster.png")
+
+    assert len(frames) == 3 and all(media.image_size(frame) == (640, 360) for frame in frames)
+    assert len({frame.read_bytes() for frame in frames}) == 3  # three different moments of a moving picture
+    assert media.image_size(poster) == (640, 360)

@@ -9,12 +9,16 @@ IMPLEMENTATIONS = {
     "video": {
         "local": "generation.providers.local_video.LocalVideoProvider",
         "simulated": "generation.providers.local_video.SimulatedVideoProvider",
+        "veo": "generation.providers.veo.VeoProvider",
     },
     "text": {
         "local": "generation.providers.local_text.LocalTextProvider",
+        "openai": "generation.providers.openai_text.OpenAITextProvider",
+        "gemini": "generation.providers.gemini_text.GeminiTextProvider",
     },
     "faces": {
         "local": "generation.providers.local_faces.LocalFaceProvider",
+        "insightface": "generation.providers.insightface_faces.InsightFaceProvider",
     },
 }
 
@@ -37,3 +41,24 @@ def text_provider() -> TextProvider:
 
 def face_provider() -> FaceProvider:
     return provider("faces")
+
+
+def status() -> list[dict[str, str | bool]]:
+    """Which provider serves each capability, and whether it can work: for the admin and the logs."""
+    from generation.providers.insightface_faces import missing_model_message
+
+    rows = []
+    for capability in ("video", "text", "faces"):
+        name = provider_name(capability)
+        problem = ""
+        if name in ("veo", "gemini") and not settings.GEMINI_API_KEY:
+            problem = "GEMINI_API_KEY is not set."
+        elif name == "openai" and not settings.OPENAI_API_KEY:
+            problem = "OPENAI_API_KEY is not set."
+        elif name == "insightface":
+            problem = missing_model_message() or ""
+        offline = name in ("local", "simulated")
+        rows.append(
+            {"capability": capability, "provider": name, "offline": offline, "ok": not problem, "problem": problem}
+        )
+    return rows

@@ -64,7 +64,8 @@ class VideoProvider(Protocol):
 
     def poll(self, operation: str) -> OperationStatus: ...
 
-    def download(self, operation: str, workdir: Path) -> GeneratedVideo: ...
+    def download(self, operation: str, workdir: Path, *, extension: bool = False) -> GeneratedVideo:
+        """The finished video, copied to `workdir`. `extension` says the operation extended a video."""
 
 
 # Text -------------------------------------------------------------------------------------------

@@ -27,6 +27,8 @@ class LocalFaceProvider:
     label = "Offline face detection"
     model = "opencv-haar-frontalface"
     match_threshold = 0.9
+    # Shown wherever its output appears: it recognises the same photo, not the same person.
+    approximate = True
 
     def analyze(self, image: Path) -> FaceAnalysis:
         picture = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)

@@ -61,6 +61,8 @@ class LocalVideoProvider:
             "aspect_ratio": request.aspect_ratio,
             "duration": EXTENSION_SECONDS if request.extend else request.duration_seconds,
             "references": len(request.reference_images),
+            # Offline, characters cannot be "applied"; the first one's photo leads the picture.
+            "reference": _encode(request.reference_images[0] if request.reference_images else None),
             "first_frame": _encode(request.first_frame),
             "last_frame": _encode(request.last_frame),
             "extends": extends,
@@ -87,13 +89,13 @@ class LocalVideoProvider:
             return OperationStatus(done=True, progress=1.0, label="Rendered")
         return OperationStatus(done=False, progress=min(0.95, waited / total), label="Rendering offline")
 
-    def download(self, operation: str, workdir: Path) -> GeneratedVideo:
+    def download(self, operation: str, workdir: Path, *, extension: bool = False) -> GeneratedVideo:
         record = self._record(operation)
         width, height = media.frame_size(record["resolution"], record["aspect_ratio"])
-        first = _decode(record["extends"] or record["first_frame"], workdir / "first.png")
+        first = _decode(record["extends"] or record["first_frame"] or record.get("reference"), workdir / "first.png")
         label = f"Offline render - {self.name} provider"
         if record["references"]:
-            label += f" - {record['references']} character reference(s) not applied offline"
+            label += f" - {record['references']} character(s): the first one's photo, not a generation"
         path = media.render_clip(
             workdir / f"{operation}.mp4",
             width=width,

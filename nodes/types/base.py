@@ -90,6 +90,8 @@ class CharacterValue:
     id: str
     name: str
     reference: AssetValue | None = None
+    embedding: tuple[float, ...] = ()
+    embedding_model: str = ""
 
 
 Outputs = dict[str, Any]
@@ -121,6 +123,9 @@ class RunContext(Protocol):
 
     def character_for(self, face: Any, image: AssetValue, provider: Any) -> str:
         """The character this face belongs to (matched or newly created); returns its id."""
+
+    def face_model(self) -> str:
+        """The name of the face model in use, as characters record it (embeddings of others differ)."""
 
 
 class NodeType:

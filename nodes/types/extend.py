@@ -1,3 +1,4 @@
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import Field
@@ -119,6 +120,13 @@ class ExtendNode(NodeType):
             resolution=self._resolution(params, source),
         )
         if params.mode == "veo":
+            expires = source.meta.get("uri_expires_at")
+            if expires and datetime.fromisoformat(expires) < datetime.now(UTC):
+                raise NodeError(
+                    "Google deleted its copy of this video (it keeps them 2 days), so Veo cannot extend it: "
+                    "set the mode to last_frame, or run the source video again.",
+                    code="veo_copy_expired",
+                )
             extend = VideoSource(ctx.path(source), provider=source.provider, uri=source.meta.get("uri", ""))
             request |= {"duration_seconds": 8, "extend": extend}
         else:
@@ -129,7 +137,7 @@ class ExtendNode(NodeType):
 
     def resume(self, ctx: RunContext) -> Outputs | Wait:
         source = ctx.inputs["video"][0]
-        result = veo.collect(ctx, self._resolution(ctx.params, source))
+        result = veo.collect(ctx, self._resolution(ctx.params, source), extension=ctx.params.mode == "veo")
         if isinstance(result, Wait):
             return result
         source_path = ctx.path(source)

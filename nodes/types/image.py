@@ -4,6 +4,8 @@ from pydantic import Field
 
 from nodes.types.base import NodeType, Outputs, Params, Port, Problem, RunContext, Usage
 
+NO_FACE = "No face found: the image still works as a first or last frame, but makes no character."
+
 
 class ImageParams(Params):
     asset_id: UUID | None = Field(default=None, description="The uploaded photo.")
@@ -13,6 +15,7 @@ class ImageNode(NodeType):
     name = "image"
     label = "Image"
     description = "A photo. When it shows a face, the person becomes a reusable character."
+    version = 2
     queue = "faces"
     outputs = (Port("image", "image"), Port("character", "character"))
     Params = ImageParams
@@ -30,13 +33,18 @@ class ImageNode(NodeType):
 
     def run(self, ctx: RunContext) -> Outputs:
         image = ctx.asset(str(ctx.params.asset_id))
-        ctx.progress(0.1, "Looking for a face")
-        analysis = ctx.faces.analyze(ctx.path(image))
-        ctx.state["faces_found"] = len(analysis.faces)
+        ctx.progress(0.1, f"Looking for faces ({ctx.faces.label})")
+        faces = sorted(ctx.faces.analyze(ctx.path(image)).faces, key=lambda face: face.area, reverse=True)
+        ctx.state["faces"] = [
+            {"bbox": list(face.bbox), "det_score": round(face.det_score, 3), "age": face.age, "sex": face.sex}
+            for face in faces
+        ]
+        ctx.state["approximate"] = ctx.faces.approximate
         outputs: Outputs = {"image": image.id}
-        if analysis.faces:
-            # The most prominent face: large and confidently detected.
-            face = max(analysis.faces, key=lambda found: found.det_score * found.area)
-            ctx.progress(0.7, "Matching the character")
-            outputs["character"] = ctx.character_for(face, image, ctx.faces)
+        if not faces:
+            ctx.state["notice"] = NO_FACE
+            return outputs
+        ctx.progress(0.7, "Matching the character")
+        # The largest face is the character; the others stay listed with their boxes.
+        outputs["character"] = ctx.character_for(faces[0], image, ctx.faces)
         return outputs

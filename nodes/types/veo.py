@@ -1,13 +1,34 @@
 """Veo 3.1: the facts and the submit-then-poll steps the video-making node types share."""
 
-from typing import Literal
+from typing import Annotated, Literal
+
+from django.conf import settings
+from pydantic import AfterValidator, Field
 
 from nodes.types.base import RunContext, Usage, Wait
 from nodes.types.capabilities import GeneratedVideo, VideoRequest
 
-VeoModel = Literal["veo-3.1-generate-preview", "veo-3.1-fast-generate-preview"]
 DEFAULT_MODEL = "veo-3.1-generate-preview"
-FAST_MODELS = ("veo-3.1-fast-generate-preview",)
+
+
+def available_models() -> list[str]:
+    """The Veo models this installation offers (REELGRAPH_VEO_MODELS)."""
+    return list(settings.VEO_MODELS)
+
+
+def is_fast(model: str) -> bool:
+    return "-fast-" in model
+
+
+def _offered(model: str) -> str:
+    if model not in available_models():
+        raise ValueError(f"choose one of {', '.join(available_models())}")
+    return model
+
+
+VeoModel = Annotated[
+    str, AfterValidator(_offered), Field(json_schema_extra=lambda schema: schema.update(enum=available_models()))
+]
 AspectRatio = Literal["16:9", "9:16"]
 Resolution = Literal["720p", "1080p", "4k"]
 Duration = Literal[4, 6, 8]
@@ -33,13 +54,13 @@ def submit(ctx: RunContext, request: VideoRequest, label: str) -> Wait:
     return Wait(operation, poll_after=ctx.video.poll_interval, progress=0.05, label=label)
 
 
-def collect(ctx: RunContext, resolution: str) -> GeneratedVideo | Wait:
+def collect(ctx: RunContext, resolution: str, *, extension: bool = False) -> GeneratedVideo | Wait:
     """Poll the operation; when it is done, download the video and record what it cost."""
     status = ctx.video.poll(ctx.operation)
     if not status.done:
         return Wait(ctx.operation, ctx.video.poll_interval, progress=status.progress, label=status.label)
     ctx.progress(0.9, "Downloading")
-    result = ctx.video.download(ctx.operation, ctx.workdir)
+    result = ctx.video.download(ctx.operation, ctx.workdir, extension=extension)
     ctx.record_usage(Usage("video", result.billed_seconds, model=result.model, resolution=resolution))
     return result
 

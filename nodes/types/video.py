@@ -1,9 +1,10 @@
+import numpy as np
 from pydantic import Field
 
 from nodes.types import veo
 from nodes.types.base import NodeType, Outputs, Params, Port, Problem, RunContext, Usage, Wait
 from nodes.types.capabilities import VideoRequest
-from nodes.types.veo import DEFAULT_MODEL, FAST_MODELS, AspectRatio, Duration, Resolution, VeoModel
+from nodes.types.veo import DEFAULT_MODEL, AspectRatio, Duration, Resolution, VeoModel, is_fast
 
 
 class VideoParams(Params):
@@ -91,7 +92,7 @@ class VideoNode(NodeType):
                     field="aspect_ratio",
                 )
             )
-        if params.model in FAST_MODELS:
+        if is_fast(params.model):
             problems.append(
                 Problem(
                     f"{params.model} does not take characters: choose {DEFAULT_MODEL}.", code="veo_rule", field="model"
@@ -124,6 +125,41 @@ class VideoNode(NodeType):
         result = veo.collect(ctx, ctx.params.resolution)
         if isinstance(result, Wait):
             return result
-        video = ctx.save(result.path, "video", provider=ctx.video.name, model=result.model, meta=veo.handle(result))
+        meta = veo.handle(result)
+        characters = ctx.inputs.get("characters", [])
+        if characters:
+            ctx.progress(0.97, "Checking the characters' identity")
+            ctx.state["identity"] = identity_scores(ctx, result.path, characters)
+            meta["identity"] = ctx.state["identity"]
+            meta["identity_drift"] = ctx.state["identity_drift"] = any(
+                score["drift"] for score in ctx.state["identity"].values()
+            )
+        video = ctx.save(result.path, "video", provider=ctx.video.name, model=result.model, meta=meta)
         frame = ctx.media.last_frame(result.path, ctx.workdir / "last_frame.png")
         return {"video": video, "last_frame": ctx.save(frame, "image", provider="ffmpeg", model="last-frame")}
+
+
+def identity_scores(ctx: RunContext, video, characters) -> dict[str, dict]:
+    """How well each character survives into the video: the best cosine similarity between the
+    character and any face in a handful of sampled frames. Below the face model's threshold, the
+    output is marked "identity drift"."""
+    frames = ctx.media.sample_frames(video, ctx.workdir, count=5)
+    found = [face.embedding for frame in frames for face in ctx.faces.analyze(frame).faces]
+    scores = {}
+    for character in characters:
+        if character.embedding_model != ctx.face_model():
+            scores[character.id] = {
+                "name": character.name,
+                "score": None,
+                "drift": False,
+                "note": f"made with {character.embedding_model}; the check uses {ctx.face_model()}",
+            }
+            continue
+        reference = np.asarray(character.embedding, dtype=np.float32)
+        best = max((float(reference @ embedding) for embedding in found), default=0.0)
+        scores[character.id] = {
+            "name": character.name,
+            "score": round(best, 4),
+            "drift": best < ctx.faces.match_threshold,
+        }
+    return scores

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from generation.providers import status
 from projects.services import DEMO_PASSWORD, DEMO_USERNAME, ensure_demo_user
 
 SHUTDOWN_GRACE_SECONDS = 30
@@ -76,7 +77,10 @@ class Command(BaseCommand):
             "",
             f"Reelgraph is running at http://{host}:{port}/",
             f"  {workers} RQ worker(s) on queues {', '.join(settings.RQ_QUEUE_NAMES)}",
-            f"  providers: {', '.join(f'{k}={v}' for k, v in settings.PROVIDERS.items())}",
+            "  providers: "
+            + ", ".join(
+                f"{row['capability']}={row['provider']}{'' if row['ok'] else ' (cannot work)'}" for row in status()
+            ),
         ]
         if settings.DEMO_USER_ENABLED:
             lines.append(f"  log in as {DEMO_USERNAME} / {DEMO_PASSWORD}")

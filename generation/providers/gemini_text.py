@@ -1,0 +1,42 @@
+"""Prompt enhancement with Gemini, which also looks at the reference image when there is one."""
+
+from __future__ import annotations
+
+import mimetypes
+
+from django.conf import settings
+from google.genai import types
+
+from generation.providers import google
+from generation.providers.base import PermanentProviderError
+from generation.providers.prompting import clean, instructions
+from nodes.types.capabilities import EnhancedPrompt, EnhanceRequest
+
+
+class GeminiTextProvider:
+    name = "gemini"
+    label = "Gemini"
+
+    def __init__(self) -> None:
+        self.client = google.client()
+        self.model = settings.GEMINI_TEXT_MODEL
+
+    def enhance(self, request: EnhanceRequest) -> EnhancedPrompt:
+        parts = [types.Part.from_text(text=request.text)]
+        if request.image is not None:
+            mime = mimetypes.guess_type(request.image.name)[0] or "image/png"
+            parts.append(types.Part.from_bytes(data=request.image.read_bytes(), mime_type=mime))
+        with google.translated_errors("Gemini"):
+            response = self.client.models.generate_content(
+                model=self.model,
+                contents=[types.Content(role="user", parts=parts)],
+                config=types.GenerateContentConfig(
+                    system_instruction=instructions(request),
+                    temperature=0.8,
+                    automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+                ),
+            )
+        enhanced = clean(response.text)
+        if not enhanced:
+            raise PermanentProviderError("Gemini answered with an empty prompt (it may have been blocked); edit it.")
+        return EnhancedPrompt(text=enhanced, provider=self.name, model=self.model)

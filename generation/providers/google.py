@@ -1,0 +1,48 @@
+"""The google-genai client, and how its errors become ours (Veo and Gemini text share both)."""
+
+from __future__ import annotations
+
+import contextlib
+
+import httpx
+from django.conf import settings
+from google import genai
+from google.genai import errors, types
+
+from generation.providers.base import PermanentProviderError, ProviderNotConfigured, TransientProviderError
+
+
+def client() -> genai.Client:
+    if not settings.GEMINI_API_KEY:
+        raise ProviderNotConfigured("Google's models need GEMINI_API_KEY in the environment.")
+    return genai.Client(
+        api_key=settings.GEMINI_API_KEY,
+        http_options=types.HttpOptions(
+            base_url=settings.GEMINI_BASE_URL or None,
+            timeout=int(settings.PROVIDER_TIMEOUT_SECONDS * 1000),
+            # Retries belong to the engine (with backoff, visible on the node); the SDK tries once.
+            retry_options=types.HttpRetryOptions(attempts=1),
+        ),
+    )
+
+
+@contextlib.contextmanager
+def translated_errors(service: str):
+    """429 and 5xx are worth another try; any other refusal is final, with Google's own words."""
+    try:
+        yield
+    except errors.ClientError as error:
+        message = error.message or error.status or "no details"
+        if error.code == 429:
+            raise TransientProviderError(f"{service} is rate-limiting requests (429): {message}") from error
+        if error.code in (401, 403):
+            raise ProviderNotConfigured(f"{service} refused the request ({error.code}): {message}") from error
+        raise PermanentProviderError(f"{service} refused the request ({error.code}): {message}") from error
+    except errors.ServerError as error:
+        raise TransientProviderError(f"{service} had a server error ({error.code}).") from error
+    except httpx.TimeoutException as error:
+        raise TransientProviderError(
+            f"{service} did not answer within {settings.PROVIDER_TIMEOUT_SECONDS:g} s."
+        ) from error
+    except httpx.TransportError as error:
+        raise TransientProviderError(f"{service} could not be reached: {error}.") from error

@@ -1,0 +1,10 @@
+from django import template
+
+from generation import providers
+
+register = template.Library()
+
+
+@register.simple_tag
+def provider_status():
+    return providers.status()

@@ -1,0 +1,111 @@
+"""The Gemini API's REST protocol, as the google-genai SDK speaks it: Veo's long-running predict,
+operation polling and file download, and generateContent for text."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections import deque
+from pathlib import Path
+
+from generation import media
+from tests.fakes.server import FakeServer, Request, Response
+
+VERSION = "v1beta"
+
+
+def api_error(status: int, message: str, reason: str) -> Response:
+    return Response(status, {"error": {"code": status, "message": message, "status": reason}})
+
+
+class GeminiFake(FakeServer):
+    """Scripts: `submits` (per predictLongRunning call: "ok", or a Response to send instead),
+    `outcomes` (per operation: "ok", "blocked", or ("error", message)), `texts` (per
+    generateContent call: a text to answer, or a Response). Operations finish after `polls` gets."""
+
+    def __init__(self, workdir: Path, polls: int = 1) -> None:
+        super().__init__()
+        self.workdir = workdir
+        self.polls = polls
+        self.submits: deque = deque()
+        self.outcomes: deque = deque()
+        self.texts: deque = deque()
+        self.operations: dict[str, dict] = {}
+        self.files: dict[str, Path] = {}
+        self.durations: dict[str, float] = {}
+
+    def handle(self, request: Request) -> Response:
+        path = request.path.removeprefix(f"/{VERSION}/")
+        if request.headers.get("x-goog-api-key") in (None, ""):
+            return api_error(403, "Method doesn't allow unregistered callers.", "PERMISSION_DENIED")
+        if match := re.fullmatch(r"models/([^/:]+):predictLongRunning", path):
+            return self._submit(match.group(1), request.json())
+        if match := re.fullmatch(r"models/[^/]+/operations/[^/]+", path):
+            return self._operation(match.group(0))
+        if match := re.fullmatch(r"files/([a-z0-9]+):download", path):
+            return Response(200, self.files[match.group(1)].read_bytes(), {"Content-Type": "video/mp4"})
+        if match := re.fullmatch(r"models/([^/:]+):generateContent", path):
+            return self._generate_content(request.json())
+        return api_error(404, f"Unknown path {request.path}", "NOT_FOUND")
+
+    def _submit(self, model: str, body: dict) -> Response:
+        step = self.submits.popleft() if self.submits else "ok"
+        if isinstance(step, Response):
+            return step
+        name = f"models/{model}/operations/{uuid.uuid4().hex[:12]}"
+        outcome = self.outcomes.popleft() if self.outcomes else "ok"
+        self.operations[name] = {"body": body, "outcome": outcome, "gets": 0, "file": None}
+        return Response(200, {"name": name})
+
+    def _operation(self, name: str) -> Response:
+        operation = self.operations.get(name)
+        if operation is None:
+            return api_error(404, f"Operation {name} not found.", "NOT_FOUND")
+        operation["gets"] += 1
+        if operation["gets"] < self.polls:
+            return Response(200, {"name": name, "done": False})
+        outcome = operation["outcome"]
+        if outcome == "blocked":
+            reasons = ["The prompt could not be submitted: it may violate our policies on public figures."]
+            response = {"generateVideoResponse": {"raiMediaFilteredCount": 1, "raiMediaFilteredReasons": reasons}}
+            return Response(200, {"name": name, "done": True, "response": response})
+        if isinstance(outcome, tuple):
+            return Response(200, {"name": name, "done": True, "error": {"code": 13, "message": outcome[1]}})
+        file_id = operation["file"] or self._render(operation["body"])
+        operation["file"] = file_id
+        video = {"uri": f"https://generativelanguage.googleapis.com/{VERSION}/files/{file_id}:download?alt=media"}
+        response = {
+            "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse",
+            "generateVideoResponse": {"generatedSamples": [{"video": video}]},
+        }
+        return Response(200, {"name": name, "done": True, "response": response})
+
+    def _render(self, body: dict) -> str:
+        """A real clip: the requested length, or for an extension the source plus 7 seconds."""
+        instance, parameters = body["instances"][0], body.get("parameters", {})
+        seconds = float(parameters.get("durationSeconds", 8))
+        if "video" in instance:
+            source = re.search(r"files/([a-z0-9]+)", instance["video"]["uri"]).group(1)
+            seconds = self.durations[source] + 7
+        file_id = uuid.uuid4().hex[:16]
+        width, height = (320, 180) if parameters.get("aspectRatio", "16:9") == "16:9" else (180, 320)
+        path = media.render_clip(
+            self.workdir / f"{file_id}.mp4",
+            width=width,
+            height=height,
+            duration=seconds,
+            caption=instance.get("prompt", ""),
+            label="fake Veo",
+        )
+        self.files[file_id], self.durations[file_id] = path, seconds
+        return file_id
+
+    def _generate_content(self, body: dict) -> Response:
+        step = self.texts.popleft() if self.texts else "A polished prompt."
+        if isinstance(step, Response):
+            return step
+        candidate = {"content": {"role": "model", "parts": [{"text": step}]}, "finishReason": "STOP", "index": 0}
+        return Response(200, {"candidates": [candidate], "modelVersion": "gemini-2.5-flash"})
+
+    def submitted(self) -> list[dict]:
+        return [r.json() for r in self.received("POST", ":predictLongRunning")]

@@ -1,0 +1,71 @@
+"""The OpenAI HTTP API as the openai SDK speaks it: Chat Completions and Responses."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import deque
+
+from tests.fakes.server import FakeServer, Request, Response
+
+
+def api_error(status: int, message: str, kind: str = "invalid_request_error") -> Response:
+    return Response(status, {"error": {"message": message, "type": kind, "param": None, "code": None}})
+
+
+class OpenAIFake(FakeServer):
+    """`answers` is a script, one entry per call: a text to answer, or a Response to send instead."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answers: deque = deque()
+
+    def handle(self, request: Request) -> Response:
+        if not request.headers.get("authorization", "").startswith("Bearer "):
+            return api_error(401, "You didn't provide an API key.", "invalid_request_error")
+        step = self.answers.popleft() if self.answers else "An enhanced prompt."
+        if isinstance(step, Response):
+            return step
+        model = request.json().get("model", "")
+        if request.path == "/v1/chat/completions":
+            return Response(200, self._chat(model, step))
+        if request.path == "/v1/responses":
+            return Response(200, self._response(model, step))
+        return api_error(404, f"Unknown path {request.path}")
+
+    @staticmethod
+    def _chat(model: str, text: str) -> dict:
+        return {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:10]}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 50, "completion_tokens": 40, "total_tokens": 90},
+        }
+
+    @staticmethod
+    def _response(model: str, text: str) -> dict:
+        return {
+            "id": f"resp_{uuid.uuid4().hex[:10]}",
+            "object": "response",
+            "created_at": int(time.time()),
+            "status": "completed",
+            "model": model,
+            "output": [
+                {
+                    "type": "message",
+                    "id": f"msg_{uuid.uuid4().hex[:10]}",
+                    "status": "completed",
+                    "role": "assistant",
+                    "content": [{"type": "output_text", "text": text, "annotations": []}],
+                }
+            ],
+            "parallel_tool_calls": True,
+            "tool_choice": "auto",
+            "tools": [],
+            "usage": {"input_tokens": 50, "output_tokens": 40, "total_tokens": 90},
+        }
+
+    def bodies(self, path: str) -> list[dict]:
+        return [r.json() for r in self.received("POST", path)]

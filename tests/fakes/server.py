@@ -1,0 +1,100 @@
+"""A small HTTP server on loopback: the base of the fakes that speak a provider's REST protocol.
+
+The real SDKs talk to it over real HTTP, so their request building, response parsing, error
+mapping and timeouts all run for real. Every request is recorded for the tests to inspect.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> dict:
+        return json.loads(self.body or b"{}")
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: bytes | dict | list = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to wait before answering (a slow or hanging provider)
+
+    def encoded(self) -> tuple[bytes, str]:
+        if isinstance(self.body, bytes):
+            return self.body, self.headers.get("Content-Type", "application/octet-stream")
+        return json.dumps(self.body).encode(), "application/json"
+
+
+class FakeServer:
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                parsed = urlparse(self.path)
+                request = Request(
+                    self.command,
+                    parsed.path,
+                    parse_qs(parsed.query),
+                    {key.lower(): value for key, value in self.headers.items()},
+                    self.rfile.read(length) if length else b"",
+                )
+                fake.requests.append(request)
+                response = fake.handle(request)
+                if response.delay:
+                    time.sleep(response.delay)
+                body, content_type = response.encoded()
+                try:
+                    self.send_response(response.status)
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Length", str(len(body)))
+                    for name, value in response.headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a timeout test)
+
+            do_GET = do_POST = do_DELETE = _serve
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address
+        return f"http://{host}:{port}"
+
+    def handle(self, request: Request) -> Response:
+        raise NotImplementedError
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def received(self, method: str, path_part: str) -> list[Request]:
+        return [r for r in self.requests if r.method == method and path_part in r.path]

@@ -1,0 +1,134 @@
+"""Faces and characters: InsightFace through its real loading code on tiny generated models,
+matching into characters, the similarity search, and the identity check of generated videos."""
+
+import pytest
+from django.test import override_settings
+
+from characters.models import Character
+from characters.services import nearest_characters
+from generation.executor import plan_run
+from generation.models import Job, Run
+from generation.providers.base import ProviderNotConfigured
+from generation.providers.insightface_faces import InsightFaceProvider
+from nodes.types.image import NO_FACE
+from projects.models import Asset
+from tests.fakes.insightface_models import model_pack
+from tests.graphs import FIXTURES, add, upload, wait_for_run, wire
+
+# Two "faces" in the tiny detector's 160x160 input: a large one and a small one.
+FACES = [(40, 20, 120, 110, 0.92), (130, 120, 150, 145, 0.7)]
+
+
+@pytest.fixture
+def face_models(tmp_path):
+    model_pack(tmp_path, "tiny", FACES)
+    return tmp_path
+
+
+def test_a_missing_face_model_says_so_with_the_fix_and_downloads_nothing(tmp_path):
+    with (
+        override_settings(INSIGHTFACE_ROOT=tmp_path, INSIGHTFACE_MODEL="buffalo_l"),
+        pytest.raises(ProviderNotConfigured) as missing,
+    ):
+        InsightFaceProvider().analyze(FIXTURES / "astronaut.png")
+
+    message = missing.value.message
+    assert message.startswith("Face model not installed")
+    assert str(tmp_path / "models" / "buffalo_l") in message
+    assert "non-commercial" in message and "REELGRAPH_FACE_PROVIDER=local" in message
+    assert list(tmp_path.iterdir()) == []  # nothing fetched, nothing created
+
+
+def test_insightface_finds_faces_with_embeddings_age_and_sex(face_models):
+    with override_settings(INSIGHTFACE_ROOT=face_models, INSIGHTFACE_MODEL="tiny"):
+        faces = InsightFaceProvider().analyze(FIXTURES / "astronaut.png").faces
+
+    assert len(faces) == 2
+    big = max(faces, key=lambda face: face.area)
+    assert big.bbox == (128, 64, 384, 352)  # the detector's box, scaled back to the 512x512 photo
+    assert big.det_score == pytest.approx(0.92)
+    assert big.embedding.shape == (512,)
+    assert float(big.embedding @ big.embedding) == pytest.approx(1, abs=1e-5)
+    assert big.sex in ("F", "M") and 0 < big.age < 100
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+def test_the_same_face_uploaded_twice_is_one_character_that_the_search_finds_first(
+    project, alice, workers, face_models
+):
+    first = add(project, "image", "Upload 1", asset_id=str(upload(project).id))
+    second = add(project, "image", "Upload 2", asset_id=str(upload(project).id))
+    workers.start(1, REELGRAPH_FACE_PROVIDER="insightface", INSIGHTFACE_ROOT=str(face_models), INSIGHTFACE_MODEL="tiny")
+
+    run = wait_for_run(plan_run(project, [first.id], user=alice).run)
+    run_again = wait_for_run(plan_run(project, [second.id], user=alice).run)
+
+    assert (run.status, run_again.status) == (Run.Status.SUCCEEDED, Run.Status.SUCCEEDED)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.output["character"] == second.output["character"]
+    character = Character.objects.get(pk=first.output["character"])
+    assert character.reference_assets.count() == 2
+    assert (character.embedding_model, character.approximate) == ("insightface:tiny", False)
+    assert character.sex in ("F", "M") and character.age
+    details = second.selected_take.details
+    assert details["character"]["created"] is False
+    assert details["character"]["similarity"] == pytest.approx(1.0, abs=1e-4)
+    assert len(details["faces"]) == 2  # the largest became the character; the other is listed
+    assert details["faces"][0]["bbox"] == [128, 64, 384, 352]
+
+    with override_settings(INSIGHTFACE_ROOT=face_models, INSIGHTFACE_MODEL="tiny"):
+        probe = max(InsightFaceProvider().analyze(FIXTURES / "astronaut.png").faces, key=lambda f: f.area)
+    other = Character.objects.create(owner=alice, name="Someone else", embedding=list(-probe.embedding))
+    found = nearest_characters(alice, probe.embedding, k=2)
+    assert [c.id for c in found] == [character.id, other.id]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+def test_an_image_without_a_face_still_works_and_says_so(project, alice, workers):
+    cat = add(project, "image", "Cat", asset_id=str(upload(project, "chelsea.png").id))
+    workers.start(1)
+
+    assert wait_for_run(plan_run(project, [cat.id], user=alice).run).status == Run.Status.SUCCEEDED
+
+    cat.refresh_from_db()
+    assert list(cat.output) == ["image"]
+    assert cat.selected_take.details["notice"] == NO_FACE
+    assert cat.selected_take.details["approximate"] is True
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+def test_a_missing_face_model_fails_the_node_with_the_fix(project, alice, workers, tmp_path):
+    photo = add(project, "image", "Photo", asset_id=str(upload(project).id))
+    workers.start(1, REELGRAPH_FACE_PROVIDER="insightface", INSIGHTFACE_ROOT=str(tmp_path))
+
+    assert wait_for_run(plan_run(project, [photo.id], user=alice).run).status == Run.Status.FAILED
+
+    photo.refresh_from_db()
+    assert photo.status == "failed"
+    assert photo.error_message.startswith("Face model not installed")
+    assert Job.objects.get(node=photo).error_code == "provider_not_configured"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+def test_a_video_made_with_a_character_records_how_well_the_identity_held(project, alice, workers):
+    photo = add(project, "image", "Astronaut", asset_id=str(upload(project).id))
+    prompt = add(project, "prompt", "Line", text="She waves at the camera")
+    video = add(project, "video", "Shot")
+    wire(prompt, "text", video, "prompt")
+    wire(photo, "character", video, "characters")
+    workers.start(1)
+
+    assert wait_for_run(plan_run(project, [video.id], user=alice).run).status == Run.Status.SUCCEEDED
+
+    video.refresh_from_db()
+    photo.refresh_from_db()
+    (score,) = video.selected_take.details["identity"].values()
+    assert score["name"] == "Character 1" and score["score"] >= 0.9 and score["drift"] is False
+    assert video.selected_take.details["identity_drift"] is False
+    asset = Asset.objects.get(pk=video.output["video"])
+    assert asset.meta["identity_drift"] is False
