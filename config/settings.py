@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "django_rq",
+    "ninja",
     "projects",
     "nodes",
     "characters",
@@ -170,6 +171,9 @@ STORAGES = {
     },
 }
 SIGNED_URL_SECONDS = env.int("SIGNED_URL_SECONDS", default=300)
+# The largest file an upload may be (bytes).
+MAX_UPLOAD_BYTES = env.int("REELGRAPH_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
+NINJA_PAGINATION_PER_PAGE = 50
 
 # Providers: with no key, the offline ("local") provider of each capability runs.
 GEMINI_API_KEY = env.str("GEMINI_API_KEY", default="")

@@ -116,7 +116,61 @@ class JobError(TypedDict):
     attempt: int
 
 
-Event = GraphSnapshot | RunPlanned | RunFinished | NodeStatus | NodeProgress | NodeOutput | JobError
+class NodeChanged(TypedDict):
+    """A node was created or edited (params, title, position)."""
+
+    type: Literal["node.created", "node.updated"]
+    node: NodeState
+    by: str
+
+
+class NodeDeleted(TypedDict):
+    type: Literal["node.deleted"]
+    node_id: str
+    edge_ids: list[str]
+    by: str
+
+
+class EdgeCreated(TypedDict):
+    type: Literal["edge.created"]
+    edge: EdgeState
+    replaced: list[str]
+    by: str
+
+
+class EdgeDeleted(TypedDict):
+    type: Literal["edge.deleted"]
+    edge_id: str
+    by: str
+
+
+class ProjectUpdated(TypedDict):
+    type: Literal["project.updated"]
+    project: dict[str, str]
+
+
+class MemberRemoved(TypedDict):
+    """Sent so that the removed member's open canvases close at once."""
+
+    type: Literal["member.removed"]
+    user_id: int
+
+
+Event = (
+    GraphSnapshot
+    | RunPlanned
+    | RunFinished
+    | NodeStatus
+    | NodeProgress
+    | NodeOutput
+    | JobError
+    | NodeChanged
+    | NodeDeleted
+    | EdgeCreated
+    | EdgeDeleted
+    | ProjectUpdated
+    | MemberRemoved
+)
 
 
 def group_name(project_id: UUID | str) -> str:

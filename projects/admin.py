@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from projects.models import Asset, Membership, Project
+from projects.models import ApiToken, Asset, Membership, Project
 
 
 class MembershipInline(admin.TabularInline):
@@ -33,3 +33,16 @@ class AssetAdmin(admin.ModelAdmin):
     search_fields = ["id", "sha256", "original_name", "project__name"]
     list_select_related = ["project"]
     readonly_fields = ["id", "sha256", "size_bytes", "created_at"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens can be looked at and revoked (deleted) here; their secret is never stored."""
+
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at"]
+    search_fields = ["name", "user__username", "prefix"]
+    list_select_related = ["user"]
+    readonly_fields = ["user", "name", "prefix", "digest", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -34,7 +34,11 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def project_event(self, message: dict) -> None:
-        await self.send_json(message["event"])
+        event = message["event"]
+        if event["type"] == "member.removed" and event["user_id"] == self.scope["user"].pk:
+            await self.close(code=REFUSED)  # no longer a member: this canvas sees nothing more
+            return
+        await self.send_json(event)
 
     @database_sync_to_async
     def _project_for_member(self) -> Project | None:

@@ -14,3 +14,9 @@ class ProjectForm(forms.ModelForm):
         model = Project
         fields = ("name",)
         widgets = {"name": forms.TextInput(attrs={"placeholder": "Untitled film", "autofocus": True})}
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, widget=forms.TextInput(attrs={"placeholder": "What uses it, e.g. render script"})
+    )

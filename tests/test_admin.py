@@ -3,14 +3,14 @@ from django.contrib import admin
 from django.urls import reverse
 
 from characters.models import Character
-from generation.models import Job
-from nodes.models import Edge, Node
-from projects.models import Asset, Membership, Project
+from generation.models import Job, Run
+from nodes.models import Edge, Node, Take
+from projects.models import ApiToken, Asset, Membership, Project
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [Project, Membership, Asset, Node, Edge, Character, Job]
+MODELS = [Project, Membership, Asset, ApiToken, Node, Edge, Take, Character, Run, Job]
 
 
 @pytest.fixture

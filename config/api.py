@@ -1,0 +1,171 @@
+"""The JSON API: one NinjaAPI, a router per app, one error shape, every status code documented.
+
+Errors look the same everywhere: {"error": {"code": "...", "message": "...", "details": {...}}}.
+Services raise domain exceptions; they become HTTP statuses here, once.
+"""
+
+import logging
+from typing import Any
+
+import django_rq
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db import connection
+from django.http import Http404, HttpRequest
+from ninja import NinjaAPI, Schema, Status
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, SessionAuth
+from rq import Worker
+
+from config.errors import ApiError, ErrorOut
+from generation.executor import RunConflict
+from nodes.graph import GraphInvalid
+from projects.tokens import user_for
+
+logger = logging.getLogger(__name__)
+
+
+class BearerToken(HttpBearer):
+    """`Authorization: Bearer <personal token>`; no CSRF needed, since no browser sends it by itself."""
+
+    def authenticate(self, request: HttpRequest, token: str):
+        user = user_for(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class Session(SessionAuth):
+    """The browser's login session; unsafe methods need the CSRF token (header X-CSRFToken)."""
+
+    def authenticate(self, request: HttpRequest, key: str | None):
+        user = request.user
+        return user if user.is_authenticated and user.is_active else None
+
+
+api = NinjaAPI(
+    title="Reelgraph API",
+    version="1",
+    description="Everything the canvas can do. Authenticate with a personal token "
+    "(`Authorization: Bearer <token>`, from `POST /api/v1/tokens`) or the browser session.",
+    urls_namespace="api",
+    auth=[BearerToken(), Session()],
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def error_response(request, status: int, code: str, message: str, details: dict | None = None):
+    return api.create_response(
+        request, {"error": {"code": code, "message": message, "details": details or {}}}, status=status
+    )
+
+
+@api.exception_handler(ApiError)
+def on_api_error(request, error: ApiError):
+    return error_response(request, error.status, error.code, error.message, error.details)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_invalid(request, error: NinjaValidationError):
+    fields = [
+        {
+            "field": ".".join(str(part) for part in detail.get("loc", ()) if part not in ("body", "payload")),
+            "message": detail.get("msg", "invalid"),
+        }
+        for detail in error.errors
+    ]
+    summary = "; ".join(f"{field['field'] or 'request'}: {field['message']}" for field in fields[:5])
+    return error_response(request, 422, "invalid", f"Some fields are not valid. {summary}", {"fields": fields})
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request, error):
+    return error_response(
+        request, 401, "unauthorized", "Log in, or send a personal token as `Authorization: Bearer <token>`."
+    )
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, error: HttpError):
+    codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}
+    message = str(error)
+    if message == "Cannot parse request body":
+        message = "The request body is not valid JSON (or not the multipart form this endpoint takes)."
+    return error_response(request, error.status_code, codes.get(error.status_code, "error"), message)
+
+
+@api.exception_handler(Http404)
+@api.exception_handler(ObjectDoesNotExist)
+def on_not_found(request, error):
+    message = str(error) if isinstance(error, ObjectDoesNotExist) and str(error) else "Not found."
+    if "matching query does not exist" in message:
+        message = "Not found."
+    return error_response(request, 404, "not_found", message)
+
+
+@api.exception_handler(PermissionDenied)
+def on_forbidden(request, error):
+    return error_response(request, 403, "forbidden", str(error) or "You may not do that.")
+
+
+@api.exception_handler(GraphInvalid)
+def on_graph_invalid(request, error: GraphInvalid):
+    return error_response(request, 422, "graph_invalid", str(error), {"nodes": error.by_node()})
+
+
+@api.exception_handler(RunConflict)
+def on_run_conflict(request, error: RunConflict):
+    return error_response(
+        request, 409, "run_conflict", str(error), {"node": str(error.node.id), "job": str(error.job.id)}
+    )
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request, error: Exception):
+    logger.exception("unexpected error in %s %s", request.method, request.path)
+    return error_response(request, 500, "internal_error", "Something went wrong on our side; it has been logged.")
+
+
+class HealthOut(Schema):
+    status: str
+    database: str
+    redis: str
+    workers: int
+
+
+@api.get("/health", auth=None, response={200: HealthOut, 503: HealthOut}, tags=["health"])
+def health(request):
+    """Whether the database, Redis and the workers are there (for load balancers; no login needed)."""
+    result: dict[str, Any] = {"database": "ok", "redis": "ok", "workers": 0}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        result["database"] = "unavailable"
+    try:
+        redis = django_rq.get_connection("default")
+        redis.ping()
+        result["workers"] = Worker.count(connection=redis)
+    except Exception:
+        result["redis"] = "unavailable"
+    healthy = result["database"] == result["redis"] == "ok"
+    result["status"] = "ok" if healthy else "degraded"
+    return Status(200 if healthy else 503, result)
+
+
+def _register_routers() -> None:
+    from characters.api import router as characters
+    from generation.api import router as generation
+    from nodes.api import router as nodes
+    from projects.api import router as projects
+
+    api.add_router("", projects)
+    api.add_router("", nodes)
+    api.add_router("", generation)
+    api.add_router("", characters)
+
+
+_register_routers()
+
+__all__ = ["ErrorOut", "api"]

@@ -1,0 +1,48 @@
+"""Domain errors that know which HTTP status they become, and the one error shape of the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import Schema
+
+
+class ApiError(Exception):
+    """Raised by services for a refusal the API reports as is: a status, a code, a message a user
+    can act on, and details for programs."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None, details=None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.code
+        self.status = status or self.status
+        self.details: dict[str, Any] = details or {}
+
+
+class Conflict(ApiError):
+    status = 409
+    code = "conflict"
+
+
+class Unprocessable(ApiError):
+    status = 422
+    code = "invalid"
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+    details: dict[str, Any] = {}
+
+
+class ErrorOut(Schema):
+    error: ErrorBody
+
+
+def errors(*statuses: int) -> dict[int, type[ErrorOut]]:
+    """The documented error responses of an endpoint: a malformed request (400), no login (401)
+    and invalid fields (422) can happen anywhere; the others are given."""
+    return {status: ErrorOut for status in sorted({400, 401, 422, *statuses})}

@@ -1,0 +1,136 @@
+"""Runs and jobs."""
+
+from decimal import Decimal
+from uuid import UUID
+
+from django.shortcuts import get_object_or_404
+from ninja import Router
+from ninja.pagination import PageNumberPagination, paginate
+
+from config.errors import errors
+from generation import executor
+from generation.models import Job, Run
+from generation.schemas import JobOut, PlanOut, RunIn, RunOut
+from projects.access import project_for
+from projects.models import Membership
+
+router = Router(tags=["runs"])
+EDITOR = Membership.Role.EDITOR
+
+
+def job_out(job: Job) -> dict:
+    return {
+        "id": job.id,
+        "project": job.project_id,
+        "node": job.node_id,
+        "run": job.run_id,
+        "status": job.status,
+        "queue": job.queue,
+        "provider": job.provider,
+        "model": job.model,
+        "attempts": job.attempts,
+        "progress": job.progress,
+        "progress_label": job.progress_label,
+        "provider_operation": job.provider_operation,
+        "cost_estimate": str(job.cost_estimate),
+        "cost_actual": None if job.cost_actual is None else str(job.cost_actual),
+        "error_code": job.error_code,
+        "error_message": job.error_message,
+        "outputs": job.outputs,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+    }
+
+
+def run_out(run: Run) -> dict:
+    jobs = list(run.jobs.order_by("created_at"))
+    spent = sum((job.cost_actual or Decimal("0") for job in jobs), Decimal("0"))
+    return {
+        "id": run.id,
+        "project": run.project_id,
+        "status": run.status,
+        "targets": run.targets,
+        "plan": run.plan,
+        "cost_estimate": str(run.cost_estimate),
+        "cost_actual": str(spent),
+        "created_by": run.created_by.get_username() if run.created_by else None,
+        "created_at": run.created_at,
+        "finished_at": run.finished_at,
+        "jobs": [job_out(job) for job in jobs],
+    }
+
+
+def plan_out(plan: executor.Plan) -> dict:
+    return {
+        "dry_run": plan.dry_run,
+        "cost_estimate": str(plan.cost),
+        "nodes": [planned.as_dict() for planned in plan.nodes],
+        "run": run_out(plan.run) if plan.run else None,
+    }
+
+
+@router.post("/projects/{project_id}/runs", response={200: PlanOut, **errors(403, 404, 409)})
+def start_run(request, project_id: UUID, payload: RunIn):
+    """Plan a run of the targets and everything they need (every node when `targets` is empty):
+    which nodes run, which are cached, what it should cost. Unless `dry_run`, start it."""
+    project = project_for(request.auth, project_id, role=EDITOR)
+    plan = executor.plan_run(project, payload.targets, user=request.auth, dry_run=payload.dry_run, force=payload.force)
+    return plan_out(plan)
+
+
+def _visible_runs(request):
+    return Run.objects.filter(project__memberships__user=request.auth).select_related("created_by")
+
+
+def _visible_jobs(request):
+    return Job.objects.filter(project__memberships__user=request.auth)
+
+
+@router.get("/runs/{run_id}", response={200: RunOut, **errors(404)})
+def read_run(request, run_id: UUID):
+    return run_out(get_object_or_404(_visible_runs(request), pk=run_id))
+
+
+@router.post("/runs/{run_id}/cancel", response={200: RunOut, **errors(403, 404)})
+def cancel_run(request, run_id: UUID):
+    run = get_object_or_404(_visible_runs(request), pk=run_id)
+    project_for(request.auth, run.project_id, role=EDITOR)
+    executor.cancel_run(run, f"Canceled by {request.auth.get_username()}.")
+    run.refresh_from_db()
+    return run_out(run)
+
+
+@router.get("/jobs", response={200: list[JobOut], **errors()})
+@paginate(PageNumberPagination)
+def list_jobs(request, project: UUID | None = None, status: str | None = None, node: UUID | None = None):
+    jobs = _visible_jobs(request)
+    if project:
+        jobs = jobs.filter(project_id=project)
+    if status:
+        jobs = jobs.filter(status=status)
+    if node:
+        jobs = jobs.filter(node_id=node)
+    return [job_out(job) for job in jobs.order_by("-created_at")]
+
+
+@router.get("/jobs/{job_id}", response={200: JobOut, **errors(404)})
+def read_job(request, job_id: UUID):
+    return job_out(get_object_or_404(_visible_jobs(request), pk=job_id))
+
+
+@router.post("/jobs/{job_id}/cancel", response={200: JobOut, **errors(403, 404)})
+def cancel_job(request, job_id: UUID):
+    job = get_object_or_404(_visible_jobs(request), pk=job_id)
+    project_for(request.auth, job.project_id, role=EDITOR)
+    executor.cancel_job(job, f"Canceled by {request.auth.get_username()}.")
+    job.refresh_from_db()
+    return job_out(job)
+
+
+@router.post("/jobs/{job_id}/retry", response={200: PlanOut, **errors(403, 404, 409)})
+def retry_job(request, job_id: UUID):
+    """Run the job's node again, with what it needs upstream: a new run."""
+    job = get_object_or_404(_visible_jobs(request), pk=job_id)
+    project = project_for(request.auth, job.project_id, role=EDITOR)
+    return plan_out(executor.plan_run(project, [job.node_id], user=request.auth))

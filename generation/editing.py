@@ -1,0 +1,92 @@
+"""Edits to a project's graph and membership, each followed by the event every open canvas needs.
+
+The API and the WebSocket consumer both edit through here, so an edit reaches the other members
+the same way wherever it was made.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from generation import events
+from generation.models import Job
+from nodes import services
+from nodes.models import Edge, Node, Take
+from projects.models import Membership, Project
+
+
+def _by(user) -> str:
+    return user.get_username() if user is not None else ""
+
+
+def _state(node: Node) -> events.NodeState:
+    job = Job.objects.filter(node=node, status__in=Job.ACTIVE).first()
+    return events.node_state(node, job)
+
+
+@transaction.atomic
+def add_node(project: Project, user, **fields) -> Node:
+    node = services.add_node(project, **fields)
+    node = Node.objects.select_related("selected_take").get(pk=node.pk)
+    events.broadcast(project.id, {"type": "node.created", "node": _state(node), "by": _by(user)})
+    return node
+
+
+@transaction.atomic
+def update_node(node: Node, user, version: int, changes) -> Node:
+    node = services.update_node(node, version, changes)
+    events.broadcast(node.project_id, {"type": "node.updated", "node": _state(node), "by": _by(user)})
+    return node
+
+
+@transaction.atomic
+def delete_node(node: Node, user) -> None:
+    project_id, node_id = node.project_id, str(node.id)
+    edge_ids = services.delete_node(node)
+    events.broadcast(project_id, {"type": "node.deleted", "node_id": node_id, "edge_ids": edge_ids, "by": _by(user)})
+
+
+@transaction.atomic
+def connect(project: Project, user, **fields) -> Edge:
+    edge, replaced = services.connect(project, **fields)
+    events.broadcast(
+        project.id, {"type": "edge.created", "edge": events.edge_state(edge), "replaced": replaced, "by": _by(user)}
+    )
+    return edge
+
+
+@transaction.atomic
+def disconnect(edge: Edge, user) -> None:
+    project_id, edge_id = edge.project_id, str(edge.id)
+    edge.delete()
+    events.broadcast(project_id, {"type": "edge.deleted", "edge_id": edge_id, "by": _by(user)})
+
+
+@transaction.atomic
+def select_take(node: Node, take: Take, user) -> Node:
+    node = services.select_take(node, take)
+    node = Node.objects.select_related("selected_take").get(pk=node.pk)
+    events.broadcast(node.project_id, {"type": "node.updated", "node": _state(node), "by": _by(user)})
+    return node
+
+
+@transaction.atomic
+def import_graph(project: Project, document, *, replace: bool) -> dict:
+    result = services.import_graph(project, document, replace=replace)
+    events.broadcast(project.id, events.graph_snapshot(project))
+    return result
+
+
+@transaction.atomic
+def rename_project(project: Project, name: str) -> Project:
+    project.name = name
+    project.save(update_fields=["name", "updated_at"])
+    events.broadcast(project.id, {"type": "project.updated", "project": {"id": str(project.id), "name": name}})
+    return project
+
+
+@transaction.atomic
+def remove_member(membership: Membership) -> None:
+    project_id, user_id = membership.project_id, membership.user_id
+    membership.delete()
+    events.broadcast(project_id, {"type": "member.removed", "user_id": user_id})

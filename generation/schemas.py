@@ -1,0 +1,65 @@
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from ninja import Field, Schema
+
+
+class RunIn(Schema):
+    targets: list[UUID] = Field(
+        default_factory=list, max_length=1000, description="Node ids; empty: the whole project."
+    )
+    dry_run: bool = Field(default=False, description="Plan and price only; nothing is enqueued.")
+    force: bool = Field(default=False, description="Run the targets again even when unchanged (a new take).")
+
+
+class PlannedNodeOut(Schema):
+    node: UUID
+    action: str = Field(description="run, cached, or joined (already running with the same inputs)")
+    reason: str
+    cost: str
+    job: UUID | None
+
+
+class JobOut(Schema):
+    id: UUID
+    project: UUID
+    node: UUID
+    run: UUID
+    status: str
+    queue: str
+    provider: str
+    model: str
+    attempts: int
+    progress: float
+    progress_label: str
+    provider_operation: str
+    cost_estimate: str
+    cost_actual: str | None
+    error_code: str
+    error_message: str
+    outputs: dict[str, Any]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class RunOut(Schema):
+    id: UUID
+    project: UUID
+    status: str
+    targets: list[str]
+    plan: list[PlannedNodeOut]
+    cost_estimate: str
+    cost_actual: str
+    created_by: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    jobs: list[JobOut]
+
+
+class PlanOut(Schema):
+    dry_run: bool
+    cost_estimate: str
+    nodes: list[PlannedNodeOut]
+    run: RunOut | None

@@ -1,0 +1,159 @@
+"""Node types, the graph, nodes, edges, takes, and graph documents."""
+
+from uuid import UUID
+
+from django.shortcuts import get_object_or_404
+from ninja import Router, Status
+
+from config.errors import errors
+from generation import editing, events
+from generation.models import Job
+from nodes.models import Edge, Node, Take
+from nodes.registry import NODE_TYPES
+from nodes.schemas import (
+    EdgeIn,
+    EdgeOut,
+    GraphDocument,
+    GraphOut,
+    ImportOut,
+    NodeIn,
+    NodeOut,
+    NodePatch,
+    NodeTypeOut,
+    TakeOut,
+)
+from nodes.services import export_graph
+from projects.access import project_for
+from projects.models import Membership
+
+router = Router(tags=["graph"])
+EDITOR = Membership.Role.EDITOR
+
+
+@router.get("/node-types", response={200: list[NodeTypeOut], **errors()})
+def node_types(request):
+    """Every node type: its ports, and the JSON Schema of its params (the canvas builds its forms from it)."""
+    return [
+        {
+            "name": node_type.name,
+            "label": node_type.label,
+            "description": node_type.description,
+            "version": node_type.version,
+            "queue": node_type.queue,
+            "inputs": [vars(port) | {"label": port.title} for port in node_type.inputs],
+            "outputs": [vars(port) | {"label": port.title} for port in node_type.outputs],
+            "params_schema": node_type.Params.model_json_schema(),
+        }
+        for node_type in NODE_TYPES.values()
+    ]
+
+
+def _node_state(node: Node) -> dict:
+    return events.node_state(node, Job.objects.filter(node=node, status__in=Job.ACTIVE).first())
+
+
+def _node(project, node_id: UUID) -> Node:
+    return get_object_or_404(Node.objects.select_related("selected_take"), project=project, pk=node_id)
+
+
+@router.get("/projects/{project_id}/graph", response={200: GraphOut, **errors(404)})
+def graph(request, project_id: UUID):
+    """All nodes (with their status, progress and chosen take) and edges: what a canvas needs to draw."""
+    return events.graph_snapshot(project_for(request.auth, project_id))
+
+
+@router.get("/projects/{project_id}/graph/export", response={200: GraphDocument, **errors(404)})
+def export(request, project_id: UUID):
+    """The graph as a versioned document, for `graph/import` in this or another project."""
+    return export_graph(project_for(request.auth, project_id))
+
+
+@router.post("/projects/{project_id}/graph/import", response={200: ImportOut, **errors(403, 404, 409)})
+def import_document(request, project_id: UUID, payload: GraphDocument, replace: bool = True):
+    """Build a document's graph here: replacing the current graph, or added to it (`replace=false`)."""
+    project = project_for(request.auth, project_id, role=EDITOR)
+    return editing.import_graph(project, payload.model_dump(), replace=replace)
+
+
+@router.post("/projects/{project_id}/nodes", response={201: NodeOut, **errors(403, 404)})
+def add_node(request, project_id: UUID, payload: NodeIn):
+    project = project_for(request.auth, project_id, role=EDITOR)
+    node = editing.add_node(project, request.auth, **payload.model_dump())
+    return Status(201, _node_state(node))
+
+
+@router.get("/projects/{project_id}/nodes/{node_id}", response={200: NodeOut, **errors(404)})
+def read_node(request, project_id: UUID, node_id: UUID):
+    return _node_state(_node(project_for(request.auth, project_id), node_id))
+
+
+@router.patch("/projects/{project_id}/nodes/{node_id}", response={200: NodeOut, **errors(403, 404, 409)})
+def update_node(request, project_id: UUID, node_id: UUID, payload: NodePatch):
+    """Change a node. `version` must be the one you last saw: a stale one is a 409 with the current node."""
+    project = project_for(request.auth, project_id, role=EDITOR)
+    changes = payload.model_dump(exclude={"version"}, exclude_unset=True)
+    node = editing.update_node(_node(project, node_id), request.auth, payload.version, changes)
+    return _node_state(node)
+
+
+@router.delete("/projects/{project_id}/nodes/{node_id}", response={204: None, **errors(403, 404)})
+def delete_node(request, project_id: UUID, node_id: UUID):
+    project = project_for(request.auth, project_id, role=EDITOR)
+    editing.delete_node(_node(project, node_id), request.auth)
+    return Status(204, None)
+
+
+@router.post("/projects/{project_id}/edges", response={201: EdgeOut, **errors(403, 404, 409)})
+def connect(request, project_id: UUID, payload: EdgeIn):
+    """Connect an output to an input. Incompatible kinds are a 422 naming both ports; a loop is refused."""
+    project = project_for(request.auth, project_id, role=EDITOR)
+    edge = editing.connect(
+        project,
+        request.auth,
+        source=_node(project, payload.source),
+        source_port=payload.source_port,
+        target=_node(project, payload.target),
+        target_port=payload.target_port,
+        order=payload.order,
+        replace=payload.replace,
+    )
+    return Status(201, events.edge_state(edge))
+
+
+@router.delete("/projects/{project_id}/edges/{edge_id}", response={204: None, **errors(403, 404)})
+def disconnect(request, project_id: UUID, edge_id: UUID):
+    project = project_for(request.auth, project_id, role=EDITOR)
+    editing.disconnect(get_object_or_404(Edge, project=project, pk=edge_id), request.auth)
+    return Status(204, None)
+
+
+@router.get("/projects/{project_id}/nodes/{node_id}/takes", response={200: list[TakeOut], **errors(404)})
+def takes(request, project_id: UUID, node_id: UUID):
+    """Every output a node has made, newest first; `selected` is the one downstream nodes use."""
+    node = _node(project_for(request.auth, project_id), node_id)
+    return [take_out(take, node) for take in node.takes.all()]
+
+
+@router.post(
+    "/projects/{project_id}/nodes/{node_id}/takes/{take_id}/select", response={200: NodeOut, **errors(403, 404)}
+)
+def select_take(request, project_id: UUID, node_id: UUID, take_id: UUID):
+    """Use this take: the node returns to the settings that made it, and everything downstream follows."""
+    project = project_for(request.auth, project_id, role=EDITOR)
+    node = _node(project, node_id)
+    take = get_object_or_404(Take, node=node, pk=take_id)
+    return _node_state(editing.select_take(node, take, request.auth))
+
+
+def take_out(take: Take, node: Node) -> dict:
+    return {
+        "id": take.id,
+        "number": take.number,
+        "outputs": take.outputs,
+        "params": take.params,
+        "details": take.details,
+        "provider": take.provider,
+        "model": take.model,
+        "created_at": take.created_at,
+        "selected": take.id == node.selected_take_id,
+    }

@@ -1,0 +1,143 @@
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from ninja import Field, Schema
+
+COORDINATE = Field(default=0.0, ge=-1_000_000, le=1_000_000, allow_inf_nan=False)
+PORT = Field(min_length=1, max_length=32)
+
+
+class PortOut(Schema):
+    name: str
+    kind: str
+    required: bool
+    multi: bool
+    max_items: int | None
+    label: str
+
+
+class NodeTypeOut(Schema):
+    name: str
+    label: str
+    description: str
+    version: int
+    queue: str
+    inputs: list[PortOut]
+    outputs: list[PortOut]
+    params_schema: dict[str, Any]
+
+
+class TakeOut(Schema):
+    id: UUID
+    number: int
+    outputs: dict[str, Any]
+    params: dict[str, Any]
+    details: dict[str, Any]
+    provider: str
+    model: str
+    created_at: datetime
+    selected: bool = False
+
+
+class TakeSummary(Schema):
+    id: str
+    number: int
+    outputs: dict[str, Any]
+    provider: str
+    model: str
+    created_at: str
+
+
+class NodeOut(Schema):
+    id: UUID
+    type: str
+    title: str
+    x: float
+    y: float
+    params: dict[str, Any]
+    status: str
+    output: dict[str, Any]
+    error: str
+    version: int
+    updated_at: datetime
+    selected_take: TakeSummary | None
+    job_id: UUID | None
+    progress: float
+    progress_label: str
+
+
+class EdgeOut(Schema):
+    id: UUID
+    source: UUID
+    source_port: str
+    target: UUID
+    target_port: str
+    order: int
+
+
+class ProjectRef(Schema):
+    id: UUID
+    name: str
+
+
+class GraphOut(Schema):
+    project: ProjectRef
+    nodes: list[NodeOut]
+    edges: list[EdgeOut]
+
+
+class NodeIn(Schema):
+    type: str = Field(min_length=1, max_length=32)
+    title: str = Field(default="", max_length=120)
+    x: float = COORDINATE
+    y: float = COORDINATE
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class NodePatch(Schema):
+    version: int = Field(ge=1, description="The version you last saw; a stale one is refused with 409.")
+    title: str | None = Field(default=None, max_length=120)
+    x: float | None = Field(default=None, ge=-1_000_000, le=1_000_000, allow_inf_nan=False)
+    y: float | None = Field(default=None, ge=-1_000_000, le=1_000_000, allow_inf_nan=False)
+    params: dict[str, Any] | None = Field(default=None, description="Merged into the node's params.")
+
+
+class EdgeIn(Schema):
+    source: UUID
+    source_port: str = PORT
+    target: UUID
+    target_port: str = PORT
+    order: int | None = Field(default=None, ge=0, le=10_000)
+    replace: bool = Field(default=False, description="Replace the connection already in a single input.")
+
+
+class DocumentNode(Schema):
+    key: str = Field(min_length=1, max_length=64)
+    type: str = Field(min_length=1, max_length=32)
+    title: str = Field(default="", max_length=120)
+    x: float = COORDINATE
+    y: float = COORDINATE
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class DocumentEdge(Schema):
+    source: str = Field(min_length=1, max_length=64)
+    source_port: str = PORT
+    target: str = Field(min_length=1, max_length=64)
+    target_port: str = PORT
+    order: int = Field(default=0, ge=0, le=10_000)
+
+
+class GraphDocument(Schema):
+    format: Literal["reelgraph.graph"] = "reelgraph.graph"
+    version: Literal[1] = 1
+    nodes: list[DocumentNode] = Field(max_length=2000)
+    edges: list[DocumentEdge] = Field(max_length=10_000)
+
+
+class ImportOut(Schema):
+    nodes: int
+    edges: int
+    ids: dict[str, UUID]
+    warnings: list[str]

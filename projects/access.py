@@ -1,0 +1,33 @@
+"""Who may do what in a project. Every lookup starts from the user's memberships."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+
+from projects.models import Membership, Project
+
+RANK = {Membership.Role.VIEWER: 0, Membership.Role.EDITOR: 1, Membership.Role.OWNER: 2}
+VERBS = {Membership.Role.EDITOR: "edit it", Membership.Role.OWNER: "manage it"}
+
+
+def project_for(user, project_id, *, role: str = Membership.Role.VIEWER) -> Project:
+    """The project if the user is a member with at least `role`.
+
+    Not a member (or no such project): Project.DoesNotExist, a 404 that confirms nothing.
+    A member with too small a role: PermissionDenied (403), which says what would be needed.
+    """
+    membership = (
+        Membership.objects.select_related("project").filter(project_id=project_id, user=user).first()
+        if user.is_authenticated
+        else None
+    )
+    if membership is None:
+        raise Project.DoesNotExist("No such project.")
+    if RANK[membership.role] < RANK[role]:
+        raise PermissionDenied(
+            f"You are a {membership.role} of this project: only {'the owner' if role == 'owner' else 'editors'} "
+            f"can {VERBS[role]}."
+        )
+    project = membership.project
+    project.role = membership.role
+    return project

@@ -1,0 +1,178 @@
+import time
+
+import pytest
+import requests
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client, override_settings
+
+from projects.media import signed_url
+from projects.models import Asset, Membership
+from tests.api import Api, error_of
+from tests.graphs import FIXTURES
+
+pytestmark = pytest.mark.django_db
+
+
+def astronaut(name="me.png"):
+    return SimpleUploadedFile(name, (FIXTURES / "astronaut.png").read_bytes(), content_type="image/png")
+
+
+def test_an_image_is_uploaded_typed_by_its_content_and_named_for_display_only(alice, project):
+    # A misleading name and type: the content decides.
+    response = Api(alice).upload(
+        f"/projects/{project.id}/assets",
+        SimpleUploadedFile("../../etc/evil.mp3", (FIXTURES / "astronaut.png").read_bytes(), content_type="audio/mpeg"),
+    )
+
+    assert response.status_code == 201
+    asset = response.json()
+    assert (asset["kind"], asset["mime"], asset["width"], asset["height"]) == ("image", "image/png", 512, 512)
+    assert asset["original_name"] == "evil.mp3"
+    stored = Asset.objects.get(pk=asset["id"])
+    assert stored.file.name == f"projects/{project.id}/assets/{stored.id}.png"
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "not something Reelgraph can use"),
+        (b"<!doctype html><html><body>hi</body></html>", "not something Reelgraph can use"),
+        (b"\x89PNG\r\n\x1a\nthis is not really a png", "could not be read as image"),
+    ],
+)
+def test_files_that_are_not_media_are_refused_with_415(alice, project, content, why):
+    response = Api(alice).upload(f"/projects/{project.id}/assets", SimpleUploadedFile("x.png", content))
+
+    assert response.status_code == 415
+    assert why in error_of(response)["message"]
+    assert not Asset.objects.exists()
+
+
+@override_settings(MAX_UPLOAD_BYTES=1000)
+def test_a_file_over_the_limit_is_refused_with_413(alice, project):
+    response = Api(alice).upload(f"/projects/{project.id}/assets", astronaut())
+
+    assert response.status_code == 413
+    assert error_of(response)["details"] == {"limit_bytes": 1000}
+
+
+def test_viewers_cannot_upload_and_outsiders_cannot_see_assets(project, alice, bob, add_member):
+    asset_id = Api(alice).upload(f"/projects/{project.id}/assets", astronaut()).json()["id"]
+    outsider = Api(bob)
+    assert outsider.get(f"/assets/{asset_id}").status_code == 404
+    assert outsider.get(f"/assets/{asset_id}/url").status_code == 404
+    assert outsider.get(f"/projects/{project.id}/assets").status_code == 404
+
+    add_member(bob, Membership.Role.VIEWER)
+    viewer = Api(bob)
+    assert viewer.get(f"/assets/{asset_id}").status_code == 200
+    assert viewer.upload(f"/projects/{project.id}/assets", astronaut()).status_code == 403
+
+
+def test_a_signed_url_serves_the_file_with_ranges_and_expires(alice, project):
+    api = Api(alice)
+    asset_id = api.upload(f"/projects/{project.id}/assets", astronaut()).json()["id"]
+    url = api.get(f"/assets/{asset_id}/url").json()["url"]
+    anonymous = Client()  # the signature is the permission: no login needed to fetch it
+
+    whole = anonymous.get(url)
+    assert whole.status_code == 200 and whole["Content-Type"] == "image/png"
+    assert b"".join(whole.streaming_content) == (FIXTURES / "astronaut.png").read_bytes()
+    part = anonymous.get(url, headers={"Range": "bytes=0-7"})
+    assert part.status_code == 206 and b"".join(part.streaming_content) == b"\x89PNG\r\n\x1a\n"
+    assert part["Content-Range"].startswith("bytes 0-7/")
+
+    assert anonymous.get(url.replace(url[-6:], "AAAAAA")).status_code == 404  # tampered
+    stale_url, _ = signed_url(Asset.objects.get(pk=asset_id), seconds=1)
+    time.sleep(1.5)
+    assert anonymous.get(stale_url).status_code == 410
+
+
+def test_assets_are_listed_by_kind(alice, project):
+    api = Api(alice)
+    api.upload(f"/projects/{project.id}/assets", astronaut())
+
+    assert api.get(f"/projects/{project.id}/assets", kind="image").json()["count"] == 1
+    assert api.get(f"/projects/{project.id}/assets", kind="video").json()["count"] == 0
+
+
+def test_direct_uploads_need_s3(alice, project):
+    response = Api(alice).post(f"/projects/{project.id}/assets/uploads", {})
+
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "direct_upload_unavailable"
+
+
+@pytest.fixture
+def s3_bucket():
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    credentials = {"aws_access_key_id": "test", "aws_secret_access_key": "test", "region_name": "us-east-1"}
+    boto3.client("s3", endpoint_url=endpoint, **credentials).create_bucket(Bucket="reelgraph-test")
+    storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": "reelgraph-test",
+            "endpoint_url": endpoint,
+            "access_key": "test",
+            "secret_key": "test",
+            "region_name": "us-east-1",
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+    # Django resets its storages when STORAGES changes, so every FileField now writes to the bucket.
+    with override_settings(STORAGES={**settings.STORAGES, "default": storage}):
+        yield endpoint
+    server.stop()
+
+
+def test_with_s3_the_browser_uploads_straight_to_the_bucket_and_reads_through_presigned_urls(alice, project, s3_bucket):
+    api = Api(alice)
+    started = api.post(f"/projects/{project.id}/assets/uploads", {"name": "face.png"})
+    assert started.status_code == 201
+    form = started.json()
+    assert form["key"].startswith(f"projects/{project.id}/incoming/")
+
+    photo = (FIXTURES / "astronaut.png").read_bytes()
+    sent = requests.post(form["url"], data=form["fields"], files={"file": photo}, timeout=10)
+    assert sent.status_code in (200, 204), sent.text
+    done = api.post(f"/projects/{project.id}/assets/uploads/complete", {"key": form["key"], "name": "face.png"})
+
+    assert done.status_code == 201
+    asset = done.json()
+    assert (asset["kind"], asset["original_name"]) == ("image", "face.png")
+    url = api.get(f"/assets/{asset['id']}/url").json()["url"]
+    assert url.startswith(s3_bucket) and "Signature=" in url
+    assert requests.get(url, timeout=10).content == photo
+    gone = api.post(f"/projects/{project.id}/assets/uploads/complete", {"key": form["key"]})
+    assert gone.status_code == 404  # the incoming object was consumed
+
+
+def test_a_direct_upload_of_something_else_is_refused_and_removed(alice, project, s3_bucket):
+    api = Api(alice)
+    form = api.post(f"/projects/{project.id}/assets/uploads", {}).json()
+    requests.post(form["url"], data=form["fields"], files={"file": b"<html>not a picture</html>"}, timeout=10)
+
+    refused = api.post(f"/projects/{project.id}/assets/uploads/complete", {"key": form["key"]})
+
+    assert refused.status_code == 415
+    assert not Asset.objects.exists()
+
+
+def test_a_key_of_another_project_cannot_be_completed(alice, bob, project, s3_bucket):
+    from tests.factories import ProjectFactory
+
+    theirs = ProjectFactory(owner=bob)
+    form = Api(bob).post(f"/projects/{theirs.id}/assets/uploads", {}).json()
+
+    stolen = Api(alice).post(f"/projects/{project.id}/assets/uploads/complete", {"key": form["key"]})
+
+    assert stolen.status_code == 404

@@ -1,0 +1,111 @@
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+
+from projects.models import Membership, Project
+from tests.api import Api, error_of
+from tests.factories import ProjectFactory, UserFactory
+from tests.websockets import headers_for, project_socket
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_user_creates_lists_reads_renames_and_deletes_a_project(alice):
+    api = Api(alice)
+
+    created = api.post("/projects", {"name": "  Night swim  "})
+    assert created.status_code == 201
+    project = created.json()
+    assert (project["name"], project["owner"], project["role"]) == ("Night swim", "alice", "owner")
+
+    listed = api.get("/projects").json()
+    assert listed["count"] == 1 and listed["items"][0]["id"] == project["id"]
+    assert api.get(f"/projects/{project['id']}").json()["name"] == "Night swim"
+    assert api.patch(f"/projects/{project['id']}", {"name": "Night dive"}).json()["name"] == "Night dive"
+    assert api.delete(f"/projects/{project['id']}").status_code == 204
+    assert not Project.objects.exists()
+
+
+def test_the_project_list_is_paginated(alice):
+    for n in range(3):
+        ProjectFactory(owner=alice, name=f"Film {n}")
+
+    page = Api(alice).get("/projects", page=2, page_size=2).json()
+
+    assert page["count"] == 3 and len(page["items"]) == 1
+
+
+def test_a_project_name_is_required(alice):
+    response = Api(alice).post("/projects", {"name": "   "})
+
+    assert response.status_code == 422
+    error = error_of(response)
+    assert error["code"] == "invalid" and error["details"]["fields"][0]["field"] == "name"
+
+
+def test_another_users_project_is_a_404_for_every_verb(project, bob):
+    api = Api(bob)
+    path = f"/projects/{project.id}"
+
+    for response in (api.get(path), api.patch(path, {"name": "mine"}), api.delete(path), api.get(path + "/members")):
+        assert response.status_code == 404
+        assert error_of(response)["code"] == "not_found"
+    assert Project.objects.filter(pk=project.pk, name="Alice's film").exists()
+
+
+def test_a_viewer_reads_but_cannot_rename_or_delete(project, bob, add_member):
+    add_member(bob, Membership.Role.VIEWER)
+    api = Api(bob)
+
+    assert api.get(f"/projects/{project.id}").json()["role"] == "viewer"
+    refused = api.patch(f"/projects/{project.id}", {"name": "mine"})
+    assert refused.status_code == 403
+    assert error_of(refused)["message"] == "You are a viewer of this project: only the owner can manage it."
+    assert api.delete(f"/projects/{project.id}").status_code == 403
+
+
+def test_the_owner_manages_members(project, alice, bob):
+    api = Api(alice)
+
+    added = api.post(f"/projects/{project.id}/members", {"username": "bob", "role": "viewer"})
+    assert added.status_code == 201 and added.json()["role"] == "viewer"
+    assert api.post(f"/projects/{project.id}/members", {"username": "bob", "role": "editor"}).status_code == 409
+    assert api.patch(f"/projects/{project.id}/members/{bob.id}", {"role": "editor"}).json()["role"] == "editor"
+    members = api.get(f"/projects/{project.id}/members").json()
+    assert [(m["username"], m["role"]) for m in members] == [("alice", "owner"), ("bob", "editor")]
+    assert api.delete(f"/projects/{project.id}/members/{bob.id}").status_code == 204
+    assert not project.memberships.filter(user=bob).exists()
+
+
+def test_adding_an_unknown_user_names_the_field(project, alice):
+    response = Api(alice).post(f"/projects/{project.id}/members", {"username": "nobody", "role": "viewer"})
+
+    assert response.status_code == 422
+    assert error_of(response)["details"]["fields"] == [{"field": "username", "message": "unknown"}]
+
+
+def test_members_cannot_add_members_and_the_owner_cannot_be_removed(project, alice, bob, add_member):
+    add_member(bob, Membership.Role.EDITOR)
+    carol = UserFactory(username="carol")
+
+    assert Api(bob).post(f"/projects/{project.id}/members", {"username": "carol", "role": "viewer"}).status_code == 403
+    assert Api(alice).delete(f"/projects/{project.id}/members/{alice.id}").status_code == 422
+    assert Api(bob).delete(f"/projects/{project.id}/members/{bob.id}").status_code == 204  # leaving is allowed
+    assert not Membership.objects.filter(user=carol).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_removed_member_loses_the_live_channel_at_once(project, alice, bob, add_member, redis):
+    add_member(bob, Membership.Role.VIEWER)
+    headers = headers_for(bob)
+    owner = Api(alice)
+
+    async def scenario():
+        socket = project_socket(project.id, headers)
+        assert (await socket.connect())[0]
+        await socket.receive_json_from()
+        await sync_to_async(owner.delete)(f"/projects/{project.id}/members/{bob.id}")
+        output = await socket.receive_output(timeout=5)
+        return output
+
+    output = async_to_sync(scenario)()
+    assert output == {"type": "websocket.close", "code": 4403}

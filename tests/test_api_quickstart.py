@@ -1,0 +1,48 @@
+"""docs/API.md is executed as written, against a live server and real workers."""
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+from django.conf import settings
+
+from generation import media
+from generation.models import Run
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+def shell_blocks() -> str:
+    text = (settings.BASE_DIR / "docs" / "API.md").read_text()
+    return "\n".join(re.findall(r"```sh\n(.*?)```", text, flags=re.DOTALL))
+
+
+def test_the_quickstart_runs_as_written(live_server, workers, tmp_path):
+    UserFactory(username="reader")
+    shutil.copy(settings.BASE_DIR / "tests" / "fixtures" / "astronaut.png", tmp_path / "photo.png")
+    workers.start(2)
+    env = os.environ | {
+        "BASE": live_server.url,
+        "PHOTO": str(tmp_path / "photo.png"),
+        "REELGRAPH_USERNAME": "reader",
+        "REELGRAPH_PASSWORD": PASSWORD,
+    }
+
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", shell_blocks()],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert result.returncode == 0, result.stderr + workers.logs()
+    dry_run_cost, final_status = result.stdout.split()
+    assert (dry_run_cost, final_status) == ("0", "succeeded")
+    assert Run.objects.filter(status="succeeded").count() == 1
+    final = media.probe(tmp_path / "final.mp4")
+    assert final.video_codec == "h264" and final.duration == pytest.approx(15, abs=1 / 24)

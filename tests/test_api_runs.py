@@ -1,0 +1,178 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from characters.models import Character
+from generation.models import Job, Run
+from nodes.models import Take
+from projects.models import Membership
+from tests.api import Api, error_of
+from tests.factories import ProjectFactory
+from tests.graphs import FIXTURES, add, upload, wait_for_run, wire
+
+pytestmark = pytest.mark.django_db
+
+
+def prompt_to_video(project):
+    prompt, video = (
+        add(project, "prompt", "Line", text="A lighthouse"),
+        add(project, "video", "Shot", duration_seconds=4),
+    )
+    wire(prompt, "text", video, "prompt")
+    return prompt, video
+
+
+def test_a_dry_run_returns_the_plan_and_enqueues_nothing(alice, project, redis):
+    prompt, video = prompt_to_video(project)
+
+    response = Api(alice).post(f"/projects/{project.id}/runs", {"targets": [str(video.id)], "dry_run": True})
+
+    assert response.status_code == 200
+    plan = response.json()
+    assert plan["dry_run"] is True and plan["run"] is None and plan["cost_estimate"] == "0"
+    assert [(n["node"], n["action"]) for n in plan["nodes"]] == [(str(prompt.id), "run"), (str(video.id), "run")]
+    assert not Job.objects.exists() and redis.llen("rq:queue:text") == 0
+
+
+def test_a_run_starts_and_can_be_read_and_canceled(alice, project, redis, django_capture_on_commit_callbacks):
+    prompt_to_video(project)
+    api = Api(alice)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        started = api.post(f"/projects/{project.id}/runs", {"targets": []}).json()
+
+    run_id = started["run"]["id"]
+    assert started["run"]["status"] == "running" and len(started["run"]["jobs"]) == 2
+    assert api.get(f"/runs/{run_id}").json()["id"] == run_id
+    canceled = api.post(f"/runs/{run_id}/cancel")
+    assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"
+    assert {job["status"] for job in canceled.json()["jobs"]} == {"canceled"}
+
+
+def test_an_invalid_graph_is_a_422_with_every_problem_per_node(alice, project):
+    empty = add(project, "prompt", "Empty", text="")
+    lonely = add(project, "video", "No prompt")
+
+    response = Api(alice).post(f"/projects/{project.id}/runs", {"targets": []})
+
+    assert response.status_code == 422
+    error = error_of(response)
+    assert error["code"] == "graph_invalid"
+    assert error["details"]["nodes"][str(empty.id)][0]["field"] == "text"
+    assert error["details"]["nodes"][str(lonely.id)][0]["port"] == "prompt"
+    assert not Run.objects.exists()
+
+
+def test_jobs_are_listed_filtered_and_read(alice, project, redis):
+    prompt, video = prompt_to_video(project)
+    api = Api(alice)
+    api.post(f"/projects/{project.id}/runs", {"targets": [str(video.id)]})
+
+    everything = api.get("/jobs").json()
+    assert everything["count"] == 2
+    queued = api.get("/jobs", project=str(project.id), status="queued", node=str(prompt.id)).json()
+    assert [job["node"] for job in queued["items"]] == [str(prompt.id)]
+    job = api.get(f"/jobs/{queued['items'][0]['id']}").json()
+    assert job["status"] == "queued" and job["cost_estimate"] == "0.0000"
+
+
+def test_a_job_is_canceled_and_retried(alice, project, redis):
+    prompt, _ = prompt_to_video(project)
+    api = Api(alice)
+    api.post(f"/projects/{project.id}/runs", {"targets": [str(prompt.id)]})
+    job_id = api.get("/jobs").json()["items"][0]["id"]
+
+    assert api.post(f"/jobs/{job_id}/cancel").json()["status"] == "canceled"
+    retried = api.post(f"/jobs/{job_id}/retry")
+
+    assert retried.status_code == 200
+    assert retried.json()["run"]["status"] == "running" and retried.json()["nodes"][0]["action"] == "run"
+
+
+def test_outsiders_see_no_runs_or_jobs_and_viewers_cannot_start_or_stop_them(alice, bob, project, add_member, redis):
+    _, video = prompt_to_video(project)
+    api = Api(alice)
+    run_id = api.post(f"/projects/{project.id}/runs", {"targets": [str(video.id)]}).json()["run"]["id"]
+    job_id = api.get("/jobs").json()["items"][0]["id"]
+
+    outsider = Api(bob)
+    assert outsider.get(f"/runs/{run_id}").status_code == 404
+    assert outsider.get(f"/jobs/{job_id}").status_code == 404
+    assert outsider.get("/jobs").json()["count"] == 0
+    assert outsider.post(f"/projects/{project.id}/runs", {"targets": []}).status_code == 404
+
+    add_member(bob, Membership.Role.VIEWER)
+    viewer = Api(bob)
+    assert viewer.get(f"/runs/{run_id}").status_code == 200
+    for response in (
+        viewer.post(f"/projects/{project.id}/runs", {"targets": []}),
+        viewer.post(f"/runs/{run_id}/cancel"),
+        viewer.post(f"/jobs/{job_id}/cancel"),
+        viewer.post(f"/jobs/{job_id}/retry"),
+    ):
+        assert response.status_code == 403
+    assert Run.objects.get(pk=run_id).status == "running"
+
+
+def test_takes_are_listed_and_one_is_selected(alice, project, bob):
+    prompt = add(project, "prompt", "Line", text="now")
+    old = Take.objects.create(
+        node=prompt, number=1, cache_key="a" * 64, params={"text": "before"}, outputs={"text": "before"}
+    )
+    new = Take.objects.create(
+        node=prompt, number=2, cache_key="b" * 64, params={"text": "now"}, outputs={"text": "now"}
+    )
+    prompt.selected_take = new
+    prompt.save()
+    api = Api(alice)
+
+    takes = api.get(f"/projects/{project.id}/nodes/{prompt.id}/takes").json()
+    assert [(t["number"], t["selected"]) for t in takes] == [(2, True), (1, False)]
+    selected = api.post(f"/projects/{project.id}/nodes/{prompt.id}/takes/{old.id}/select").json()
+    assert selected["params"] == {"text": "before"} and selected["output"] == {"text": "before"}
+    assert Api(bob).get(f"/projects/{project.id}/nodes/{prompt.id}/takes").status_code == 404
+
+
+def character(owner, name, vector):
+    return Character.objects.create(
+        owner=owner, name=name, embedding=vector, embedding_model="local:opencv-haar-frontalface"
+    )
+
+
+def test_characters_are_listed_renamed_compared_and_deleted(alice, bob):
+    first = character(alice, "Ana", [1.0] + [0.0] * 511)
+    character(alice, "Ana again", [0.9, 0.1] + [0.0] * 510)
+    character(alice, "Someone else", [0.0, 1.0] + [0.0] * 510)
+    theirs = character(bob, "Bob's", [1.0] + [0.0] * 511)
+    api = Api(alice)
+
+    listed = api.get("/characters").json()
+    assert listed["count"] == 3 and {c["name"] for c in listed["items"]} == {"Ana", "Ana again", "Someone else"}
+    assert listed["items"][0]["approximate"] is True
+    similar = api.get(f"/characters/{first.id}/similar", k=2).json()
+    assert [s["character"]["name"] for s in similar] == ["Ana again", "Someone else"]
+    assert similar[0]["similarity"] > 0.99
+    assert api.patch(f"/characters/{first.id}", {"name": "Ana Lima"}).json()["name"] == "Ana Lima"
+    assert api.get(f"/characters/{theirs.id}").status_code == 404
+    assert api.delete(f"/characters/{theirs.id}").status_code == 404
+    assert api.delete(f"/characters/{first.id}").status_code == 204
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+def test_a_photo_finds_the_character_it_shows(alice, project, workers):
+    image = add(project, "image", "Photo", asset_id=str(upload(project).id))
+    workers.start(1)
+    api = Api(alice)
+    run_id = api.post(f"/projects/{project.id}/runs", {"targets": [str(image.id)]}).json()["run"]["id"]
+    wait_for_run(Run.objects.get(pk=run_id))
+    image.refresh_from_db()
+
+    photo = SimpleUploadedFile("me.png", (FIXTURES / "astronaut.png").read_bytes())
+    found = api.upload("/characters/search", photo).json()
+
+    assert found[0]["character"]["id"] == image.output["character"]
+    assert found[0]["similarity"] > 0.99
+    cat = api.upload("/characters/search", SimpleUploadedFile("cat.png", (FIXTURES / "chelsea.png").read_bytes()))
+    assert cat.status_code == 422 and error_of(cat)["code"] == "no_face"
+    again = SimpleUploadedFile("me.png", (FIXTURES / "astronaut.png").read_bytes())
+    assert Api(ProjectFactory().owner).upload("/characters/search", again).json() == []  # others' are not searched
