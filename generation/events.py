@@ -17,6 +17,7 @@ from django.db import transaction
 
 from generation.models import Job, Run
 from nodes.models import Edge, Node, Take
+from nodes.services import node_fields
 from projects.models import Project
 
 logger = logging.getLogger(__name__)
@@ -191,17 +192,9 @@ def take_state(take: Take) -> TakeState:
 def node_state(node: Node, job: Job | None = None) -> NodeState:
     take = node.selected_take
     return {
-        "id": str(node.id),
-        "type": node.type,
-        "title": node.title,
-        "x": node.x,
-        "y": node.y,
-        "params": node.params,
-        "status": node.status,
+        **node_fields(node),
         "output": node.output,
         "error": node.error_message,
-        "version": node.version,
-        "updated_at": node.updated_at.isoformat(),
         "selected_take": take_state(take) if take else None,
         "job_id": str(job.id) if job else None,
         "progress": job.progress if job else 0.0,
