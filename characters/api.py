@@ -10,12 +10,14 @@ from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
 from characters.models import Character
-from characters.schemas import CharacterOut, CharacterPatch, SimilarOut
+from characters.schemas import CharacterOut, CharacterPatch, MergeIn, SimilarOut
 from characters.services import nearest_characters
 from config.errors import Unprocessable, errors
+from generation import editing
 from generation.context import embedding_model
 from generation.providers import face_provider
 from generation.uploads import TooLarge, UnsupportedMedia, sniff
+from projects.media import signed_url
 
 router = Router(tags=["characters"])
 
@@ -31,13 +33,16 @@ def character_out(character: Character) -> dict:
         "approximate": character.approximate,
         "project": character.project_id,
         "source_asset": character.source_asset_id,
+        "face_url": signed_url(character.source_asset)[0] if character.source_asset else None,
         "reference_assets": [asset.id for asset in character.reference_assets.all()],
         "created_at": character.created_at,
     }
 
 
 def _mine(request):
-    return Character.objects.filter(owner=request.auth).prefetch_related("reference_assets")
+    return (
+        Character.objects.filter(owner=request.auth).select_related("source_asset").prefetch_related("reference_assets")
+    )
 
 
 @router.get("/characters", response={200: list[CharacterOut], **errors()})
@@ -100,3 +105,11 @@ def similar(request, character_id: UUID, k: int = 5):
         for other in found
         if other.pk != character.pk
     ][:k]
+
+
+@router.post("/characters/{character_id}/merge", response={200: CharacterOut, **errors(404)})
+def merge(request, character_id: UUID, payload: MergeIn):
+    """Merge this character into another of yours (the same person found twice): one remains."""
+    source = get_object_or_404(_mine(request), pk=character_id)
+    into = get_object_or_404(_mine(request), pk=payload.into)
+    return character_out(editing.merge_characters(source, into))

@@ -14,6 +14,7 @@ class CharacterOut(Schema):
     approximate: bool = Field(description="Made by offline face detection: same photo, not same person.")
     project: UUID | None
     source_asset: UUID | None
+    face_url: str | None = Field(description="A short-lived URL of the photo the character came from.")
     reference_assets: list[UUID]
     created_at: datetime
 
@@ -25,3 +26,7 @@ class CharacterPatch(Schema):
 class SimilarOut(Schema):
     character: CharacterOut
     similarity: float
+
+
+class MergeIn(Schema):
+    into: UUID = Field(description="The character that stays; this one's photos join it.")

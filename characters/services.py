@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from pgvector.django import CosineDistance
 
 from characters.models import Character
+from config.errors import Unprocessable
 
 # Advisory-lock namespace for "match or create a character" (per owner).
 MATCH_LOCK = zlib.crc32(b"reelgraph.characters.match") & 0x7FFFFFFF
@@ -62,3 +63,21 @@ def match_or_create(*, owner, project, face, source_asset, embedding_model: str,
             created, similarity = True, None
         character.reference_assets.add(source_asset)
     return Match(character, created, similarity)
+
+
+def merge(source: Character, into: Character) -> Character:
+    """Fold `source` into `into`: its photos become references of `into`, then it is deleted."""
+    if source.pk == into.pk:
+        raise Unprocessable("A character cannot be merged into itself.")
+    if source.owner_id != into.owner_id:
+        raise Unprocessable("Characters of different people cannot be merged.")
+    if source.embedding_model != into.embedding_model:
+        raise Unprocessable(
+            f"{source.name} was made with another face model ({source.embedding_model}) than {into.name} "
+            f"({into.embedding_model}): they cannot be compared, so they cannot be merged."
+        )
+    into.reference_assets.add(*source.reference_assets.all())
+    if source.source_asset_id:
+        into.reference_assets.add(source.source_asset_id)
+    source.delete()
+    return into

@@ -7,12 +7,17 @@ the same way wherever it was made.
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 
+from characters import services as characters
+from characters.models import Character
 from generation import events
 from generation.models import Job
+from generation.storage import copy_asset
 from nodes import services
 from nodes.models import Edge, Node, Take
 from projects.models import Membership, Project
+from projects.services import create_project
 
 
 def _by(user) -> str:
@@ -90,3 +95,36 @@ def remove_member(membership: Membership) -> None:
     project_id, user_id = membership.project_id, membership.user_id
     membership.delete()
     events.broadcast(project_id, {"type": "member.removed", "user_id": user_id})
+
+
+@transaction.atomic
+def duplicate_project(project: Project, user) -> Project:
+    """A copy of the graph, with its own copies of the files the nodes use; no outputs, no history."""
+    copy = create_project(user, f"{project.name} (copy)"[:120])
+    document = services.export_graph(project)
+    copies = {}
+    for node in document["nodes"]:
+        asset_id = node["params"].get("asset_id")
+        if asset_id:
+            if asset_id not in copies:
+                original = project.assets.filter(pk=asset_id).first()
+                copies[asset_id] = str(copy_asset(original, copy, user).id) if original else None
+            node["params"]["asset_id"] = copies[asset_id]
+            if node["params"]["asset_id"] is None:
+                node["params"].pop("asset_id")
+    services.import_graph(copy, document, replace=True)
+    return copy
+
+
+@transaction.atomic
+def merge_characters(source: Character, into: Character) -> Character:
+    """One character from two: the photos join `into`, and every output naming `source` names `into`."""
+    into = characters.merge(source, into)
+    old, new = str(source.id), str(into.id)
+    for node in Node.objects.filter(output__character=old):
+        node.output = {**node.output, "character": new}
+        node.save(update_fields=["output"])
+    for take in Take.objects.filter(Q(outputs__character=old)):
+        take.outputs = {**take.outputs, "character": new}
+        take.save(update_fields=["outputs"])
+    return into

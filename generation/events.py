@@ -8,17 +8,21 @@ with the snapshot it gets on (re)connect. The database stays the truth.
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal
 from uuid import UUID
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from typing_extensions import TypedDict  # pydantic (the API schemas) needs this one on Python < 3.12
 
+from characters.models import Character
 from generation.models import Job, Run
 from nodes.models import Edge, Node, Take
+from nodes.registry import NODE_TYPES
 from nodes.services import node_fields
-from projects.models import Project
+from projects.media import signed_url
+from projects.models import Asset, Project
 
 logger = logging.getLogger(__name__)
 
@@ -27,9 +31,29 @@ class TakeState(TypedDict):
     id: str
     number: int
     outputs: dict[str, Any]
+    details: dict[str, Any]
     provider: str
     model: str
     created_at: str
+
+
+class MediaState(TypedDict):
+    """What a canvas needs to show an output file: a short-lived URL, and who made it."""
+
+    kind: str
+    url: str
+    poster: str | None
+    provider: str
+    model: str
+    width: int | None
+    height: int | None
+    duration: float | None
+
+
+class CharacterState(TypedDict):
+    name: str
+    approximate: bool
+    face: str | None  # URL of the photo the character came from
 
 
 class NodeState(TypedDict):
@@ -48,6 +72,8 @@ class NodeState(TypedDict):
     job_id: str | None
     progress: float
     progress_label: str
+    media: dict[str, MediaState]
+    characters: dict[str, CharacterState]
 
 
 class EdgeState(TypedDict):
@@ -150,6 +176,13 @@ class ProjectUpdated(TypedDict):
     project: dict[str, str]
 
 
+class Presence(TypedDict):
+    """Who has the project open: sent whenever someone opens or closes it."""
+
+    type: Literal["presence"]
+    users: list[dict[str, Any]]
+
+
 class MemberRemoved(TypedDict):
     """Sent so that the removed member's open canvases close at once."""
 
@@ -171,6 +204,7 @@ Event = (
     | EdgeDeleted
     | ProjectUpdated
     | MemberRemoved
+    | Presence
 )
 
 
@@ -183,14 +217,66 @@ def take_state(take: Take) -> TakeState:
         "id": str(take.id),
         "number": take.number,
         "outputs": take.outputs,
+        "details": {key: value for key, value in take.details.items() if key != "wiring"},
         "provider": take.provider,
         "model": take.model,
         "created_at": take.created_at.isoformat(),
     }
 
 
-def node_state(node: Node, job: Job | None = None) -> NodeState:
+def _output_ids(nodes) -> tuple[set[str], set[str]]:
+    """The asset and character ids in the outputs of these nodes, by the kinds of their ports."""
+    assets, characters = set(), set()
+    for node in nodes:
+        node_type = NODE_TYPES.get(node.type)
+        for port in node_type.outputs if node_type else ():
+            value = node.output.get(port.name)
+            if value and port.kind in ("image", "video", "audio"):
+                assets.add(str(value))
+            elif value and port.kind == "character":
+                characters.add(str(value))
+    return assets, characters
+
+
+def output_media(nodes) -> tuple[dict[str, MediaState], dict[str, CharacterState]]:
+    """Signed URLs for every file the nodes output (and the posters of videos), in two queries."""
+    asset_ids, character_ids = _output_ids(nodes)
+    found = {str(c.id): c for c in Character.objects.filter(pk__in=character_ids).select_related("source_asset")}
+    posters = {a.meta.get("poster") for a in Asset.objects.filter(pk__in=asset_ids) if a.meta.get("poster")}
+    assets = {str(a.id): a for a in Asset.objects.filter(pk__in=asset_ids | posters | _faces(found))}
+    url = {asset_id: signed_url(asset)[0] for asset_id, asset in assets.items()}
+    media: dict[str, MediaState] = {
+        asset_id: {
+            "kind": assets[asset_id].kind,
+            "url": url[asset_id],
+            "poster": url.get(assets[asset_id].meta.get("poster", "")),
+            "provider": assets[asset_id].provider,
+            "model": assets[asset_id].model,
+            "width": assets[asset_id].width,
+            "height": assets[asset_id].height,
+            "duration": assets[asset_id].duration_seconds,
+        }
+        for asset_id in asset_ids
+        if asset_id in assets
+    }
+    characters: dict[str, CharacterState] = {
+        character_id: {
+            "name": character.name,
+            "approximate": character.approximate,
+            "face": url.get(str(character.source_asset_id)),
+        }
+        for character_id, character in found.items()
+    }
+    return media, characters
+
+
+def _faces(characters) -> set[str]:
+    return {str(c.source_asset_id) for c in characters.values() if c.source_asset_id}
+
+
+def node_state(node: Node, job: Job | None = None, media=None) -> NodeState:
     take = node.selected_take
+    files, characters = media if media is not None else output_media([node])
     return {
         **node_fields(node),
         "output": node.output,
@@ -199,6 +285,8 @@ def node_state(node: Node, job: Job | None = None) -> NodeState:
         "job_id": str(job.id) if job else None,
         "progress": job.progress if job else 0.0,
         "progress_label": job.progress_label if job else "",
+        "media": {key: value for key, value in files.items() if key in _output_ids([node])[0]},
+        "characters": {key: value for key, value in characters.items() if key in _output_ids([node])[1]},
     }
 
 
@@ -227,10 +315,12 @@ def run_state(run: Run) -> RunState:
 
 def graph_snapshot(project: Project) -> GraphSnapshot:
     active_jobs = {job.node_id: job for job in Job.objects.filter(project=project, status__in=Job.ACTIVE)}
+    nodes = list(project.nodes.select_related("selected_take"))
+    media = output_media(nodes)
     return {
         "type": "graph.snapshot",
         "project": {"id": str(project.id), "name": project.name},
-        "nodes": [node_state(n, active_jobs.get(n.id)) for n in project.nodes.select_related("selected_take")],
+        "nodes": [node_state(n, active_jobs.get(n.id), media) for n in nodes],
         "edges": [edge_state(edge) for edge in project.edges.all()],
         "runs": [run_state(run) for run in project.runs.filter(status=Run.Status.RUNNING)],
     }

@@ -74,3 +74,24 @@ def local_path(asset: Asset, workdir: Path) -> Path:
             with asset.file.open("rb") as source, target.open("wb") as copy:
                 shutil.copyfileobj(source, copy, CHUNK)
         return target
+
+
+def copy_asset(asset: Asset, project: Project, user=None) -> Asset:
+    """The same file, as an asset of another project (files never cross projects by reference)."""
+    with asset.file.open("rb") as source:
+        return create_asset(
+            project,
+            File(source, name=Path(asset.file.name).name),
+            kind=asset.kind,
+            mime=asset.mime,
+            sha256=asset.sha256,
+            size_bytes=asset.size_bytes,
+            width=asset.width,
+            height=asset.height,
+            duration_seconds=asset.duration_seconds,
+            origin=Asset.Origin.UPLOAD,
+            original_name=asset.original_name,
+            provider=asset.provider,
+            model=asset.model,
+            created_by=user,
+        )

@@ -4,6 +4,8 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
+from generation.events import CharacterState, MediaState, TakeState
+
 COORDINATE = Field(default=0.0, ge=-1_000_000, le=1_000_000, allow_inf_nan=False)
 PORT = Field(min_length=1, max_length=32)
 
@@ -40,15 +42,6 @@ class TakeOut(Schema):
     selected: bool = False
 
 
-class TakeSummary(Schema):
-    id: str
-    number: int
-    outputs: dict[str, Any]
-    provider: str
-    model: str
-    created_at: str
-
-
 class NodeOut(Schema):
     id: UUID
     type: str
@@ -61,10 +54,12 @@ class NodeOut(Schema):
     error: str
     version: int
     updated_at: datetime
-    selected_take: TakeSummary | None
+    selected_take: TakeState | None
     job_id: UUID | None
     progress: float
     progress_label: str
+    media: dict[str, MediaState]
+    characters: dict[str, CharacterState]
 
 
 class EdgeOut(Schema):

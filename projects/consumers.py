@@ -1,36 +1,56 @@
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from generation import events
+from projects import presence
 from projects.models import Project
 
-# Close code sent when a connection is refused (a 403 during the handshake).
+# Close code sent when a connection is refused (a 403 during the handshake) or a member is removed.
 REFUSED = 4403
 
 
 class ProjectConsumer(AsyncJsonWebsocketConsumer):
-    """A project's live channel: a snapshot on connect, then every event of the project."""
+    """A project's live channel: a snapshot on connect, then every event of the project, and who is here."""
 
     group: str | None = None
+    project_id: str | None = None
 
     async def connect(self) -> None:
         project = await self._project_for_member()
         if project is None:
             await self.close(code=REFUSED)
             return
+        self.project_id = str(project.id)
         self.group = events.group_name(project.id)
         # Join before the snapshot is read, so that no event falls between the two.
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self.send_json(await database_sync_to_async(events.graph_snapshot)(project))
+        await sync_to_async(presence.join)(self.project_id, self.channel_name, self.scope["user"])
+        await self._announce_presence()
 
     async def disconnect(self, code: int) -> None:
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await sync_to_async(presence.leave)(self.project_id, self.channel_name)
+            await self._announce_presence()
+
+    async def _announce_presence(self) -> None:
+        users = await sync_to_async(presence.present)(self.project_id)
+        await self.channel_layer.group_send(
+            self.group, {"type": "project.event", "event": {"type": "presence", "users": users}}
+        )
 
     async def receive_json(self, content, **kwargs) -> None:
         await self.send_json(
-            {"type": "error", "error": {"code": "unsupported", "message": "This channel only sends events."}}
+            {
+                "type": "error",
+                "error": {
+                    "code": "unsupported",
+                    "message": "This channel only sends events: make changes through the API.",
+                },
+            }
         )
 
     async def project_event(self, message: dict) -> None:

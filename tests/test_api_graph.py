@@ -6,7 +6,7 @@ from projects.models import Membership
 from tests.api import Api, error_of
 from tests.factories import ProjectFactory
 from tests.graphs import add, upload, wire
-from tests.websockets import headers_for, project_socket
+from tests.websockets import headers_for, next_event, project_socket
 
 pytestmark = pytest.mark.django_db
 
@@ -222,7 +222,7 @@ def test_an_edit_reaches_every_other_open_canvas(project, alice, bob, add_member
         assert (await socket.connect())[0]
         await socket.receive_json_from()
         await sync_to_async(editor.post)(f"/projects/{project.id}/nodes", {"type": "prompt", "title": "From Bob"})
-        event = await socket.receive_json_from(timeout=5)
+        event = await next_event(socket)
         await socket.disconnect()
         return event
 

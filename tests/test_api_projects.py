@@ -4,7 +4,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from projects.models import Membership, Project
 from tests.api import Api, error_of
 from tests.factories import ProjectFactory, UserFactory
-from tests.websockets import headers_for, project_socket
+from tests.websockets import headers_for, next_close, project_socket
 
 pytestmark = pytest.mark.django_db
 
@@ -104,8 +104,7 @@ def test_a_removed_member_loses_the_live_channel_at_once(project, alice, bob, ad
         assert (await socket.connect())[0]
         await socket.receive_json_from()
         await sync_to_async(owner.delete)(f"/projects/{project.id}/members/{bob.id}")
-        output = await socket.receive_output(timeout=5)
-        return output
+        return await next_close(socket)
 
     output = async_to_sync(scenario)()
     assert output == {"type": "websocket.close", "code": 4403}

@@ -11,7 +11,7 @@ from nodes.models import Node, Take
 from projects.models import Asset
 from tests.engine_helpers import asset_path
 from tests.graphs import film, wait_for_run
-from tests.websockets import headers_for, project_socket
+from tests.websockets import headers_for, next_event, project_socket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -27,7 +27,7 @@ def collect_run_events(project, user, start_run):
         plan = await sync_to_async(start_run)()
         received = []
         while not received or received[-1]["type"] != "run.finished":
-            received.append(await socket.receive_json_from(timeout=180))
+            received.append(await next_event(socket, timeout=180))
         await socket.disconnect()
         return plan, received
 

@@ -6,7 +6,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from generation import events
 from projects.models import Membership
 from tests.factories import NodeFactory, ProjectFactory
-from tests.websockets import headers_for, project_socket
+from tests.websockets import headers_for, next_event, project_socket
 
 pytestmark = pytest.mark.django_db
 
@@ -96,8 +96,11 @@ def test_events_reach_the_members_of_their_project_only(project, alice, bob, red
 
         await sync_to_async(events.send)(project.id, events.node_status(node))
 
-        received = await alice_socket.receive_json_from(timeout=5)
-        bob_heard_nothing = await bob_socket.receive_nothing(timeout=0.5)
+        received = await next_event(alice_socket)
+        bob_heard = []
+        while not await bob_socket.receive_nothing(timeout=0.5):
+            bob_heard.append(await bob_socket.receive_json_from())
+        bob_heard_nothing = all(event["type"] == "presence" for event in bob_heard)
         await alice_socket.disconnect()
         await bob_socket.disconnect()
         return received, bob_heard_nothing
@@ -117,7 +120,7 @@ def test_the_channel_refuses_messages_it_does_not_understand(project, alice, red
         await socket.connect()
         await socket.receive_json_from()
         await socket.send_json_to({"type": "node.delete", "id": "x"})
-        reply = await socket.receive_json_from()
+        reply = await next_event(socket)
         await socket.disconnect()
         return reply
 
@@ -138,8 +141,31 @@ def test_a_quiet_project_still_hears_the_next_event(project, alice, redis):
         await socket.receive_json_from()
         await asyncio.sleep(7)
         await sync_to_async(events.send)(project.id, events.node_status(node))
-        event = await socket.receive_json_from(timeout=5)
+        event = await next_event(socket)
         await socket.disconnect()
         return event
 
     assert async_to_sync(scenario)()["type"] == "node.status"
+
+
+def test_everyone_with_the_project_open_is_announced(project, alice, bob, add_member, redis):
+    add_member(bob, Membership.Role.VIEWER)
+    alice_headers, bob_headers = headers_for(alice), headers_for(bob)
+
+    async def scenario():
+        alice_socket = project_socket(project.id, alice_headers)
+        await alice_socket.connect()
+        await alice_socket.receive_json_from()  # snapshot
+        alone = await alice_socket.receive_json_from()
+        bob_socket = project_socket(project.id, bob_headers)
+        await bob_socket.connect()
+        together = await alice_socket.receive_json_from()
+        await bob_socket.disconnect()
+        after = await alice_socket.receive_json_from()
+        await alice_socket.disconnect()
+        return alone, together, after
+
+    alone, together, after = async_to_sync(scenario)()
+    assert alone == {"type": "presence", "users": [{"id": alice.id, "username": "alice"}]}
+    assert [user["username"] for user in together["users"]] == ["alice", "bob"]
+    assert [user["username"] for user in after["users"]] == ["alice"]

@@ -25,3 +25,18 @@ def headers_for(user=None, origin: str | None = ORIGIN) -> list[tuple[bytes, byt
 
 def project_socket(project_id, headers) -> WebsocketCommunicator:
     return WebsocketCommunicator(application, f"/ws/projects/{project_id}/", headers=headers)
+
+
+async def next_event(socket: WebsocketCommunicator, timeout: float = 5) -> dict:
+    """The next event that is not a presence update (who has the project open)."""
+    while True:
+        event = await socket.receive_json_from(timeout=timeout)
+        if event["type"] != "presence":
+            return event
+
+
+async def next_close(socket: WebsocketCommunicator, timeout: float = 5) -> dict:
+    while True:
+        output = await socket.receive_output(timeout=timeout)
+        if output["type"] == "websocket.close":
+            return output
