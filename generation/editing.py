@@ -6,7 +6,7 @@ the same way wherever it was made.
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from characters import services as characters
@@ -90,6 +90,25 @@ def rename_project(project: Project, name: str) -> Project:
     return project
 
 
+class AlreadyMember(Exception):
+    pass
+
+
+def add_member(project: Project, user, role: str) -> Membership:
+    try:
+        with transaction.atomic():
+            return Membership.objects.create(project=project, user=user, role=role)
+    except IntegrityError:  # the unique (project, user) constraint: also when two adds race
+        raise AlreadyMember(user.get_username()) from None
+
+
+def change_role(membership: Membership, role: str) -> Membership:
+    membership.role = role
+    membership.save(update_fields=["role"])
+    events.broadcast(membership.project_id, {"type": "member.changed", "user_id": membership.user_id, "role": role})
+    return membership
+
+
 @transaction.atomic
 def remove_member(membership: Membership) -> None:
     project_id, user_id = membership.project_id, membership.user_id
@@ -119,8 +138,9 @@ def duplicate_project(project: Project, user) -> Project:
 @transaction.atomic
 def merge_characters(source: Character, into: Character) -> Character:
     """One character from two: the photos join `into`, and every output naming `source` names `into`."""
+    old = str(source.id)  # before the merge deletes it, which clears its id
     into = characters.merge(source, into)
-    old, new = str(source.id), str(into.id)
+    new = str(into.id)
     for node in Node.objects.filter(output__character=old):
         node.output = {**node.output, "character": new}
         node.save(update_fields=["output"])

@@ -183,6 +183,14 @@ class Presence(TypedDict):
     users: list[dict[str, Any]]
 
 
+class MemberChanged(TypedDict):
+    """A member's role changed: their open canvases reload to show what the new role allows."""
+
+    type: Literal["member.changed"]
+    user_id: int
+    role: str
+
+
 class MemberRemoved(TypedDict):
     """Sent so that the removed member's open canvases close at once."""
 
@@ -203,6 +211,7 @@ Event = (
     | EdgeCreated
     | EdgeDeleted
     | ProjectUpdated
+    | MemberChanged
     | MemberRemoved
     | Presence
 )

@@ -3,7 +3,6 @@
 from uuid import UUID
 
 from django.contrib.auth import authenticate, get_user_model
-from django.db import transaction
 from django.shortcuts import get_object_or_404
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
@@ -111,10 +110,10 @@ def add_member(request, project_id: UUID, payload: MemberIn):
             f"No user is called {payload.username!r}.",
             details={"fields": [{"field": "username", "message": "unknown"}]},
         )
-    with transaction.atomic():
-        if project.memberships.filter(user=user).exists():
-            raise Conflict(f"{payload.username} is already a member of this project.", code="already_member")
-        membership = Membership.objects.create(project=project, user=user, role=payload.role)
+    try:
+        membership = editing.add_member(project, user, payload.role)
+    except editing.AlreadyMember:
+        raise Conflict(f"{payload.username} is already a member of this project.", code="already_member") from None
     return Status(201, member_out(membership))
 
 
@@ -130,9 +129,7 @@ def change_role(request, project_id: UUID, user_id: int, payload: MemberPatch):
         raise Unprocessable(
             "The owner's role cannot change.", details={"fields": [{"field": "role", "message": "owner"}]}
         )
-    membership.role = payload.role
-    membership.save(update_fields=["role"])
-    return member_out(membership)
+    return member_out(editing.change_role(membership, payload.role))
 
 
 @router.delete("/projects/{project_id}/members/{user_id}", response={204: None, **errors(403, 404)})

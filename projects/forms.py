@@ -20,3 +20,8 @@ class TokenForm(forms.Form):
     name = forms.CharField(
         max_length=100, widget=forms.TextInput(attrs={"placeholder": "What uses it, e.g. render script"})
     )
+
+
+class MemberForm(forms.Form):
+    username = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"placeholder": "Their username"}))
+    role = forms.ChoiceField(choices=[("editor", "Editor: edits and runs"), ("viewer", "Viewer: sees only")])

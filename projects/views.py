@@ -1,11 +1,19 @@
-from django.contrib import messages
-from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+"""Server-rendered pages: accounts, the project list, project settings, tokens, the canvas shell."""
 
-from projects.forms import ProjectForm, SignupForm, TokenForm
-from projects.models import ApiToken, Project
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from generation import editing
+from projects.access import RANK, project_for
+from projects.forms import MemberForm, ProjectForm, SignupForm, TokenForm
+from projects.media import signed_url
+from projects.models import ApiToken, Asset, Membership, Project
 from projects.services import create_project
 from projects.tokens import create_token
 
@@ -26,6 +34,19 @@ def signup(request):
     return render(request, "registration/signup.html", {"form": form})
 
 
+def _member_project(request, project_id, role=Membership.Role.VIEWER) -> Project:
+    try:
+        return project_for(request.user, project_id, role=role)
+    except Project.DoesNotExist:
+        raise Http404("No such project.") from None
+
+
+def thumbnail(project: Project) -> str | None:
+    """The newest picture of the project: a video's poster or an image."""
+    asset = Asset.objects.filter(project=project, kind=Asset.Kind.IMAGE).order_by("-created_at").first()
+    return signed_url(asset)[0] if asset else None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_list(request):
@@ -33,14 +54,113 @@ def project_list(request):
     if request.method == "POST" and form.is_valid():
         project = create_project(request.user, form.cleaned_data["name"])
         return redirect("project-detail", project_id=project.id)
-    projects = Project.objects.for_user(request.user).select_related("owner")
-    return render(request, "projects/list.html", {"projects": projects, "form": form})
+    memberships = (
+        Membership.objects.filter(user=request.user)
+        .select_related("project__owner")
+        .annotate(node_count=Count("project__nodes"))
+        .order_by("-project__updated_at")
+    )
+    cards = [
+        {"project": m.project, "role": m.role, "nodes": m.node_count, "thumbnail": thumbnail(m.project)}
+        for m in memberships
+    ]
+    return render(
+        request, "projects/list.html", {"cards": cards, "form": form, "projects": [c["project"] for c in cards]}
+    )
+
+
+@login_required
+@require_POST
+def rename_project(request, project_id):
+    project = _member_project(request, project_id, Membership.Role.OWNER)
+    form = ProjectForm(request.POST, instance=project)
+    if form.is_valid():
+        editing.rename_project(project, form.cleaned_data["name"])
+    else:
+        messages.error(request, f"Not renamed: {form.errors['name'][0]}")
+    if request.htmx:
+        return render(request, "projects/_card_title.html", {"project": project, "role": project.role, "form": form})
+    return redirect("project-list")
+
+
+@login_required
+@require_POST
+def duplicate_project(request, project_id):
+    project = _member_project(request, project_id)
+    copy = editing.duplicate_project(project, request.user)
+    messages.success(request, f"“{copy.name}” is a copy of the graph and its files, without outputs.")
+    return redirect("project-list")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_project(request, project_id):
+    project = _member_project(request, project_id, Membership.Role.OWNER)
+    if request.method == "POST":
+        name = project.name
+        project.delete()
+        messages.success(request, f"“{name}” was deleted.")
+        return redirect("project-list")
+    counts = {"nodes": project.nodes.count(), "assets": project.assets.count(), "members": project.memberships.count()}
+    return render(request, "projects/delete.html", {"project": project, "counts": counts})
 
 
 @login_required
 def project_detail(request, project_id):
-    project = get_object_or_404(Project.objects.for_user(request.user), pk=project_id)
-    return render(request, "projects/detail.html", {"project": project, "nodes": project.nodes.all()})
+    """The canvas. The page is a shell: the canvas script talks to the JSON API and the WebSocket."""
+    project = _member_project(request, project_id)
+    can_edit = RANK[project.role] >= RANK[Membership.Role.EDITOR]
+    return render(request, "projects/canvas.html", {"project": project, "role": project.role, "can_edit": can_edit})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_settings(request, project_id):
+    project = _member_project(request, project_id)
+    is_owner = project.role == Membership.Role.OWNER
+    form = MemberForm(request.POST or None) if is_owner else None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "leave":
+            membership = get_object_or_404(project.memberships, user=request.user)
+            if membership.role == Membership.Role.OWNER:
+                raise PermissionDenied("The owner cannot leave: delete the project instead.")
+            editing.remove_member(membership)
+            messages.success(request, f"You left “{project.name}”.")
+            return redirect("project-list")
+        if not is_owner:
+            raise PermissionDenied("Only the owner manages members.")
+        if action == "add" and form.is_valid():
+            user = get_user_model().objects.filter(username=form.cleaned_data["username"], is_active=True).first()
+            if user is None:
+                form.add_error("username", "No user has this name.")
+            else:
+                try:
+                    editing.add_member(project, user, form.cleaned_data["role"])
+                except editing.AlreadyMember:
+                    form.add_error("username", "Already a member.")
+                else:
+                    messages.success(request, f"{user.get_username()} is now a {form.cleaned_data['role']}.")
+                    return redirect("project-settings", project_id=project.id)
+        if action in ("role", "remove"):
+            membership_id = request.POST.get("membership", "")
+            membership = get_object_or_404(
+                project.memberships.exclude(role=Membership.Role.OWNER),
+                pk=int(membership_id) if membership_id.isdigit() else None,
+            )
+            if action == "remove":
+                editing.remove_member(membership)
+                messages.success(request, f"{membership.user.get_username()} is no longer a member.")
+            elif request.POST.get("role") in (Membership.Role.EDITOR, Membership.Role.VIEWER):
+                editing.change_role(membership, request.POST["role"])
+                messages.success(request, f"{membership.user.get_username()} is now a {membership.role}.")
+            else:
+                messages.error(request, "Role: choose editor or viewer.")
+            return redirect("project-settings", project_id=project.id)
+    members = project.memberships.select_related("user").order_by("created_at")
+    return render(
+        request, "projects/settings.html", {"project": project, "members": members, "form": form, "is_owner": is_owner}
+    )
 
 
 @login_required

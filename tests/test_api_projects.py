@@ -4,7 +4,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from projects.models import Membership, Project
 from tests.api import Api, error_of
 from tests.factories import ProjectFactory, UserFactory
-from tests.websockets import headers_for, next_close, project_socket
+from tests.websockets import headers_for, next_close, next_event, project_socket
 
 pytestmark = pytest.mark.django_db
 
@@ -93,18 +93,35 @@ def test_members_cannot_add_members_and_the_owner_cannot_be_removed(project, ali
     assert not Membership.objects.filter(user=carol).exists()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_removed_member_loses_the_live_channel_at_once(project, alice, bob, add_member, redis):
-    add_member(bob, Membership.Role.VIEWER)
-    headers = headers_for(bob)
-    owner = Api(alice)
+def seen_by_member(project, member, change, read):
+    """What `member`'s open canvas receives (`read` from its socket) after `change()` runs."""
+    headers = headers_for(member)
 
     async def scenario():
         socket = project_socket(project.id, headers)
         assert (await socket.connect())[0]
-        await socket.receive_json_from()
-        await sync_to_async(owner.delete)(f"/projects/{project.id}/members/{bob.id}")
-        return await next_close(socket)
+        await socket.receive_json_from()  # the snapshot
+        await sync_to_async(change)()
+        output = await read(socket)
+        await socket.disconnect()
+        return output
 
-    output = async_to_sync(scenario)()
-    assert output == {"type": "websocket.close", "code": 4403}
+    return async_to_sync(scenario)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_removed_member_loses_the_live_channel_at_once(project, alice, bob, add_member, redis):
+    add_member(bob, Membership.Role.VIEWER)
+    remove = lambda: Api(alice).delete(f"/projects/{project.id}/members/{bob.id}")  # noqa: E731
+
+    assert seen_by_member(project, bob, remove, next_close) == {"type": "websocket.close", "code": 4403}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_role_change_reaches_the_members_open_canvas(project, alice, bob, add_member, redis):
+    add_member(bob, Membership.Role.VIEWER)
+    promote = lambda: Api(alice).patch(f"/projects/{project.id}/members/{bob.id}", {"role": "editor"})  # noqa: E731
+
+    event = seen_by_member(project, bob, promote, next_event)
+
+    assert event == {"type": "member.changed", "user_id": bob.id, "role": "editor"}

@@ -157,6 +157,26 @@ def test_characters_are_listed_renamed_compared_and_deleted(alice, bob):
     assert api.delete(f"/characters/{first.id}").status_code == 204
 
 
+def test_merging_characters_keeps_one_and_refuses_what_cannot_merge(alice, bob, project):
+    first = character(alice, "Ana", [1.0] + [0.0] * 511)
+    again = character(alice, "Ana again", [0.9, 0.1] + [0.0] * 510)
+    other_model = Character.objects.create(owner=alice, name="Ana (InsightFace)", embedding=[1.0] + [0.0] * 511)
+    theirs = character(bob, "Bob's", [1.0] + [0.0] * 511)
+    api = Api(alice)
+
+    merged = api.post(f"/characters/{again.id}/merge", {"into": str(first.id)})
+    into_itself = api.post(f"/characters/{first.id}/merge", {"into": str(first.id)})
+    across_models = api.post(f"/characters/{other_model.id}/merge", {"into": str(first.id)})
+    into_theirs = api.post(f"/characters/{first.id}/merge", {"into": str(theirs.id)})
+
+    assert merged.status_code == 200 and merged.json()["id"] == str(first.id)
+    assert not Character.objects.filter(pk=again.pk).exists()
+    assert into_itself.status_code == 422 and "itself" in error_of(into_itself)["message"]
+    assert across_models.status_code == 422 and "another face model" in error_of(across_models)["message"]
+    assert into_theirs.status_code == 404
+    assert set(Character.objects.filter(owner=alice).values_list("name", flat=True)) == {"Ana", "Ana (InsightFace)"}
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.slow
 def test_a_photo_finds_the_character_it_shows(alice, project, workers):

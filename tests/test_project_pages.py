@@ -58,10 +58,146 @@ def test_a_member_opens_the_project(client, alice, project):
     response = client.get(reverse("project-detail", args=[project.id]))
 
     assert response.status_code == 200
-    assert f'data-project-live="{project.id}"'.encode() in response.content
+    assert f'data-project="{project.id}"'.encode() in response.content
 
 
 def test_another_users_project_is_a_404(client, bob, project):
     client.force_login(bob)
 
     assert client.get(reverse("project-detail", args=[project.id])).status_code == 404
+
+
+# Project settings, rename, duplicate, delete ----------------------------------------------------
+
+
+def test_the_owner_adds_a_member_changes_their_role_and_removes_them(client, alice, bob, project):
+    client.force_login(alice)
+    url = reverse("project-settings", args=[project.id])
+
+    added = client.post(url, {"action": "add", "username": "bob", "role": "viewer"})
+    membership = project.memberships.get(user=bob)
+    changed = client.post(url, {"action": "role", "membership": membership.id, "role": "editor"})
+    role_after_change = project.memberships.get(user=bob).role
+    removed = client.post(url, {"action": "remove", "membership": membership.id})
+
+    assert (added.status_code, changed.status_code, removed.status_code) == (302, 302, 302)
+    assert membership.role == Membership.Role.VIEWER
+    assert role_after_change == Membership.Role.EDITOR
+    assert not project.memberships.filter(user=bob).exists()
+
+
+def test_adding_an_unknown_or_existing_member_names_the_field(client, alice, bob, project, add_member):
+    add_member(bob, Membership.Role.VIEWER)
+    client.force_login(alice)
+    url = reverse("project-settings", args=[project.id])
+
+    unknown = client.post(url, {"action": "add", "username": "nobody", "role": "viewer"})
+    existing = client.post(url, {"action": "add", "username": "bob", "role": "editor"})
+
+    assert unknown.context["form"].errors == {"username": ["No user has this name."]}
+    assert existing.context["form"].errors == {"username": ["Already a member."]}
+    assert project.memberships.get(user=bob).role == Membership.Role.VIEWER
+
+
+def test_the_owners_membership_cannot_be_changed_or_removed_from_the_page(client, alice, project):
+    client.force_login(alice)
+    owner = project.memberships.get(user=alice)
+    url = reverse("project-settings", args=[project.id])
+
+    assert client.post(url, {"action": "remove", "membership": owner.id}).status_code == 404
+    assert client.post(url, {"action": "role", "membership": "not-a-number", "role": "viewer"}).status_code == 404
+    assert project.memberships.get(user=alice).role == Membership.Role.OWNER
+
+
+def test_an_editor_sees_the_members_but_cannot_manage_them(client, alice, bob, project, add_member):
+    add_member(bob, Membership.Role.EDITOR)
+    client.force_login(bob)
+    url = reverse("project-settings", args=[project.id])
+
+    page = client.get(url)
+    refused = client.post(url, {"action": "add", "username": "alice", "role": "viewer"})
+
+    assert page.status_code == 200
+    assert [m.user.username for m in page.context["members"]] == ["alice", "bob"]
+    assert refused.status_code == 403
+
+
+def test_a_member_leaves_but_the_owner_cannot(client, alice, bob, project, add_member):
+    add_member(bob, Membership.Role.VIEWER)
+    url = reverse("project-settings", args=[project.id])
+
+    client.force_login(bob)
+    left = client.post(url, {"action": "leave"})
+    client.force_login(alice)
+    owner_tries = client.post(url, {"action": "leave"})
+
+    assert left["Location"] == reverse("project-list")
+    assert not project.memberships.filter(user=bob).exists()
+    assert owner_tries.status_code == 403
+
+
+def test_only_the_owner_renames_and_a_bad_name_is_refused(client, alice, bob, project, add_member):
+    add_member(bob, Membership.Role.EDITOR)
+    url = reverse("project-rename", args=[project.id])
+
+    client.force_login(bob)
+    by_editor = client.post(url, {"name": "Mine now"})
+    client.force_login(alice)
+    empty = client.post(url, {"name": ""}, headers={"HX-Request": "true"})
+    renamed = client.post(url, {"name": "Night swim, take 2"}, headers={"HX-Request": "true"})
+
+    assert by_editor.status_code == 403
+    assert empty.status_code == 200 and "name" in empty.context["form"].errors
+    assert b"Night swim, take 2" in renamed.content
+    project.refresh_from_db()
+    assert project.name == "Night swim, take 2"
+
+
+def test_duplicating_copies_the_graph_and_its_files_but_no_outputs(client, alice, project):
+    from tests.graphs import add, upload, wire
+
+    image = add(project, "image", asset_id=str(upload(project).id))
+    prompt = add(project, "prompt", text="She looks up at the stars")
+    wire(image, "image", prompt, "image")
+    prompt.output = {"text": "an enhanced line"}
+    prompt.save()
+    client.force_login(alice)
+
+    response = client.post(reverse("project-duplicate", args=[project.id]))
+
+    copy = Project.objects.exclude(pk=project.pk).get()
+    assert response["Location"] == reverse("project-list")
+    assert copy.name == f"{project.name} (copy)"
+    assert sorted(copy.nodes.values_list("type", flat=True)) == ["image", "prompt"]
+    assert copy.edges.count() == 1
+    copied_image = copy.nodes.get(type="image")
+    copied_asset = copy.assets.get()
+    assert copied_image.params["asset_id"] == str(copied_asset.id)
+    assert copied_asset.sha256 == project.assets.get().sha256
+    assert copy.nodes.get(type="prompt").output == {}
+
+
+def test_deleting_asks_first_and_only_the_owner_can(client, alice, bob, project, add_member):
+    add_member(bob, Membership.Role.EDITOR)
+    url = reverse("project-delete", args=[project.id])
+
+    client.force_login(bob)
+    by_editor = client.post(url)
+    client.force_login(alice)
+    confirm = client.get(url)
+    still_there = Project.objects.filter(pk=project.pk).exists()
+    deleted = client.post(url)
+
+    assert by_editor.status_code == 403
+    assert confirm.status_code == 200 and confirm.context["counts"]["members"] == 2
+    assert still_there
+    assert deleted["Location"] == reverse("project-list")
+    assert not Project.objects.filter(pk=project.pk).exists()
+
+
+def test_another_users_project_pages_are_404s(client, bob, project):
+    client.force_login(bob)
+
+    for name in ("project-settings", "project-delete", "project-duplicate", "project-rename"):
+        response = client.post(reverse(name, args=[project.id]), {"name": "x"})
+        assert response.status_code == 404, name

@@ -1,5 +1,7 @@
 // A project's live channel: reconnects with backoff and hands every message to onEvent.
 // Each (re)connect starts with a full snapshot, so a page never needs to replay missed events.
+const REFUSED = 4403; // projects/consumers.py
+
 export function connectProject(projectId, { onEvent, onState }) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const url = `${scheme}://${location.host}/ws/projects/${projectId}/`;
@@ -15,8 +17,9 @@ export function connectProject(projectId, { onEvent, onState }) {
       onState?.("live");
     });
     socket.addEventListener("message", (message) => onEvent(JSON.parse(message.data)));
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (event) => {
       if (closedByPage) return;
+      if (event.code === REFUSED) return onState?.("refused"); // removed from the project: retrying cannot help
       onState?.("offline");
       setTimeout(open, delay);
       delay = Math.min(delay * 2, 15000);

@@ -1,0 +1,129 @@
+// The HTML of a node card. Everything user-supplied goes through escape().
+
+export function escape(value) {
+  return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+
+const MAKERS = {
+  local: { video: "Offline render", prompt: "Offline enhancer", image: "Offline face detection (approximate)", extend: "Offline render" },
+  simulated: "Simulated provider",
+  veo: "Google Veo 3.1",
+  openai: "OpenAI",
+  gemini: "Gemini",
+  insightface: "InsightFace",
+  ffmpeg: "ffmpeg",
+};
+
+export function makerLabel(node) {
+  const take = node.selected_take;
+  if (!take) return "";
+  if (!take.provider) return node.type === "prompt" ? "Your words" : "";
+  const maker = MAKERS[take.provider];
+  const name = typeof maker === "object" ? maker[node.type] || "Offline" : maker || take.provider;
+  const model = take.provider === "local" || !take.model ? "" : ` · ${take.model}`;
+  return `${name}${model}`;
+}
+
+function money(value) {
+  const amount = Number(value || 0);
+  return amount === 0 ? "$0" : `$${amount.toFixed(2)}`;
+}
+
+function portRows(ports, direction) {
+  return ports
+    .map(
+      (port) => `<div class="port ${direction}" data-port="${escape(port.name)}" data-kind="${escape(port.kind)}" data-direction="${direction}"
+        title="${escape(port.label)}: ${escape(port.kind)}${port.multi ? ` (up to ${port.max_items || "many"})` : ""}${port.required ? ", required" : ""}">
+        <span class="dot kind-${escape(port.kind)}" data-dot></span><span class="port-label">${escape(port.label)}${port.required ? "*" : ""}</span>
+      </div>`,
+    )
+    .join("");
+}
+
+function mediaOf(node, port) {
+  const id = node.output?.[port];
+  return id ? node.media?.[id] : null;
+}
+
+function preview(node) {
+  const parts = [];
+  const details = node.selected_take?.details || {};
+  if (node.type === "prompt" && node.output?.text) {
+    parts.push(`<p class="prompt-text" data-output-text>${escape(node.output.text)}</p>`);
+    if (details.original && details.original !== node.output.text) {
+      parts.push(`<p class="prompt-original"><span>Your words:</span> ${escape(details.original)}</p>`);
+    }
+  }
+  const image = mediaOf(node, "image");
+  if (image) parts.push(`<img class="thumb" src="${escape(image.url)}" alt="" loading="lazy" draggable="false">`);
+  const characterId = node.output?.character;
+  const character = characterId ? node.characters?.[characterId] : null;
+  if (character) {
+    parts.push(`<div class="character-chip" data-character="${escape(characterId)}">
+      ${character.face ? `<img src="${escape(character.face)}" alt="" draggable="false">` : ""}
+      <span>${escape(character.name)}</span>${character.approximate ? '<span class="badge approximate" title="Offline face detection recognises the same photo, not the same person">approximate</span>' : ""}
+      ${details.character && !details.character.created && details.character.similarity != null ? `<span class="similarity" title="Similarity to this character">${Number(details.character.similarity).toFixed(2)}</span>` : ""}
+    </div>`);
+  }
+  if (details.notice) parts.push(`<p class="notice small">${escape(details.notice)}</p>`);
+  const video = mediaOf(node, "video");
+  if (video) {
+    parts.push(`<video controls preload="metadata" src="${escape(video.url)}"${video.poster ? ` poster="${escape(video.poster)}"` : ""} data-video></video>`);
+    parts.push(`<a class="download" href="${escape(video.url)}" download="${escape(node.title || node.type)}.mp4" data-download>Download MP4</a>`);
+    if (details.identity_drift !== undefined) {
+      const scores = Object.values(details.identity || {})
+        .map((score) => `${escape(score.name)} ${score.score == null ? "not comparable" : Number(score.score).toFixed(2)}`)
+        .join(", ");
+      parts.push(`<p class="${details.identity_drift ? "warning" : "muted"} small">${details.identity_drift ? "Identity drift: " : "Identity held: "}${scores}</p>`);
+    }
+  }
+  const audio = mediaOf(node, "audio");
+  if (audio) parts.push(`<audio controls preload="none" src="${escape(audio.url)}"></audio>`);
+  return parts.join("");
+}
+
+export function cardHtml(node, type, { plan, problems, canEdit }) {
+  const running = ["queued", "running"].includes(node.status);
+  const progress = Math.round((node.progress || 0) * 100);
+  const planLine = plan
+    ? plan.action === "cached"
+      ? "cached: will not run"
+      : `will run · est. ${money(plan.cost)}`
+    : "";
+  return `
+    <header class="node-head" data-drag-handle>
+      <span class="node-title">${escape(node.title || type?.label || node.type)}</span>
+      <span class="node-type">${escape(type?.label || node.type)}</span>
+      <span class="badge status-${escape(node.status)}" data-status>${escape(node.status)}</span>
+    </header>
+    <div class="ports">
+      <div class="inputs">${portRows(type?.inputs || [], "in")}</div>
+      <div class="outputs">${portRows(type?.outputs || [], "out")}</div>
+    </div>
+    <div class="node-body">
+    <div class="progress" data-progress ${running ? "" : "hidden"}>
+      <div class="bar" style="width:${progress}%"></div><span class="label" data-progress-label>${progress}% ${escape(node.progress_label || node.status)}</span>
+    </div>
+    <div class="preview">${preview(node)}</div>
+    <div class="meta"><span class="maker" data-maker>${escape(makerLabel(node))}</span><span class="plan" data-plan>${escape(planLine)}</span></div>
+    ${(problems || []).length ? `<ul class="problems" data-problems>${problems.map((p) => `<li>${escape(p.message)}</li>`).join("")}</ul>` : ""}
+    ${node.error ? `<div class="error" data-error><span>${escape(node.error)}</span>${canEdit ? '<button type="button" data-action="retry">Retry</button>' : ""}</div>` : ""}
+    <footer class="node-actions">
+      ${canEdit ? `<button type="button" data-action="run" title="Run this node and what it needs">Run</button>` : ""}
+      ${node.selected_take ? `<button type="button" data-action="takes">Takes</button>` : ""}
+    </footer>
+    <div class="takes" data-takes hidden></div>
+    </div>`;
+}
+
+export function takesHtml(takes, canEdit) {
+  if (!takes.length) return '<p class="muted small">No takes yet.</p>';
+  return `<ul>${takes
+    .map(
+      (take) => `<li class="${take.selected ? "selected" : ""}">
+        <span>Take ${take.number}</span><span class="muted small">${escape(take.provider || "you")} · ${new Date(take.created_at).toLocaleTimeString()}</span>
+        ${take.selected ? '<span class="badge">in use</span>' : canEdit ? `<button type="button" data-action="use-take" data-take="${escape(take.id)}">Use this take</button>` : ""}
+      </li>`,
+    )
+    .join("")}</ul>`;
+}

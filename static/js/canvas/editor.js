@@ -1,0 +1,219 @@
+// Every edit the canvas makes: through the JSON API, into the store, and onto the undo history.
+
+import { api, ApiError } from "./api.js";
+
+export class Editor {
+  constructor({ store, history, toast }) {
+    this.store = store;
+    this.history = history;
+    this.toast = toast;
+    this.base = `/projects/${store.projectId}`;
+  }
+
+  // A PATCH with the version we hold. When someone else changed the node meanwhile, their version
+  // wins: we show it and say so, and never overwrite it silently.
+  async patch(id, changes) {
+    const node = this.store.nodes.get(id);
+    try {
+      const updated = await api("PATCH", `${this.base}/nodes/${id}`, { version: node.version, ...changes });
+      this.store.putNode(updated);
+      return updated;
+    } catch (error) {
+      if (error instanceof ApiError && error.code === "stale_version") {
+        this.store.putNode(error.details.node);
+        this.toast(`${node.title || "This node"} was changed by someone else just now: it is reloaded. Make your change again.`, "warning");
+      }
+      throw error;
+    }
+  }
+
+  async createNode(data) {
+    const node = await api("POST", `${this.base}/nodes`, data);
+    this.store.putNode(node);
+    return node;
+  }
+
+  async addNode(data) {
+    const node = await this.createNode(data);
+    let id = node.id;
+    this.history.record({
+      label: "add node",
+      undo: async (h) => {
+        await this.deleteOne(h.id(id));
+      },
+      redo: async (h) => {
+        const again = await this.createNode(data);
+        h.alias(id, again.id);
+        id = again.id;
+      },
+    });
+    return node;
+  }
+
+  async deleteOne(id) {
+    await api("DELETE", `${this.base}/nodes/${id}`);
+    this.store.removeNode(id);
+  }
+
+  async moveNodes(moves) {
+    const done = [];
+    for (const move of moves) {
+      try {
+        await this.patch(move.id, move.to);
+        done.push(move);
+      } catch (error) {
+        if (error.code !== "stale_version") this.toast(error.message, "error");
+      }
+    }
+    if (!done.length) return;
+    this.history.record({
+      label: "move",
+      undo: async (h) => {
+        for (const move of done) await this.patch(h.id(move.id), move.from);
+      },
+      redo: async (h) => {
+        for (const move of done) await this.patch(h.id(move.id), move.to);
+      },
+    });
+  }
+
+  snapshotOf(ids) {
+    const chosen = new Set(ids);
+    const nodes = ids.map((id) => this.store.nodes.get(id)).filter(Boolean);
+    const edges = [...this.store.edges.values()].filter((e) => chosen.has(e.source) || chosen.has(e.target));
+    return {
+      nodes: nodes.map((n) => ({ id: n.id, type: n.type, title: n.title, x: n.x, y: n.y, params: n.params })),
+      edges: edges.map((e) => ({ source: e.source, source_port: e.source_port, target: e.target, target_port: e.target_port, order: e.order })),
+    };
+  }
+
+  // Build nodes and the edges between them (or to nodes that still exist); returns old id -> new id.
+  async build(snapshot, offset = { x: 0, y: 0 }, h = this.history) {
+    const created = new Map();
+    for (const node of snapshot.nodes) {
+      const made = await this.createNode({ type: node.type, title: node.title, x: node.x + offset.x, y: node.y + offset.y, params: node.params });
+      created.set(node.id, made.id);
+    }
+    for (const edge of snapshot.edges) {
+      const source = created.get(edge.source) || h.id(edge.source);
+      const target = created.get(edge.target) || h.id(edge.target);
+      if (!this.store.nodes.has(source) || !this.store.nodes.has(target)) continue;
+      const made = await api("POST", `${this.base}/edges`, { source, source_port: edge.source_port, target, target_port: edge.target_port, order: edge.order });
+      this.store.putEdge(made);
+    }
+    return created;
+  }
+
+  async deleteNodes(ids) {
+    if (!ids.length) return;
+    const snapshot = this.snapshotOf(ids);
+    for (const id of ids) await this.deleteOne(id);
+    let current = snapshot;
+    this.history.record({
+      label: "delete",
+      undo: async (h) => {
+        const created = await this.build(current, { x: 0, y: 0 }, h);
+        for (const [oldId, newId] of created) h.alias(oldId, newId);
+      },
+      redo: async (h) => {
+        const ids = current.nodes.map((n) => h.id(n.id));
+        current = { ...current, nodes: current.nodes.map((n) => ({ ...n, id: h.id(n.id) })) };
+        for (const id of ids) await this.deleteOne(id);
+      },
+    });
+  }
+
+  async paste(snapshot, offset) {
+    const created = await this.build(snapshot, offset);
+    const ids = [...created.values()];
+    this.store.select(ids);
+    let current = ids;
+    this.history.record({
+      label: "paste",
+      undo: async (h) => {
+        for (const id of current) await this.deleteOne(h.id(id));
+      },
+      redo: async (h) => {
+        const again = await this.build(snapshot, offset, h);
+        for (const [index, newId] of [...again.values()].entries()) h.alias(current[index], newId);
+        current = [...again.values()];
+      },
+    });
+    return ids;
+  }
+
+  async createEdge(edge, replace = false) {
+    const made = await api("POST", `${this.base}/edges`, { ...edge, replace });
+    if (!this.isMulti(made.target, made.target_port)) {
+      for (const [id, existing] of this.store.edges) {
+        if (id !== made.id && existing.target === made.target && existing.target_port === made.target_port) this.store.removeEdge(id);
+      }
+    }
+    this.store.putEdge(made);
+    return made;
+  }
+
+  async connect(edge) {
+    const replaced = [...this.store.edges.values()].filter(
+      (e) => e.target === edge.target && e.target_port === edge.target_port && !this.isMulti(edge.target, edge.target_port),
+    );
+    const made = await this.createEdge(edge, true);
+    let id = made.id;
+    this.history.record({
+      label: "connect",
+      undo: async (h) => {
+        await this.removeEdge(id);
+        for (const old of replaced) {
+          const back = await this.createEdge({ ...this.edgeFields(old), source: h.id(old.source), target: h.id(old.target) });
+          old.id = back.id;
+        }
+      },
+      redo: async (h) => {
+        const again = await this.createEdge({ ...edge, source: h.id(edge.source), target: h.id(edge.target) }, true);
+        id = again.id;
+      },
+    });
+    return made;
+  }
+
+  isMulti(nodeId, port) {
+    return Boolean(this.store.type(this.store.nodes.get(nodeId)?.type)?.inputs.find((p) => p.name === port)?.multi);
+  }
+
+  edgeFields(edge) {
+    return { source: edge.source, source_port: edge.source_port, target: edge.target, target_port: edge.target_port, order: edge.order };
+  }
+
+  async removeEdge(id) {
+    await api("DELETE", `${this.base}/edges/${id}`);
+    this.store.removeEdge(id);
+  }
+
+  async disconnect(id) {
+    const edge = this.edgeFields(this.store.edges.get(id));
+    await this.removeEdge(id);
+    let current = id;
+    this.history.record({
+      label: "disconnect",
+      undo: async (h) => {
+        current = (await this.createEdge({ ...edge, source: h.id(edge.source), target: h.id(edge.target) })).id;
+      },
+      redo: async () => {
+        await this.removeEdge(current);
+      },
+    });
+  }
+
+  // A save made in the inspector (by htmx): recorded so that it can be undone like any other edit.
+  recordSettings(id, before, after) {
+    const schema = this.store.type(this.store.nodes.get(id)?.type)?.params_schema?.properties || {};
+    const complete = (params) => Object.fromEntries(Object.keys({ ...before.params, ...after.params }).map((key) => [key, key in params ? params[key] : (schema[key]?.default ?? null)]));
+    const beforeFull = { title: before.title, params: complete(before.params) };
+    const afterFull = { title: after.title, params: complete(after.params) };
+    this.history.record({
+      label: "settings",
+      undo: async (h) => this.patch(h.id(id), beforeFull),
+      redo: async (h) => this.patch(h.id(id), afterFull),
+    });
+  }
+}
