@@ -1,0 +1,143 @@
+"""Browser tests: pytest-playwright driving Debian's Chromium against daphne and real RQ workers.
+
+Playwright's sync API keeps an event loop running in the test's thread for as long as it is open,
+which Django (rightly) takes for an async context, and which would break the WebSocket tests that
+run later in the same session. So here Playwright lives for one test at a time: the `playwright`,
+`browser_type` and `browser` fixtures of pytest-playwright are replaced by function-scoped ones.
+"""
+
+import base64
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connections
+from playwright.sync_api import Page, sync_playwright
+
+from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, daphne
+from tests.workers import worker_environment
+
+SCREENSHOTS = settings.VAR_DIR / "screenshots"
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+@pytest.fixture
+def playwright(monkeypatch):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the test thread now holds Playwright's loop
+    with sync_playwright() as instance:
+        yield instance
+        # Queries made while the loop ran used a connection of that "async" context: close it here,
+        # in the same context, or it would keep the test database open after the run.
+        connections.close_all()
+
+
+@pytest.fixture
+def browser_type(playwright):
+    return playwright.chromium
+
+
+@pytest.fixture
+def browser(browser_type):
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is not installed: run .ci/run, or `apt-get install chromium`.")
+    launched = browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()
+
+
+@pytest.fixture(scope="session")
+def browser_context_args():
+    return {"viewport": {"width": 1440, "height": 900}, "accept_downloads": True}
+
+
+@pytest.fixture
+def app_server(transactional_db, redis):
+    """daphne serving the app (HTTP and WebSocket) on the test database, as `make run` does."""
+    with daphne(settings.BASE_DIR, worker_environment(), settings.VAR_DIR / "daphne.log") as url:
+        yield url
+
+
+@pytest.fixture
+def shot(request):
+    """Write a screenshot of a key state to var/test/screenshots/<test>-<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page: Page, name: str) -> Path:
+        path = SCREENSHOTS / f"{request.node.name}-{name}.png"
+        page.screenshot(path=str(path))
+        return path
+
+    return take
+
+
+def log_in(page: Page, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button.primary")
+    page.wait_for_url(f"{base}/projects/")
+
+
+def open_canvas(page: Page, base: str, project_id) -> None:
+    page.goto(f"{base}/projects/{project_id}/")
+    page.wait_for_selector("[data-canvas][data-ready=true]", timeout=20_000)
+
+
+def drop_file(page: Page, name: str, x: float, y: float) -> None:
+    """Drop a file on the canvas at (x, y) of the page, as dragging it from the desktop does."""
+    data = base64.b64encode((FIXTURES / name).read_bytes()).decode()
+    page.evaluate(
+        """([data, name, x, y]) => {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], name, { type: "image/png" }));
+            const viewport = document.querySelector("[data-viewport]");
+            for (const type of ["dragenter", "dragover", "drop"]) {
+                const init = { bubbles: true, cancelable: true, dataTransfer: transfer, clientX: x, clientY: y };
+                viewport.dispatchEvent(new DragEvent(type, init));
+            }
+        }""",
+        [data, name, x, y],
+    )
+
+
+def node_ids(page: Page) -> set[str]:
+    return set(page.evaluate("[...document.querySelectorAll('[data-node-id]')].map((e) => e.dataset.nodeId)"))
+
+
+def add_node(page: Page, search: str, x: float, y: float):
+    """Double-click the canvas at (x, y), search for a node type, and add it there; its card."""
+    before = node_ids(page)
+    page.mouse.dblclick(x, y)
+    page.fill("[data-search] input", search)
+    page.keyboard.press("Enter")
+    deadline = time.monotonic() + 15
+    while not (new := node_ids(page) - before) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert new, f"no {search} node appeared"
+    return page.locator(f'[data-node-id="{new.pop()}"]')
+
+
+def port(card, direction: str, name: str):
+    return card.locator(f'[data-port="{name}"][data-direction="{direction}"] [data-dot]')
+
+
+def connect(page: Page, source_card, source_port: str, target_card, target_port: str) -> None:
+    start = port(source_card, "out", source_port).bounding_box()
+    end = port(target_card, "in", target_port).bounding_box()
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    page.mouse.down()
+    page.mouse.move((start["x"] + end["x"]) / 2, (start["y"] + end["y"]) / 2, steps=5)
+    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=5)
+    page.mouse.up()
+
+
+def set_param(page: Page, name: str, value: str) -> None:
+    field = page.locator(f'#inspector [name="{name}"]')
+    if field.evaluate("element => element.tagName") == "SELECT":
+        field.select_option(value)
+    else:
+        field.fill(value)
+    page.click("#inspector button[type=submit]")
+    page.wait_for_selector("#inspector .notice", timeout=10_000)
