@@ -40,9 +40,7 @@ def character_out(character: Character) -> dict:
 
 
 def _mine(request):
-    return (
-        Character.objects.filter(owner=request.auth).select_related("source_asset").prefetch_related("reference_assets")
-    )
+    return Character.objects.library_of(request.auth)
 
 
 @router.get("/characters", response={200: list[CharacterOut], **errors()})
@@ -71,7 +69,9 @@ def search(request, file: UploadedFile = File(...), k: int = 5):
         raise Unprocessable("No face found in this photo.", code="no_face")
     face = max(faces, key=lambda f: f.area)
     k = max(1, min(k, 50))
-    matches = nearest_characters(request.auth, face.embedding, k=k, embedding_model=embedding_model(provider))
+    matches = nearest_characters(
+        request.auth, face.embedding, k=k, embedding_model=embedding_model(provider), visible=True
+    )
     return [{"character": character_out(c), "similarity": round(1 - c.distance, 4)} for c in matches]
 
 
@@ -99,7 +99,9 @@ def similar(request, character_id: UUID, k: int = 5):
     """The user's characters closest to this one (same face model), most similar first."""
     character = get_object_or_404(_mine(request), pk=character_id)
     k = max(1, min(k, 50))
-    found = nearest_characters(request.auth, character.embedding, k=k + 1, embedding_model=character.embedding_model)
+    found = nearest_characters(
+        request.auth, character.embedding, k=k + 1, embedding_model=character.embedding_model, visible=True
+    )
     return [
         {"character": character_out(other), "similarity": round(1 - other.distance, 4)}
         for other in found

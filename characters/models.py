@@ -9,6 +9,16 @@ from projects.models import Asset, Project
 EMBEDDING_DIMENSIONS = 512
 
 
+class CharacterQuerySet(models.QuerySet):
+    def library_of(self, owner) -> "CharacterQuerySet":
+        """The owner's characters as they see them: not those a moderator hid."""
+        return (
+            self.filter(owner=owner, hidden_at__isnull=True)
+            .select_related("source_asset")
+            .prefetch_related("reference_assets")
+        )
+
+
 class Character(models.Model):
     """A person found in uploaded faces; the embedding is what makes two uploads the same person."""
 
@@ -30,8 +40,13 @@ class Character(models.Model):
         Asset, null=True, blank=True, on_delete=models.SET_NULL, related_name="source_of_characters"
     )
     reference_assets = models.ManyToManyField(Asset, blank=True, related_name="reference_of_characters")
+    # Hidden by a moderator: gone from its owner's library and canvases, its face no longer served.
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CharacterQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -13,20 +13,30 @@ from config.errors import Unprocessable
 MATCH_LOCK = zlib.crc32(b"reelgraph.characters.match") & 0x7FFFFFFF
 
 
-def nearest_queryset(owner, embedding: Sequence[float], k: int = 10, embedding_model: str | None = None):
-    """The owner's k characters closest to an embedding (cosine distance), closest first."""
+def nearest_queryset(
+    owner, embedding: Sequence[float], k: int = 10, embedding_model: str | None = None, *, visible: bool = False
+):
+    """The owner's k characters closest to an embedding (cosine distance), closest first.
+
+    `visible`: only those the owner sees (not hidden by a moderator). Matching a new photo includes
+    hidden ones, so uploading the same face again does not bring a hidden character back.
+    """
     characters: QuerySet[Character] = Character.objects.filter(owner=owner)
+    if visible:
+        characters = characters.filter(hidden_at__isnull=True)
     if embedding_model is not None:
         characters = characters.filter(embedding_model=embedding_model)
     return characters.annotate(distance=CosineDistance("embedding", list(embedding))).order_by("distance")[:k]
 
 
-def nearest_characters(owner, embedding: Sequence[float], k: int = 10, embedding_model: str | None = None):
+def nearest_characters(
+    owner, embedding: Sequence[float], k: int = 10, embedding_model: str | None = None, *, visible: bool = False
+):
     # The HNSW index serves the ordering; with a filter (the owner) a plain index scan can stop
     # before k rows pass it. Iterative scans keep reading the index, in exact distance order.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL hnsw.iterative_scan = strict_order")
-        return list(nearest_queryset(owner, embedding, k, embedding_model))
+        return list(nearest_queryset(owner, embedding, k, embedding_model, visible=visible))
 
 
 @dataclass(frozen=True)

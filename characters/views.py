@@ -15,9 +15,7 @@ from projects.media import signed_url
 
 
 def _mine(request):
-    return (
-        Character.objects.filter(owner=request.user).select_related("source_asset").prefetch_related("reference_assets")
-    )
+    return Character.objects.library_of(request.user)
 
 
 def _card(character: Character) -> dict:
@@ -37,7 +35,9 @@ def library(request):
 @login_required
 def similar(request, character_id):
     character = get_object_or_404(_mine(request), pk=character_id)
-    found = nearest_characters(request.user, character.embedding, k=6, embedding_model=character.embedding_model)
+    found = nearest_characters(
+        request.user, character.embedding, k=6, embedding_model=character.embedding_model, visible=True
+    )
     rows = [{"character": other, "similarity": 1 - other.distance} for other in found if other.pk != character.pk][:5]
     return render(request, "characters/_similar.html", {"character": character, "rows": rows})
 

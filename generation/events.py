@@ -41,7 +41,8 @@ class MediaState(TypedDict):
     """What a canvas needs to show an output file: a short-lived URL, and who made it."""
 
     kind: str
-    url: str
+    url: str | None  # None when a moderator hid the file
+    hidden: str | None  # the moderator's reason, when hidden
     poster: str | None
     provider: str
     model: str
@@ -54,6 +55,7 @@ class CharacterState(TypedDict):
     name: str
     approximate: bool
     face: str | None  # URL of the photo the character came from
+    hidden: str | None  # the moderator's reason, when hidden
 
 
 class NodeState(TypedDict):
@@ -253,11 +255,12 @@ def output_media(nodes) -> tuple[dict[str, MediaState], dict[str, CharacterState
     found = {str(c.id): c for c in Character.objects.filter(pk__in=character_ids).select_related("source_asset")}
     posters = {a.meta.get("poster") for a in Asset.objects.filter(pk__in=asset_ids) if a.meta.get("poster")}
     assets = {str(a.id): a for a in Asset.objects.filter(pk__in=asset_ids | posters | _faces(found))}
-    url = {asset_id: signed_url(asset)[0] for asset_id, asset in assets.items()}
+    url = {asset_id: signed_url(asset)[0] for asset_id, asset in assets.items() if asset.hidden_at is None}
     media: dict[str, MediaState] = {
         asset_id: {
             "kind": assets[asset_id].kind,
-            "url": url[asset_id],
+            "url": url.get(asset_id),
+            "hidden": assets[asset_id].hidden_reason if assets[asset_id].hidden_at else None,
             "poster": url.get(assets[asset_id].meta.get("poster", "")),
             "provider": assets[asset_id].provider,
             "model": assets[asset_id].model,
@@ -270,9 +273,10 @@ def output_media(nodes) -> tuple[dict[str, MediaState], dict[str, CharacterState
     }
     characters: dict[str, CharacterState] = {
         character_id: {
-            "name": character.name,
+            "name": "Hidden character" if character.hidden_at else character.name,
             "approximate": character.approximate,
-            "face": url.get(str(character.source_asset_id)),
+            "face": None if character.hidden_at else url.get(str(character.source_asset_id)),
+            "hidden": character.hidden_reason if character.hidden_at else None,
         }
         for character_id, character in found.items()
     }

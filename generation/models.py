@@ -101,3 +101,64 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"job {str(self.id)[:8]} ({self.status})"
+
+
+class Report(models.Model):
+    """An output in the moderation queue: reported by a user, or blocked by a provider's safety filter."""
+
+    class Source(models.TextChoices):
+        USER = "user", "reported by a user"
+        SAFETY = "safety", "blocked by a safety filter"
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        HIDDEN = "hidden", "hidden (upheld)"
+        DISMISSED = "dismissed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="reports")
+    node = models.ForeignKey(Node, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports")
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports")
+    # The files reported (a user report); empty when a safety filter blocked the output before it existed.
+    assets = models.ManyToManyField("projects.Asset", blank=True, related_name="reports")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    reason = models.TextField()
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports_made"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["status", "-created_at"]
+        indexes = [models.Index(fields=["status", "-created_at"], name="report_queue")]
+        permissions = [("moderate", "Can hide content, suspend users, and retry or cancel jobs")]
+
+    def __str__(self) -> str:
+        return f"report {str(self.id)[:8]} ({self.get_source_display()}, {self.status})"
+
+
+class AuditEntry(models.Model):
+    """One moderation or back-office action: who did what to what, when and why. Never edited."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="audit_entries"
+    )
+    action = models.CharField(max_length=40)
+    target_type = models.CharField(max_length=40)
+    target_id = models.CharField(max_length=64)
+    target = models.CharField(max_length=300, help_text="What the target was called at the time.")
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "audit log"
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_type} {self.target}"

@@ -23,11 +23,11 @@ from django.utils import timezone
 from pydantic import ValidationError
 from rq import get_current_job
 
-from generation import costs, events, executor
+from generation import costs, events, executor, moderation
 from generation.context import JobContext
 from generation.media import MediaError
 from generation.models import Job, Run
-from generation.providers.base import ProviderError
+from generation.providers.base import ProviderError, SafetyBlocked
 from nodes.graph import GraphNode, cache_key
 from nodes.models import Node, Take
 from nodes.registry import get_node_type
@@ -271,6 +271,8 @@ def _fail(job: Job, code: str, message: str) -> None:
         if not failed:
             return
         job.refresh_from_db()
+        if code == SafetyBlocked.code:
+            moderation.record_safety_block(job, message)  # into the moderation queue
         events.broadcast(job.project_id, events.job_error(job, retrying=False))
         _set_node_status(job, Node.Status.FAILED, message)
         canceled = _cancel_dependants(job, f"Not run: {job.node} failed.")

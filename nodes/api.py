@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
 from config.errors import errors
-from generation import editing, events
+from generation import editing, events, moderation
 from generation.models import Job
 from nodes.models import Edge, Node, Take
 from nodes.registry import NODE_TYPES
@@ -20,6 +20,8 @@ from nodes.schemas import (
     NodeOut,
     NodePatch,
     NodeTypeOut,
+    ReportIn,
+    ReportOut,
     TakeOut,
 )
 from nodes.services import export_graph
@@ -143,6 +145,14 @@ def select_take(request, project_id: UUID, node_id: UUID, take_id: UUID):
     node = _node(project, node_id)
     take = get_object_or_404(Take, node=node, pk=take_id)
     return _node_state(editing.select_take(node, take, request.auth))
+
+
+@router.post("/projects/{project_id}/nodes/{node_id}/report", response={201: ReportOut, **errors(404)})
+def report(request, project_id: UUID, node_id: UUID, payload: ReportIn):
+    """Report what the node shows now to the moderators (any member may); they hide it or dismiss the report."""
+    node = _node(project_for(request.auth, project_id), node_id)
+    made = moderation.report_output(node, request.auth, payload.reason)
+    return Status(201, {"id": made.id, "status": made.status, "assets": [a.id for a in made.assets.all()]})
 
 
 def take_out(take: Take, node: Node) -> dict:

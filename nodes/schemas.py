@@ -136,3 +136,13 @@ class ImportOut(Schema):
     edges: int
     ids: dict[str, UUID]
     warnings: list[str]
+
+
+class ReportIn(Schema):
+    reason: str = Field(min_length=1, max_length=2000, description="What is wrong with this output.")
+
+
+class ReportOut(Schema):
+    id: UUID
+    status: str
+    assets: list[UUID] = Field(description="The files now in the moderation queue.")

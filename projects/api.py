@@ -170,10 +170,13 @@ def read_asset(request, asset_id: UUID):
     return _asset(request, asset_id)
 
 
-@router.get("/assets/{asset_id}/url", response={200: AssetUrlOut, **errors(404)})
+@router.get("/assets/{asset_id}/url", response={200: AssetUrlOut, **errors(404, 410)})
 def asset_url(request, asset_id: UUID):
-    """A short-lived URL for the file's bytes (SIGNED_URL_SECONDS)."""
-    url, expires_at = signed_url(_asset(request, asset_id))
+    """A short-lived URL for the file's bytes (SIGNED_URL_SECONDS); a 410 once a moderator hid it."""
+    asset = _asset(request, asset_id)
+    if asset.hidden_at is not None:
+        raise ApiError(f"A moderator hid this file: {asset.hidden_reason}", code="hidden", status=410)
+    url, expires_at = signed_url(asset)
     return {"url": request.build_absolute_uri(url), "expires_at": expires_at}
 
 

@@ -47,6 +47,9 @@ def media_file(request, token: str):
     asset = Asset.objects.filter(pk=claim["asset"]).first()
     if asset is None:
         raise Http404("No such file.")
+    # Links given out before a moderator hid the file stop working too; moderators still see it.
+    if asset.hidden_at is not None and not request.user.has_perm("generation.moderate"):
+        raise Http404("This file was hidden by a moderator.")
     response = _ranged(request, asset) or FileResponse(asset.file.open("rb"), content_type=asset.mime)
     response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = f"private, max-age={max(0, int(claim['expires'] - time.time()))}"

@@ -84,6 +84,9 @@ class Asset(models.Model):
     provider = models.CharField(max_length=40, blank=True, help_text="Which provider made this output.")
     model = models.CharField(max_length=100, blank=True)
     meta = models.JSONField(default=dict, blank=True)
+    # Hidden by a moderator: no longer served, shown to its owner as hidden with the reason.
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_reason = models.CharField(max_length=500, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

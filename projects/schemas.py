@@ -52,6 +52,8 @@ class AssetOut(Schema):
     provider: str
     model: str
     meta: dict[str, Any]
+    hidden_at: datetime | None = Field(description="When a moderator hid it; its bytes are no longer served.")
+    hidden_reason: str
     created_at: datetime
 
 

@@ -45,6 +45,15 @@ function mediaOf(node, port) {
   return id ? node.media?.[id] : null;
 }
 
+function hiddenNotice(media) {
+  return `<p class="warning small" data-hidden>Hidden by a moderator: ${escape(media.hidden)}</p>`;
+}
+
+// Whether the node shows a file that can be reported.
+function showsFiles(node) {
+  return Object.values(node.media || {}).some((media) => media.url);
+}
+
 function preview(node) {
   const parts = [];
   const details = node.selected_take?.details || {};
@@ -55,7 +64,8 @@ function preview(node) {
     }
   }
   const image = mediaOf(node, "image");
-  if (image) parts.push(`<img class="thumb" src="${escape(image.url)}" alt="" loading="lazy" draggable="false">`);
+  if (image?.hidden) parts.push(hiddenNotice(image));
+  else if (image) parts.push(`<img class="thumb" src="${escape(image.url)}" alt="" loading="lazy" draggable="false">`);
   const characterId = node.output?.character;
   const character = characterId ? node.characters?.[characterId] : null;
   if (character) {
@@ -65,9 +75,11 @@ function preview(node) {
       ${details.character && !details.character.created && details.character.similarity != null ? `<span class="similarity" title="Similarity to this character">${Number(details.character.similarity).toFixed(2)}</span>` : ""}
     </div>`);
   }
+  if (character?.hidden) parts.push(hiddenNotice(character));
   if (details.notice) parts.push(`<p class="notice small">${escape(details.notice)}</p>`);
   const video = mediaOf(node, "video");
-  if (video) {
+  if (video?.hidden) parts.push(hiddenNotice(video));
+  else if (video) {
     parts.push(`<video controls preload="metadata" src="${escape(video.url)}"${video.poster ? ` poster="${escape(video.poster)}"` : ""} data-video></video>`);
     parts.push(`<a class="download" href="${escape(video.url)}" download="${escape(node.title || node.type)}.mp4" data-download>Download MP4</a>`);
     if (details.identity_drift !== undefined) {
@@ -78,7 +90,8 @@ function preview(node) {
     }
   }
   const audio = mediaOf(node, "audio");
-  if (audio) parts.push(`<audio controls preload="none" src="${escape(audio.url)}"></audio>`);
+  if (audio?.hidden) parts.push(hiddenNotice(audio));
+  else if (audio) parts.push(`<audio controls preload="none" src="${escape(audio.url)}"></audio>`);
   return parts.join("");
 }
 
@@ -111,6 +124,7 @@ export function cardHtml(node, type, { plan, problems, canEdit }) {
     <footer class="node-actions">
       ${canEdit ? `<button type="button" data-action="run" title="Run this node and what it needs">Run</button>` : ""}
       ${node.selected_take ? `<button type="button" data-action="takes">Takes</button>` : ""}
+      ${showsFiles(node) ? `<button type="button" data-action="report" class="quiet" title="Report this output to the moderators">Report</button>` : ""}
     </footer>
     <div class="takes" data-takes hidden></div>
     </div>`;

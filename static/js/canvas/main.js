@@ -225,6 +225,12 @@ view.nodesLayer.addEventListener("click", async (event) => {
       panel.innerHTML = takesHtml(takes, store.canEdit);
       panel.hidden = false;
     }
+    if (action === "report") {
+      const reason = window.prompt("What is wrong with this output? The moderators will look at it.");
+      if (!reason?.trim()) return;
+      await api("POST", `/projects/${projectId}/nodes/${id}/report`, { reason: reason.trim() });
+      toast("Reported: the moderators will look at it, and hide it if it breaks the rules.");
+    }
     if (action === "use-take") {
       const node = await api("POST", `/projects/${projectId}/nodes/${id}/takes/${button.dataset.take}/select`);
       store.putNode(node);

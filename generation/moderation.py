@@ -1,0 +1,248 @@
+"""Moderation and back-office actions. Each one changes what owners see at once (an event to their
+open canvases), really reaches RQ where jobs are concerned, and is written to the audit log.
+
+The admin calls these; so could any other tool. Nothing here deletes a file: hiding stops serving
+it, and a moderator can undo that.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from config.errors import Unprocessable
+from generation import events, executor
+from generation.models import AuditEntry, Job, Report
+from nodes.models import Node
+from projects.models import Asset
+
+MODERATORS = "Moderators"
+# What moderators may look at (everything Reelgraph keeps, and users); they change nothing directly,
+# and act only through the moderation actions, which need `generation.moderate`.
+MODERATOR_VIEWS = [
+    ("projects", "project"), ("projects", "membership"), ("projects", "asset"), ("nodes", "node"),
+    ("nodes", "edge"), ("nodes", "take"), ("characters", "character"), ("generation", "run"),
+    ("generation", "job"), ("generation", "report"), ("generation", "auditentry"), ("auth", "user"),
+]  # fmt: skip
+
+
+def ensure_moderators_group(**kwargs) -> Group:
+    """The Moderators group with exactly its permissions (run after every migrate)."""
+    group, _ = Group.objects.get_or_create(name=MODERATORS)
+    wanted = Q(content_type__app_label="generation", codename="moderate")
+    for app_label, model in MODERATOR_VIEWS:
+        wanted |= Q(content_type__app_label=app_label, codename=f"view_{model}")
+    group.permissions.set(Permission.objects.filter(wanted))
+    return group
+
+
+def audit(actor, action: str, target, reason: str) -> AuditEntry:
+    return AuditEntry.objects.create(
+        actor=actor,
+        action=action,
+        target_type=target._meta.model_name,
+        target_id=str(target.pk),
+        target=str(target)[:300],
+        reason=reason,
+    )
+
+
+def _need_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise Unprocessable("Reason: say why, for the audit log and for the owner.")
+    return reason
+
+
+# Hiding ----------------------------------------------------------------------------------------
+
+
+def _nodes_showing(assets=(), characters=()) -> list[Node]:
+    """The nodes whose current output shows any of these files or characters."""
+    ids = {str(asset.id) for asset in assets} | {str(character.id) for character in characters}
+    candidates = Node.objects.filter(
+        Q(project_id__in={asset.project_id for asset in assets}) | Q(output__character__in=ids)
+    ).select_related("selected_take")
+    return [node for node in candidates if {str(value) for value in node.output.values()} & ids]
+
+
+def _refresh_canvases(nodes: list[Node]) -> None:
+    """Send the nodes' new state (files hidden or back) to every open canvas of their projects."""
+    for node in nodes:
+        transaction.on_commit(lambda node=node: events.broadcast(node.project_id, events.node_status(node)))
+
+
+@transaction.atomic
+def hide_assets(assets, moderator, reason: str) -> int:
+    reason = _need_reason(reason)
+    assets = [asset for asset in assets if asset.hidden_at is None]
+    for asset in assets:
+        asset.hidden_at, asset.hidden_reason = timezone.now(), reason
+        asset.save(update_fields=["hidden_at", "hidden_reason"])
+        audit(moderator, "hide_asset", asset, reason)
+    _refresh_canvases(_nodes_showing(assets))
+    return len(assets)
+
+
+@transaction.atomic
+def unhide_assets(assets, moderator, reason: str) -> int:
+    reason = _need_reason(reason)
+    assets = [asset for asset in assets if asset.hidden_at is not None]
+    for asset in assets:
+        asset.hidden_at, asset.hidden_reason = None, ""
+        asset.save(update_fields=["hidden_at", "hidden_reason"])
+        audit(moderator, "unhide_asset", asset, reason)
+    _refresh_canvases(_nodes_showing(assets))
+    return len(assets)
+
+
+def output_assets(takes) -> list[Asset]:
+    """The files a take (an output) consists of."""
+    ids = {str(value) for take in takes for value in take.outputs.values()}
+    return list(Asset.objects.filter(pk__in=[i for i in ids if _is_uuid(i)]))
+
+
+def hide_takes(takes, moderator, reason: str) -> int:
+    return hide_assets(output_assets(takes), moderator, reason)
+
+
+@transaction.atomic
+def hide_characters(characters, moderator, reason: str) -> int:
+    reason = _need_reason(reason)
+    characters = [character for character in characters if character.hidden_at is None]
+    faces = []
+    for character in characters:
+        character.hidden_at, character.hidden_reason = timezone.now(), reason
+        character.save(update_fields=["hidden_at", "hidden_reason"])
+        audit(moderator, "hide_character", character, reason)
+        if character.source_asset:
+            faces.append(character.source_asset)
+    hide_assets(faces, moderator, reason)  # the face itself is no longer served either
+    _refresh_canvases(_nodes_showing(characters=characters))
+    return len(characters)
+
+
+# Users -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def suspend_users(users, moderator, reason: str) -> int:
+    """Suspended users cannot log in (sessions and tokens stop working) and their active jobs stop."""
+    reason = _need_reason(reason)
+    count = 0
+    for user in users:
+        if user == moderator or user.is_superuser:
+            raise Unprocessable(f"{user.get_username()} cannot be suspended by a moderator.")
+        if not user.is_active:
+            continue
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        audit(moderator, "suspend_user", user, reason)
+        count += 1
+        jobs = list(Job.objects.filter(created_by=user, status__in=Job.ACTIVE))
+        transaction.on_commit(lambda jobs=jobs: _cancel_all(jobs, "Canceled: the account is suspended."))
+    return count
+
+
+def _cancel_all(jobs, reason: str) -> None:
+    for job in jobs:
+        executor.cancel_job(job, reason)
+
+
+@transaction.atomic
+def reinstate_users(users, moderator, reason: str) -> int:
+    reason = _need_reason(reason)
+    count = 0
+    for user in users:
+        if user.is_active:
+            continue
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        audit(moderator, "reinstate_user", user, reason)
+        count += 1
+    return count
+
+
+# Jobs ------------------------------------------------------------------------------------------
+
+
+def cancel_jobs(jobs, moderator, reason: str) -> int:
+    reason = _need_reason(reason)
+    count = 0
+    for job in jobs:
+        if executor.cancel_job(job, f"Canceled by a moderator: {reason}"):
+            audit(moderator, "cancel_job", job, reason)
+            count += 1
+    return count
+
+
+def retry_jobs(jobs, moderator, reason: str) -> list[Job]:
+    """A failed or canceled job runs again: a new run of its node, queued on RQ as the owner's."""
+    reason = _need_reason(reason)
+    started = []
+    for job in jobs:
+        if job.status not in (Job.Status.FAILED, Job.Status.CANCELED):
+            raise Unprocessable(f"{job} is {job.status}: only failed or canceled jobs can be retried.")
+        owner = job.created_by
+        if owner is not None and not owner.is_active:
+            raise Unprocessable(f"{job} belongs to a suspended account: reinstate it first.")
+        plan = executor.plan_run(job.project, [str(job.node_id)], user=owner)
+        audit(moderator, "retry_job", job, reason)
+        started.extend(Job.objects.filter(run_id=plan.run.id, node_id=job.node_id))
+    return started
+
+
+# Reports ---------------------------------------------------------------------------------------
+
+
+def report_output(node: Node, reporter, reason: str) -> Report:
+    """A member reports what a node shows now: its current output's files go to the queue."""
+    reason = _need_reason(reason)
+    ids = {str(value) for value in node.output.values() if _is_uuid(str(value))}
+    assets = list(Asset.objects.filter(project_id=node.project_id, pk__in=ids))
+    if not assets:
+        raise Unprocessable("This node shows no file to report.")
+    report = Report.objects.create(
+        project_id=node.project_id, node=node, source=Report.Source.USER, reason=reason[:2000], reporter=reporter
+    )
+    report.assets.set(assets)
+    return report
+
+
+def record_safety_block(job: Job, message: str) -> Report:
+    """A provider's safety filter refused to make an output: the queue shows what was asked."""
+    return Report.objects.create(
+        project_id=job.project_id, node_id=job.node_id, job=job, source=Report.Source.SAFETY, reason=message
+    )
+
+
+@transaction.atomic
+def resolve_reports(reports, moderator, *, hide: bool, reason: str) -> int:
+    """Uphold (hide what was reported) or dismiss; either way the report leaves the queue."""
+    reason = _need_reason(reason)
+    count = 0
+    for report in reports:
+        if report.status != Report.Status.OPEN:
+            continue
+        if hide:
+            hide_assets(list(report.assets.all()), moderator, reason)
+        report.status = Report.Status.HIDDEN if hide else Report.Status.DISMISSED
+        report.resolved_by, report.resolved_at, report.resolution = moderator, timezone.now(), reason
+        report.save(update_fields=["status", "resolved_by", "resolved_at", "resolution"])
+        audit(moderator, "uphold_report" if hide else "dismiss_report", report, reason)
+        count += 1
+    return count
+
+
+def uphold_reports(reports, moderator, reason: str) -> int:
+    return resolve_reports(reports, moderator, hide=True, reason=reason)
+
+
+def dismiss_reports(reports, moderator, reason: str) -> int:
+    return resolve_reports(reports, moderator, hide=False, reason=reason)
+
+
+def _is_uuid(value: str) -> bool:
+    return len(value) == 36 and value.count("-") == 4
