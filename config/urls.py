@@ -1,12 +1,33 @@
+from functools import wraps
+
+import django_rq.urls
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.core.exceptions import PermissionDenied
+from django.urls import URLPattern, include, path
 
 from characters import views as character_views
 from config.api import api
+from generation.admin_views import metrics_page
 from nodes import views as node_views
 from projects import views as project_views
 from projects.media import media_file
+
+
+def superusers_only(patterns: list[URLPattern]) -> list[URLPattern]:
+    """django-rq's dashboard can delete and requeue jobs: superusers only, not moderators."""
+
+    def guard(view):
+        @wraps(view)
+        def guarded(request, *args, **kwargs):
+            if request.user.is_staff and not request.user.is_superuser:  # others go to the admin login
+                raise PermissionDenied("The RQ dashboard is for superusers.")
+            return view(request, *args, **kwargs)
+
+        return guarded
+
+    return [URLPattern(p.pattern, guard(p.callback), p.default_args, p.name) for p in patterns]
+
 
 urlpatterns = [
     path("", project_views.home, name="home"),
@@ -28,6 +49,7 @@ urlpatterns = [
     path("characters/<uuid:character_id>/delete/", character_views.delete, name="character-delete"),
     path("api/v1/", api.urls),
     path("media/<str:token>", media_file, name="media-file"),
-    path("admin/rq/", include("django_rq.urls")),
+    path("admin/rq/", include((superusers_only(django_rq.urls.urlpatterns), "django_rq"))),
+    path("admin/metrics/", admin.site.admin_view(metrics_page), name="admin-metrics"),
     path("admin/", admin.site.urls),
 ]
