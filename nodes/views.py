@@ -71,6 +71,8 @@ def inspector(request, project_id, node_id):
             "notice": notice,
             "has_errors": bool(errors),
             "take": node.selected_take,
+            # What the form was built from, so the canvas knows whether a newer version changes it.
+            "shown": {"title": node.title, "params": node.params},
         },
     )
     if trigger:

@@ -89,7 +89,10 @@ async function refreshPlan() {
 
 // Inspector -------------------------------------------------------------------------------------
 
-function inspect(id) {
+// Shows a node's settings; a node already shown is not loaded again (that would drop what the
+// user typed) unless `reload` (someone else changed it).
+function inspect(id, { reload = false } = {}) {
+  if (id && id === inspected && !reload) return;
   inspected = id;
   if (!id) {
     inspectorPanel.innerHTML = '<p class="muted">Select a node to see its settings.</p>';
@@ -292,7 +295,7 @@ function onEvent(event) {
     case "node.updated":
       store.putNode(event.node);
       if (event.node.output?.character && !charactersById.has(event.node.output.character)) scheduleCharacters();
-      if (event.type === "node.updated" && event.node.id === inspected && event.by !== me) refreshInspector(event);
+      if (event.type === "node.updated" && event.node.id === inspected) refreshInspector(event);
       break;
     case "node.progress": {
       const node = store.nodes.get(event.node_id);
@@ -338,12 +341,21 @@ function onEvent(event) {
   }
 }
 
+// The inspected node changed: show its new settings, unless the inspector already shows this
+// version (its own save), or someone else changed it while this user is typing.
 function refreshInspector(event) {
   const form = inspectorPanel.querySelector("[data-inspector]");
-  if (form && form.contains(document.activeElement)) {
+  const version = form?.querySelector('[name="version"]');
+  if (!version || Number(version.value) === event.node.version) return;
+  const shown = JSON.parse(inspectorPanel.querySelector("#inspector-shown")?.textContent || "null");
+  if (shown && JSON.stringify(shown) === JSON.stringify({ title: event.node.title, params: event.node.params })) {
+    version.value = event.node.version; // only moved: what the form shows is still right
+    return;
+  }
+  if (event.by !== me && form && form.contains(document.activeElement)) {
     toast(`${event.by} changed this node while you were editing it: saving will reload their version.`, "warning");
   } else {
-    inspect(inspected);
+    inspect(inspected, { reload: true });
   }
 }
 
