@@ -235,17 +235,27 @@ def take_state(take: Take) -> TakeState:
     }
 
 
+def output_ids(type_name: str, outputs: dict) -> tuple[set[str], set[str]]:
+    """The asset and character ids in the outputs of a node of this type (or one of its takes),
+    by the kinds of its ports."""
+    assets, characters = set(), set()
+    node_type = NODE_TYPES.get(type_name)
+    for port in node_type.outputs if node_type else ():
+        value = outputs.get(port.name)
+        if value and port.kind in ("image", "video", "audio"):
+            assets.add(str(value))
+        elif value and port.kind == "character":
+            characters.add(str(value))
+    return assets, characters
+
+
 def _output_ids(nodes) -> tuple[set[str], set[str]]:
-    """The asset and character ids in the outputs of these nodes, by the kinds of their ports."""
+    """The asset and character ids in the current outputs of these nodes."""
     assets, characters = set(), set()
     for node in nodes:
-        node_type = NODE_TYPES.get(node.type)
-        for port in node_type.outputs if node_type else ():
-            value = node.output.get(port.name)
-            if value and port.kind in ("image", "video", "audio"):
-                assets.add(str(value))
-            elif value and port.kind == "character":
-                characters.add(str(value))
+        node_assets, node_characters = output_ids(node.type, node.output)
+        assets |= node_assets
+        characters |= node_characters
     return assets, characters
 
 
@@ -290,6 +300,7 @@ def _faces(characters) -> set[str]:
 def node_state(node: Node, job: Job | None = None, media=None) -> NodeState:
     take = node.selected_take
     files, characters = media if media is not None else output_media([node])
+    asset_ids, character_ids = _output_ids([node])
     return {
         **node_fields(node),
         "output": node.output,
@@ -298,8 +309,8 @@ def node_state(node: Node, job: Job | None = None, media=None) -> NodeState:
         "job_id": str(job.id) if job else None,
         "progress": job.progress if job else 0.0,
         "progress_label": job.progress_label if job else "",
-        "media": {key: value for key, value in files.items() if key in _output_ids([node])[0]},
-        "characters": {key: value for key, value in characters.items() if key in _output_ids([node])[1]},
+        "media": {key: value for key, value in files.items() if key in asset_ids},
+        "characters": {key: value for key, value in characters.items() if key in character_ids},
     }
 
 

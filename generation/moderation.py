@@ -74,34 +74,31 @@ def _refresh_canvases(nodes: list[Node]) -> None:
         transaction.on_commit(lambda node=node: events.broadcast(node.project_id, events.node_status(node)))
 
 
-@transaction.atomic
 def hide_assets(assets, moderator, reason: str) -> int:
-    reason = _need_reason(reason)
-    assets = [asset for asset in assets if asset.hidden_at is None]
-    for asset in assets:
-        asset.hidden_at, asset.hidden_reason = timezone.now(), reason
-        asset.save(update_fields=["hidden_at", "hidden_reason"])
-        audit(moderator, "hide_asset", asset, reason)
-    _refresh_canvases(_nodes_showing(assets))
-    return len(assets)
+    return _set_hidden(assets, moderator, reason, hidden=True)
+
+
+def unhide_assets(assets, moderator, reason: str) -> int:
+    return _set_hidden(assets, moderator, reason, hidden=False)
 
 
 @transaction.atomic
-def unhide_assets(assets, moderator, reason: str) -> int:
+def _set_hidden(assets, moderator, reason: str, *, hidden: bool) -> int:
+    """Hide or show files; those already so are left alone (and not audited)."""
     reason = _need_reason(reason)
-    assets = [asset for asset in assets if asset.hidden_at is not None]
+    assets = [asset for asset in assets if (asset.hidden_at is None) == hidden]
     for asset in assets:
-        asset.hidden_at, asset.hidden_reason = None, ""
+        asset.hidden_at, asset.hidden_reason = (timezone.now(), reason) if hidden else (None, "")
         asset.save(update_fields=["hidden_at", "hidden_reason"])
-        audit(moderator, "unhide_asset", asset, reason)
+        audit(moderator, "hide_asset" if hidden else "unhide_asset", asset, reason)
     _refresh_canvases(_nodes_showing(assets))
     return len(assets)
 
 
 def output_assets(takes) -> list[Asset]:
     """The files a take (an output) consists of."""
-    ids = {str(value) for take in takes for value in take.outputs.values()}
-    return list(Asset.objects.filter(pk__in=[i for i in ids if _is_uuid(i)]))
+    ids = set().union(*(events.output_ids(take.node.type, take.outputs)[0] for take in takes))
+    return list(Asset.objects.filter(pk__in=ids))
 
 
 def hide_takes(takes, moderator, reason: str) -> int:
@@ -200,7 +197,7 @@ def retry_jobs(jobs, moderator, reason: str) -> list[Job]:
 def report_output(node: Node, reporter, reason: str) -> Report:
     """A member reports what a node shows now: its current output's files go to the queue."""
     reason = _need_reason(reason)
-    ids = {str(value) for value in node.output.values() if _is_uuid(str(value))}
+    ids, _ = events.output_ids(node.type, node.output)
     assets = list(Asset.objects.filter(project_id=node.project_id, pk__in=ids))
     if not assets:
         raise Unprocessable("This node shows no file to report.")
@@ -243,6 +240,3 @@ def uphold_reports(reports, moderator, reason: str) -> int:
 def dismiss_reports(reports, moderator, reason: str) -> int:
     return resolve_reports(reports, moderator, hide=False, reason=reason)
 
-
-def _is_uuid(value: str) -> bool:
-    return len(value) == 36 and value.count("-") == 4
