@@ -5,7 +5,6 @@ import json
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
@@ -15,24 +14,20 @@ from nodes.forms import fields_for, parse
 from nodes.models import Node
 from nodes.registry import get_node_type
 from nodes.services import StaleVersion
-from projects.access import RANK, project_for
-from projects.models import Membership, Project
+from projects.access import can_edit, project_or_404
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def inspector(request, project_id, node_id):
-    try:
-        project = project_for(request.user, project_id)
-    except Project.DoesNotExist:
-        raise Http404("No such project.") from None
+    project = project_or_404(request.user, project_id)
     node = get_object_or_404(Node.objects.select_related("selected_take"), project=project, pk=node_id)
     node_type = get_node_type(node.type)
-    can_edit = RANK[project.role] >= RANK[Membership.Role.EDITOR]
+    editable = can_edit(project)
     errors, notice, trigger = {}, "", None
     submitted = None
     if request.method == "POST":
-        if not can_edit:
+        if not editable:
             raise PermissionDenied("Viewers cannot change nodes.")
         fields = fields_for(node_type, node.params)
         submitted = parse(fields, request.POST)
@@ -67,7 +62,7 @@ def inspector(request, project_id, node_id):
             "node": node,
             "node_type": node_type,
             "fields": fields_for(node_type, values, errors),
-            "can_edit": can_edit,
+            "can_edit": editable,
             "notice": notice,
             "has_errors": bool(errors),
             "take": node.selected_take,

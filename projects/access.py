@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
 from projects.models import Membership, Project
 
@@ -31,3 +32,16 @@ def project_for(user, project_id, *, role: str = Membership.Role.VIEWER) -> Proj
     project = membership.project
     project.role = membership.role
     return project
+
+
+def project_or_404(user, project_id, *, role: str = Membership.Role.VIEWER) -> Project:
+    """`project_for` for server-rendered pages: not a member is a 404 page."""
+    try:
+        return project_for(user, project_id, role=role)
+    except Project.DoesNotExist:
+        raise Http404("No such project.") from None
+
+
+def can_edit(project: Project) -> bool:
+    """Whether the member `project_for` found (its `role`) may change the project's graph."""
+    return RANK[project.role] >= RANK[Membership.Role.EDITOR]

@@ -5,12 +5,11 @@ from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from generation import editing
-from projects.access import RANK, project_for
+from projects.access import can_edit, project_or_404
 from projects.forms import MemberForm, ProjectForm, SignupForm, TokenForm
 from projects.media import signed_url
 from projects.models import ApiToken, Asset, Membership, Project
@@ -32,13 +31,6 @@ def signup(request):
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("project-list")
     return render(request, "registration/signup.html", {"form": form})
-
-
-def _member_project(request, project_id, role=Membership.Role.VIEWER) -> Project:
-    try:
-        return project_for(request.user, project_id, role=role)
-    except Project.DoesNotExist:
-        raise Http404("No such project.") from None
 
 
 def thumbnail(project: Project) -> str | None:
@@ -72,7 +64,7 @@ def project_list(request):
 @login_required
 @require_POST
 def rename_project(request, project_id):
-    project = _member_project(request, project_id, Membership.Role.OWNER)
+    project = project_or_404(request.user, project_id, role=Membership.Role.OWNER)
     form = ProjectForm(request.POST, instance=project)
     if form.is_valid():
         editing.rename_project(project, form.cleaned_data["name"])
@@ -86,7 +78,7 @@ def rename_project(request, project_id):
 @login_required
 @require_POST
 def duplicate_project(request, project_id):
-    project = _member_project(request, project_id)
+    project = project_or_404(request.user, project_id)
     copy = editing.duplicate_project(project, request.user)
     messages.success(request, f"“{copy.name}” is a copy of the graph and its files, without outputs.")
     return redirect("project-list")
@@ -95,7 +87,7 @@ def duplicate_project(request, project_id):
 @login_required
 @require_http_methods(["GET", "POST"])
 def delete_project(request, project_id):
-    project = _member_project(request, project_id, Membership.Role.OWNER)
+    project = project_or_404(request.user, project_id, role=Membership.Role.OWNER)
     if request.method == "POST":
         name = project.name
         project.delete()
@@ -108,15 +100,16 @@ def delete_project(request, project_id):
 @login_required
 def project_detail(request, project_id):
     """The canvas. The page is a shell: the canvas script talks to the JSON API and the WebSocket."""
-    project = _member_project(request, project_id)
-    can_edit = RANK[project.role] >= RANK[Membership.Role.EDITOR]
-    return render(request, "projects/canvas.html", {"project": project, "role": project.role, "can_edit": can_edit})
+    project = project_or_404(request.user, project_id)
+    return render(
+        request, "projects/canvas.html", {"project": project, "role": project.role, "can_edit": can_edit(project)}
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_settings(request, project_id):
-    project = _member_project(request, project_id)
+    project = project_or_404(request.user, project_id)
     is_owner = project.role == Membership.Role.OWNER
     form = MemberForm(request.POST or None) if is_owner else None
     if request.method == "POST":
