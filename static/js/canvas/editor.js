@@ -3,10 +3,12 @@
 import { api, ApiError } from "./api.js";
 
 export class Editor {
-  constructor({ store, history, toast }) {
+  // onSettings(id): called after undo or redo changed a node's settings, to show them.
+  constructor({ store, history, toast, onSettings }) {
     this.store = store;
     this.history = history;
     this.toast = toast;
+    this.onSettings = onSettings;
     this.base = `/projects/${store.projectId}`;
   }
 
@@ -212,8 +214,8 @@ export class Editor {
     const afterFull = { title: after.title, params: complete(after.params) };
     this.history.record({
       label: "settings",
-      undo: async (h) => this.patch(h.id(id), beforeFull),
-      redo: async (h) => this.patch(h.id(id), afterFull),
+      undo: async (h) => this.onSettings?.((await this.patch(h.id(id), beforeFull)).id),
+      redo: async (h) => this.onSettings?.((await this.patch(h.id(id), afterFull)).id),
     });
   }
 }

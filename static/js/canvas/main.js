@@ -24,7 +24,7 @@ const history = new History(() => {
   if (buttons.undo) buttons.undo.disabled = !history.canUndo;
   if (buttons.redo) buttons.redo.disabled = !history.canRedo;
 });
-const editor = new Editor({ store, history, toast });
+const editor = new Editor({ store, history, toast, onSettings: (id) => id === inspected && inspect(id, { reload: true }) });
 let inspected = null;
 let firstSnapshot = true;
 
@@ -237,6 +237,7 @@ view.nodesLayer.addEventListener("click", async (event) => {
     if (action === "use-take") {
       const node = await api("POST", `/projects/${projectId}/nodes/${id}/takes/${button.dataset.take}/select`);
       store.putNode(node);
+      if (id === inspected) inspect(id, { reload: true });
       toast(`Using take ${node.selected_take?.number}: everything downstream will follow it.`);
     }
   } catch (error) {
@@ -341,18 +342,21 @@ function onEvent(event) {
   }
 }
 
-// The inspected node changed: show its new settings, unless the inspector already shows this
-// version (its own save), or someone else changed it while this user is typing.
+// The inspected node changed. A move only advances the form's version. Someone else's change of
+// its settings reloads it, unless this user is typing there (then saving says so). This user's own
+// changes reload it where they are made: an inspector save answers with the new form, and undo,
+// redo and "use this take" reload it themselves (reloading here would race the save's answer).
 function refreshInspector(event) {
   const form = inspectorPanel.querySelector("[data-inspector]");
   const version = form?.querySelector('[name="version"]');
-  if (!version || Number(version.value) === event.node.version) return;
+  if (!version || Number(version.value) >= event.node.version) return;
   const shown = JSON.parse(inspectorPanel.querySelector("#inspector-shown")?.textContent || "null");
   if (shown && JSON.stringify(shown) === JSON.stringify({ title: event.node.title, params: event.node.params })) {
     version.value = event.node.version; // only moved: what the form shows is still right
     return;
   }
-  if (event.by !== me && form && form.contains(document.activeElement)) {
+  if (event.by === me) return;
+  if (form.contains(document.activeElement)) {
     toast(`${event.by} changed this node while you were editing it: saving will reload their version.`, "warning");
   } else {
     inspect(inspected, { reload: true });
