@@ -9,6 +9,7 @@ WIDTH, HEIGHT, LEFT, BOTTOM = 720, 180, 48, 22
 COLORS = {
     "succeeded": "#2e9d57", "failed": "#d64545", "canceled": "#999999",
     "waiting": "#c9a227", "queued": "#4a90d9", "running": "#7c5cff", "value": "#7c5cff",
+    "median": "#7c5cff", "p95 extra": "#c4b5ff",
 }  # fmt: skip
 
 
@@ -22,7 +23,7 @@ def stacked_bars(labels: list[str], series: dict[str, list[float]], *, unit: str
     parts = [f'<svg viewBox="0 0 {WIDTH} {HEIGHT + 20}" width="100%" role="img" xmlns="http://www.w3.org/2000/svg">']
     for fraction in (0, 0.5, 1):
         y = HEIGHT - BOTTOM - fraction * top * scale
-        label = f"{fraction * top:.2f}" if isinstance(top, float) and top < 10 else f"{fraction * top:.0f}"
+        label = _tick(fraction * top)
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
         parts.append(
             f'<text x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="10">{escape(unit)}{label}</text>'
@@ -53,3 +54,8 @@ def stacked_bars(labels: list[str], series: dict[str, list[float]], *, unit: str
             parts.append(f'<text x="{x + 14}" y="{HEIGHT + 15}" font-size="11">{escape(name)}</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every label is escaped above; numbers are formatted
+
+
+def _tick(value: float) -> str:
+    """An axis label: whole numbers as such, small values with up to two decimals (0.5, not 0)."""
+    return f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.2f}".rstrip("0")
