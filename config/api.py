@@ -63,7 +63,10 @@ def error_response(request, status: int, code: str, message: str, details: dict 
 
 @api.exception_handler(ApiError)
 def on_api_error(request, error: ApiError):
-    return error_response(request, error.status, error.code, error.message, error.details)
+    response = error_response(request, error.status, error.code, error.message, error.details)
+    if error.details.get("retry_after_seconds"):
+        response["Retry-After"] = str(error.details["retry_after_seconds"])
+    return response
 
 
 @api.exception_handler(NinjaValidationError)

@@ -1,5 +1,6 @@
 """Reelgraph settings. Everything comes from the environment; the README lists each variable."""
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -174,6 +175,26 @@ SIGNED_URL_SECONDS = env.int("SIGNED_URL_SECONDS", default=300)
 # The largest file an upload may be (bytes).
 MAX_UPLOAD_BYTES = env.int("REELGRAPH_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
 NINJA_PAGINATION_PER_PAGE = 50
+
+# What one user may start (0 or "" turns a limit off): video generations under way at once,
+# estimated USD of generations per day (UTC), and run requests per period ("30/minute").
+MAX_CONCURRENT_GENERATIONS = env.int("REELGRAPH_MAX_CONCURRENT_GENERATIONS", default=10)
+DAILY_SPEND_LIMIT_USD = Decimal(env.str("REELGRAPH_DAILY_SPEND_LIMIT_USD", default="50"))
+RATE_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def rate_limit(variable: str, default: str) -> tuple[int, str] | None:
+    """ "30/minute" (or second, hour, day) as (30, "minute"); "0" or "" as no limit."""
+    text = env.str(variable, default=default).strip()
+    if text in ("", "0"):
+        return None
+    count, _, period = text.partition("/")
+    if not count.strip().isdigit() or period.strip() not in RATE_PERIODS:
+        raise ImproperlyConfigured(f"{variable}={text!r}: write a count and a period, like 30/minute")
+    return int(count), period.strip()
+
+
+RUN_RATE_LIMIT = rate_limit("REELGRAPH_RUN_RATE_LIMIT", "30/minute")
 
 # Providers: with no key, the offline ("local") provider of each capability runs.
 GEMINI_API_KEY = env.str("GEMINI_API_KEY", default="")

@@ -8,7 +8,7 @@ from ninja import Router
 from ninja.pagination import PageNumberPagination, paginate
 
 from config.errors import errors
-from generation import executor
+from generation import executor, quotas
 from generation.models import Job, Run
 from generation.schemas import JobOut, PlanOut, RunIn, RunOut
 from projects.access import project_for
@@ -70,11 +70,16 @@ def plan_out(plan: executor.Plan) -> dict:
     }
 
 
-@router.post("/projects/{project_id}/runs", response={200: PlanOut, **errors(403, 404, 409)})
+@router.post("/projects/{project_id}/runs", response={200: PlanOut, **errors(403, 404, 409, 429)})
 def start_run(request, project_id: UUID, payload: RunIn):
     """Plan a run of the targets and everything they need (every node when `targets` is empty):
-    which nodes run, which are cached, what it should cost. Unless `dry_run`, start it."""
+    which nodes run, which are cached, what it should cost. Unless `dry_run`, start it.
+
+    Starting is limited per user (429 `quota_exceeded`, naming the limit and when it resets): runs
+    per period, video generations under way at once, and estimated spend per day."""
     project = project_for(request.auth, project_id, role=EDITOR)
+    if not payload.dry_run:
+        quotas.check_run_rate(request.auth)
     plan = executor.plan_run(project, payload.targets, user=request.auth, dry_run=payload.dry_run, force=payload.force)
     return plan_out(plan)
 
@@ -128,9 +133,10 @@ def cancel_job(request, job_id: UUID):
     return job_out(job)
 
 
-@router.post("/jobs/{job_id}/retry", response={200: PlanOut, **errors(403, 404, 409)})
+@router.post("/jobs/{job_id}/retry", response={200: PlanOut, **errors(403, 404, 409, 429)})
 def retry_job(request, job_id: UUID):
-    """Run the job's node again, with what it needs upstream: a new run."""
+    """Run the job's node again, with what it needs upstream: a new run (limited like any run)."""
     job = get_object_or_404(_visible_jobs(request), pk=job_id)
     project = project_for(request.auth, job.project_id, role=EDITOR)
+    quotas.check_run_rate(request.auth)
     return plan_out(executor.plan_run(project, [job.node_id], user=request.auth))

@@ -24,7 +24,7 @@ from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job as RQJob
 
-from generation import costs, events
+from generation import costs, events, quotas
 from generation.models import Job, Run
 from generation.providers import provider_name
 from nodes.graph import GraphInvalid, NodeProblem, cache_key, output_identity
@@ -81,7 +81,8 @@ def plan_run(project: Project, targets=None, *, user=None, dry_run: bool = False
     """Plan (and unless `dry_run`, start) a run of `targets` (node ids; empty or None: the whole project).
 
     `force` re-runs the targets even when their output is cached (a new take of the same inputs).
-    Raises GraphInvalid with every problem of every node, or RunConflict.
+    Raises GraphInvalid with every problem of every node, RunConflict, or QuotaExceeded when
+    starting it would take `user` over a limit (see generation.quotas).
     """
     with transaction.atomic():
         # One planner per project at a time: two identical requests at once make one set of jobs.
@@ -188,6 +189,7 @@ def _start(project, plan, graph, validation, nodes, target_ids, user, force) -> 
         existing = Job.objects.get(pk=joined[-1].job_id).run
         plan.run = existing
         return plan
+    quotas.check_run(user, [(get_node_type(nodes[p.node_id].type).queue, p.cost) for p in to_run])
     run = Run.objects.create(
         project=project,
         created_by=user,

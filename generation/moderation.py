@@ -239,4 +239,3 @@ def uphold_reports(reports, moderator, reason: str) -> int:
 
 def dismiss_reports(reports, moderator, reason: str) -> int:
     return resolve_reports(reports, moderator, hide=False, reason=reason)
-
