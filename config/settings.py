@@ -174,6 +174,10 @@ STORAGES = {
 SIGNED_URL_SECONDS = env.int("SIGNED_URL_SECONDS", default=300)
 # The largest file an upload may be (bytes).
 MAX_UPLOAD_BYTES = env.int("REELGRAPH_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
+# Decoded size limits: pixels of an image (or a video frame), the longest side of a video, minutes of media.
+MAX_IMAGE_PIXELS = env.int("REELGRAPH_MAX_IMAGE_PIXELS", default=50_000_000)
+MAX_VIDEO_DIMENSION = env.int("REELGRAPH_MAX_VIDEO_DIMENSION", default=4096)
+MAX_UPLOAD_SECONDS = env.int("REELGRAPH_MAX_UPLOAD_SECONDS", default=600)
 NINJA_PAGINATION_PER_PAGE = 50
 
 # What one user may start (0 or "" turns a limit off): video generations under way at once,

@@ -77,6 +77,18 @@ def probe(path: Path) -> MediaInfo:
         raise MediaError(f"not a readable media file: {exc}") from exc
 
 
+def remux_without_metadata(source: Path, out: Path, kind: str) -> Path:
+    """The first video and audio streams of `source`, copied (not re-encoded) into a new container
+    with no metadata, chapters, subtitles or data streams: no GPS, no names, nothing appended."""
+    streams = ["-map", "0:v:0", "-map", "0:a:0?"] if kind == "video" else ["-map", "0:a:0"]
+    faststart = ["-movflags", "+faststart"] if out.suffix in (".mp4", ".mov", ".m4a") else []
+    ffmpeg(
+        "-i", str(source), *streams, "-c", "copy", "-map_metadata", "-1", "-map_chapters", "-1",
+        "-fflags", "+bitexact", *faststart, str(out),
+    )  # fmt: skip
+    return out
+
+
 def _duration(container, video) -> float:
     # The video stream's own duration is what a viewer sees; the container's may include audio padding.
     if video is not None and video.duration is not None and video.time_base is not None:

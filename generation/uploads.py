@@ -1,13 +1,17 @@
-"""Uploads: size checked first, the type told by the content (never the name), the file decoded
-before it is kept. A user's file name is kept for display only."""
+"""Uploads: size checked first, the type told by the content (never the name), markup refused,
+the file decoded and limited in pixels and length, then rewritten clean before it is kept: images
+re-encoded upright without EXIF, GPS, XMP or comments; videos and audio remuxed without metadata.
+Whatever was hidden beside the media (a polyglot's other half) is not copied. A user's file name
+is kept for display only; storage paths are made of ids."""
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
 from django.conf import settings
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from config.errors import ApiError
 from generation import media, storage
@@ -23,6 +27,11 @@ class UnsupportedMedia(ApiError):
     status = 415
     code = "unsupported_media_type"
 
+
+# What a browser would take for a web page (it sniffs the first bytes): refused even behind a media header.
+MARKUP = re.compile(rb"<(?:!doctype|html|head|body|script|svg|iframe|object|embed|meta|\?xml)[\s>/]", re.IGNORECASE)
+SNIFFED_BYTES = 4096
+IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".webp": "WEBP"}
 
 ACCEPTED = "a PNG, JPEG or WebP image, an MP4, MOV or WebM video, or MP3, WAV, M4A, OGG or FLAC audio"
 
@@ -68,15 +77,24 @@ def store_upload(project: Project, upload, user, *, name: str | None = None) -> 
             for chunk in upload.chunks():
                 destination.write(chunk)
         with raw.open("rb") as source:
-            found = sniff(source.read(32))
+            head = source.read(SNIFFED_BYTES)
+        if MARKUP.search(head):
+            raise UnsupportedMedia(
+                f"This file contains a web page or SVG markup, which Reelgraph never stores: upload {ACCEPTED}."
+            )
+        found = sniff(head)
         if found is None:
             raise UnsupportedMedia(f"This file is not something Reelgraph can use: upload {ACCEPTED}.")
         kind, _, extension = found
         path = raw.rename(raw.with_suffix(extension))
-        _verify(path, kind)
+        clean = Path(scratch) / f"clean{extension}"
+        if kind == "image":
+            _clean_image(path, clean)
+        else:
+            _clean_media(path, clean, kind)
         return storage.store_file(
             project,
-            path,
+            clean,
             kind,
             origin=Asset.Origin.UPLOAD,
             original_name=Path(name if name is not None else upload.name or "").name[:255],
@@ -84,17 +102,65 @@ def store_upload(project: Project, upload, user, *, name: str | None = None) -> 
         )
 
 
-def _verify(path: Path, kind: str) -> None:
-    """Decode the file: a header that lies about its content is refused here, not in a worker."""
+def _clean_image(path: Path, out: Path) -> None:
+    """Refuse images over the pixel limit before decoding them; decode the rest in full and save
+    the pixels upright (EXIF orientation applied) with nothing else but the colour profile."""
     try:
-        if kind == "image":
-            with Image.open(path) as image:
-                image.verify()
-            with Image.open(path) as image:
-                image.load()
-            return
+        with Image.open(path) as image:
+            _check_pixels(*image.size)
+            image.verify()
+        with Image.open(path) as image:
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+            options: dict = {"icc_profile": image.info["icc_profile"]} if image.info.get("icc_profile") else {}
+            # Pillow writes some of what it read (a JPEG comment, EXIF) back out: keep what draws the pixels.
+            upright.info = {key: value for key, value in upright.info.items() if key == "transparency"}
+    except Image.DecompressionBombError as error:
+        raise TooLarge(f"The image has too many pixels: {error}") from error
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        raise UnsupportedMedia(f"The file could not be read as an image: upload {ACCEPTED}.") from error
+    image_format = IMAGE_FORMATS[out.suffix]
+    if image_format != "PNG":
+        options["quality"] = 95
+        if upright.mode not in ("RGB", "L") and image_format == "JPEG":
+            upright = upright.convert("RGB")
+    upright.save(out, image_format, **options)
+
+
+def _check_pixels(width: int, height: int) -> None:
+    limit = settings.MAX_IMAGE_PIXELS
+    if width * height > limit:
+        raise TooLarge(
+            f"The image is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels); "
+            f"images are limited to {limit / 1e6:.0f} megapixels: make it smaller and upload it again.",
+            details={"limit_pixels": limit},
+        )
+
+
+def _clean_media(path: Path, out: Path, kind: str) -> None:
+    """Probe a video or audio file within the limits, then copy its streams into a fresh container."""
+    try:
         info = media.probe(path)
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError, media.MediaError) as error:
+    except media.MediaError as error:
         raise UnsupportedMedia(f"The file could not be read as {kind}: upload {ACCEPTED}.") from error
     if (kind == "video" and not info.has_video) or (kind == "audio" and not info.has_audio):
         raise UnsupportedMedia(f"The file has no {kind} in it: upload {ACCEPTED}.")
+    if info.duration > settings.MAX_UPLOAD_SECONDS:
+        raise TooLarge(
+            f"The {kind} lasts {info.duration / 60:.1f} minutes; uploads are limited to "
+            f"{settings.MAX_UPLOAD_SECONDS / 60:.0f} minutes: trim it and upload it again.",
+            details={"limit_seconds": settings.MAX_UPLOAD_SECONDS},
+        )
+    if kind == "video":
+        longest = settings.MAX_VIDEO_DIMENSION
+        if max(info.width or 0, info.height or 0) > longest:
+            raise TooLarge(
+                f"The video is {info.width}x{info.height}; videos are limited to {longest} pixels a side "
+                "(4K): scale it down and upload it again.",
+                details={"limit_dimension": longest},
+            )
+        _check_pixels(info.width or 0, info.height or 0)
+    try:
+        media.remux_without_metadata(path, out, kind)
+    except media.MediaError as error:
+        raise UnsupportedMedia(f"The file could not be read as {kind}: upload {ACCEPTED}.") from error

@@ -1,3 +1,4 @@
+import io
 import time
 
 import pytest
@@ -5,6 +6,7 @@ import requests
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
+from PIL import Image
 
 from projects.media import signed_url
 from projects.models import Asset, Membership
@@ -16,6 +18,11 @@ pytestmark = pytest.mark.django_db
 
 def astronaut(name="me.png"):
     return SimpleUploadedFile(name, (FIXTURES / "astronaut.png").read_bytes(), content_type="image/png")
+
+
+def same_pixels(first: bytes, second: bytes) -> bool:
+    with Image.open(io.BytesIO(first)) as one, Image.open(io.BytesIO(second)) as other:
+        return one.convert("RGB").tobytes() == other.convert("RGB").tobytes()
 
 
 def test_an_image_is_uploaded_typed_by_its_content_and_named_for_display_only(alice, project):
@@ -36,9 +43,10 @@ def test_an_image_is_uploaded_typed_by_its_content_and_named_for_display_only(al
 @pytest.mark.parametrize(
     ("content", "why"),
     [
-        (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "not something Reelgraph can use"),
-        (b"<!doctype html><html><body>hi</body></html>", "not something Reelgraph can use"),
-        (b"\x89PNG\r\n\x1a\nthis is not really a png", "could not be read as image"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "web page or SVG markup"),
+        (b"<!doctype html><html><body>hi</body></html>", "web page or SVG markup"),
+        (b"just some words", "not something Reelgraph can use"),
+        (b"\x89PNG\r\n\x1a\nthis is not really a png", "could not be read as an image"),
     ],
 )
 def test_files_that_are_not_media_are_refused_with_415(alice, project, content, why):
@@ -78,7 +86,8 @@ def test_a_signed_url_serves_the_file_with_ranges_and_expires(alice, project):
 
     whole = anonymous.get(url)
     assert whole.status_code == 200 and whole["Content-Type"] == "image/png"
-    assert b"".join(whole.streaming_content) == (FIXTURES / "astronaut.png").read_bytes()
+    with Asset.objects.get(pk=asset_id).file.open("rb") as stored:
+        assert b"".join(whole.streaming_content) == stored.read()
     part = anonymous.get(url, headers={"Range": "bytes=0-7"})
     assert part.status_code == 206 and b"".join(part.streaming_content) == b"\x89PNG\r\n\x1a\n"
     assert part["Content-Range"].startswith("bytes 0-7/")
@@ -151,7 +160,10 @@ def test_with_s3_the_browser_uploads_straight_to_the_bucket_and_reads_through_pr
     assert (asset["kind"], asset["original_name"]) == ("image", "face.png")
     url = api.get(f"/assets/{asset['id']}/url").json()["url"]
     assert url.startswith(s3_bucket) and "Signature=" in url
-    assert requests.get(url, timeout=10).content == photo
+    served = requests.get(url, timeout=10).content
+    with Asset.objects.get(pk=asset["id"]).file.open("rb") as stored:
+        assert served == stored.read()
+    assert same_pixels(served, photo)  # re-encoded clean, the same picture
     gone = api.post(f"/projects/{project.id}/assets/uploads/complete", {"key": form["key"]})
     assert gone.status_code == 404  # the incoming object was consumed
 
