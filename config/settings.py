@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_htmx",
+    "csp",
     "django_rq",
     "ninja",
     "projects",
@@ -69,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -256,6 +258,31 @@ INSIGHTFACE_MODEL = env.str("INSIGHTFACE_MODEL", default="buffalo_l")
 INSIGHTFACE_ROOT = Path(env.str("INSIGHTFACE_ROOT", default=str(VAR_DIR / "insightface")))
 # Cosine similarity of ArcFace embeddings at or above which two faces are the same person.
 CHARACTER_MATCH_THRESHOLD = env.float("CHARACTER_MATCH_THRESHOLD", default=0.5)
+
+# Content-Security-Policy, in every environment (so the browser tests run under it): scripts only
+# from our own files, never inline; media from us or the bucket that serves the signed URLs.
+MEDIA_ORIGINS = env.list("REELGRAPH_MEDIA_ORIGINS", default=[])
+if AWS_STORAGE_BUCKET_NAME and not MEDIA_ORIGINS:
+    MEDIA_ORIGINS = [media_storage["OPTIONS"]["endpoint_url"] or f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com"]
+    if media_storage["OPTIONS"]["region_name"]:
+        MEDIA_ORIGINS.append(
+            f"https://{AWS_STORAGE_BUCKET_NAME}.s3.{media_storage['OPTIONS']['region_name']}.amazonaws.com"
+        )
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        # Inline style attributes (htmx's indicators, positions in server-rendered fragments); never script.
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:", *MEDIA_ORIGINS],
+        "media-src": ["'self'", "blob:", *MEDIA_ORIGINS],
+        "connect-src": ["'self'", *MEDIA_ORIGINS],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True

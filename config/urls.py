@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
 from django.urls import URLPattern, include, path
+from django_rq.models import Dashboard
 
 from characters import views as character_views
 from config.api import api
@@ -28,6 +29,11 @@ def superusers_only(patterns: list[URLPattern]) -> list[URLPattern]:
 
     return [URLPattern(p.pattern, guard(p.callback), p.default_args, p.name) for p in patterns]
 
+
+# django-rq also registers its dashboard in the admin, open to any staff with its module permission:
+# the one dashboard is the guarded include below.
+if admin.site.is_registered(Dashboard):
+    admin.site.unregister(Dashboard)
 
 urlpatterns = [
     path("", project_views.home, name="home"),
