@@ -9,7 +9,7 @@ from typing import Any
 
 import django_rq
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
@@ -18,6 +18,7 @@ from ninja.security import HttpBearer, SessionAuth
 from rq import Worker
 
 from config.errors import ApiError, ErrorOut
+from config.middleware import unavailable
 from generation.executor import RunConflict
 from nodes.graph import GraphInvalid
 from projects.tokens import user_for
@@ -122,6 +123,12 @@ def on_run_conflict(request, error: RunConflict):
     return error_response(
         request, 409, "run_conflict", str(error), {"node": str(error.node.id), "job": str(error.job.id)}
     )
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_unavailable(request, error):
+    return unavailable(request)
 
 
 @api.exception_handler(Exception)

@@ -1,0 +1,38 @@
+"""The database going away is an outage, not a bug: answer 503 with the standard error body (pages
+get a short page), and let the next request open a fresh connection once it is back."""
+
+from django.db import InterfaceError, OperationalError, close_old_connections
+from django.http import HttpResponse, JsonResponse
+
+UNAVAILABLE = {
+    "code": "database_unavailable",
+    "message": "Reelgraph cannot reach its database right now; nothing was changed. Try again in a moment.",
+    "details": {},
+}
+
+
+def unavailable(request) -> HttpResponse:
+    close_old_connections()  # a broken connection is not reused by the next request
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"error": UNAVAILABLE}, status=503)
+    else:
+        page = "<!doctype html><title>Unavailable · Reelgraph</title><h1>Back in a moment</h1><p>{}</p>"
+        response = HttpResponse(page.format(UNAVAILABLE["message"]), status=503)
+    response["Retry-After"] = "5"
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            return self.get_response(request)
+        except (OperationalError, InterfaceError):
+            return unavailable(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, OperationalError | InterfaceError):
+            return unavailable(request)
+        return None

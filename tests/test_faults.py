@@ -1,0 +1,108 @@
+"""Faults of the parts around the app, with real processes: the database or Redis going away while
+daphne and the workers run. (A worker killed mid-job and a provider that hangs are in
+test_engine_faults.py and test_provider_runs.py.)"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from django.conf import settings
+from django.db import connection
+
+from generation.models import Job, Run
+from generation.providers.local_video import submit_count
+from projects.tokens import create_token
+from tests.browser.harness import daphne
+from tests.faults import Proxy
+from tests.graphs import add, wait_for_run, wire
+from tests.workers import test_database_url as database_url_of_tests
+from tests.workers import wait_for, worker_environment
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+def database_proxy() -> tuple[Proxy, str]:
+    """A proxy in front of the test database, and a DATABASE_URL that goes through it."""
+    db = connection.settings_dict
+    host = db["OPTIONS"].get("host") or db["HOST"]
+    if host.startswith("/"):
+        target: tuple[str, int] | str = f"{host}/.s.PGSQL.{db['PORT'] or 5432}"
+    else:
+        target = (host, int(db["PORT"] or 5432))
+    proxy = Proxy(target).start()
+    url = urlsplit(database_url_of_tests())
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return proxy, f"postgresql://{db['USER']}{password}@127.0.0.1:{proxy.port}{url.path}"
+
+
+def test_an_unreachable_database_is_a_503_with_the_standard_body_and_recovers_by_itself(alice, project, tmp_path):
+    proxy, database_url = database_proxy()
+    _, secret = create_token(alice, "outage")
+    auth = {"Authorization": f"Bearer {secret}"}
+    environment = worker_environment(DATABASE_URL=database_url)
+    try:
+        with daphne(settings.BASE_DIR, environment, tmp_path / "daphne.log") as base:
+            assert requests.get(f"{base}/api/v1/projects", headers=auth, timeout=10).status_code == 200
+
+            proxy.stop()
+            down = requests.get(f"{base}/api/v1/projects", headers=auth, timeout=30)
+            page = requests.get(f"{base}/accounts/login/", timeout=30)
+            health = requests.get(f"{base}/api/v1/health", timeout=30)
+
+            proxy.start()
+            back = requests.get(f"{base}/api/v1/projects", headers=auth, timeout=10)
+    finally:
+        proxy.stop()
+    assert down.status_code == 503 and down.headers["Retry-After"] == "5"
+    assert down.json() == {
+        "error": {
+            "code": "database_unavailable",
+            "message": "Reelgraph cannot reach its database right now; nothing was changed. Try again in a moment.",
+            "details": {},
+        }
+    }
+    assert page.status_code in (200, 503)  # the login form needs no database; if it did, a 503 page
+    assert health.status_code == 503 and health.json()["database"] == "unavailable"
+    assert back.status_code == 200 and back.json()["items"][0]["name"] == project.name
+
+
+def test_a_redis_restart_mid_run_loses_nothing_and_submits_nothing_twice(alice, project, redis, workers):
+    """Redis restarted without persistence: queues, scheduled polls and locks are gone. The
+    workers reconnect, and the reconciler rebuilds the work from the database."""
+    host, port = urlsplit(settings.REDIS_URL).hostname, urlsplit(settings.REDIS_URL).port
+    proxy = Proxy((host, port)).start()
+    through_proxy = f"redis://127.0.0.1:{proxy.port}/0"
+    prompt = add(project, "prompt", text="A lighthouse in a storm")
+    video = add(project, "video", duration_seconds=4)
+    wire(prompt, "text", video, "prompt")
+    slow = {"REDIS_URL": through_proxy, "REELGRAPH_VIDEO_PROVIDER": "simulated", "REELGRAPH_SIMULATED_LATENCY": "8"}
+    workers.start(2, **slow)
+    from generation.executor import plan_run
+
+    try:
+        run = plan_run(project, [video.id], user=alice).run
+        job = wait_for(
+            lambda: Job.objects.filter(run=run, node=video).exclude(provider_operation="").first(),
+            timeout=60,
+            message="the video job to store its operation",
+        )
+        assert submit_count("simulated") == 1
+
+        proxy.stop()  # Redis goes away and comes back empty: queues, scheduled polls, locks, all gone.
+        # Only the simulated provider's own records stay: they stand for Google's servers, not ours.
+        lost = [key for key in redis.scan_iter() if not key.startswith(b"reelgraph:provider:")]
+        redis.delete(*lost)
+        assert any(key.startswith(b"rq:") for key in lost)
+        time.sleep(2)
+        proxy.start()
+
+        assert wait_for_run(run, timeout=120).status == Run.Status.SUCCEEDED, workers.logs()
+    finally:
+        proxy.stop()
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED and job.attempts == 1
+    assert submit_count("simulated") == 1  # resumed the operation, never submitted again
+    assert video.takes.count() == 1
