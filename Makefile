@@ -25,3 +25,4 @@ lint: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.media_last_frame
 	$(BIN)/python -m bench.canvas
+	$(BIN)/python -m bench.load
