@@ -116,7 +116,7 @@ def main() -> None:
     with daphne(settings.BASE_DIR, environment, log) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         version = browser.version
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page = browser.new_page(viewport={"width": 1440, "height": 900}, bypass_csp=True)
         page.goto(f"{base}/accounts/login/")
         page.fill("#id_username", USERNAME)
         page.fill("#id_password", PASSWORD)
