@@ -27,10 +27,7 @@ class DatabaseUnavailableMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        try:
-            return self.get_response(request)
-        except (OperationalError, InterfaceError):
-            return unavailable(request)
+        return self.get_response(request)
 
     def process_exception(self, request, exception):
         if isinstance(exception, OperationalError | InterfaceError):

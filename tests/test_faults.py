@@ -12,6 +12,7 @@ import requests
 from django.conf import settings
 from django.db import connection
 
+from generation.executor import plan_run
 from generation.models import Job, Run
 from generation.providers.local_video import submit_count
 from projects.tokens import create_token
@@ -80,8 +81,6 @@ def test_a_redis_restart_mid_run_loses_nothing_and_submits_nothing_twice(alice, 
     wire(prompt, "text", video, "prompt")
     slow = {"REDIS_URL": through_proxy, "REELGRAPH_VIDEO_PROVIDER": "simulated", "REELGRAPH_SIMULATED_LATENCY": "8"}
     workers.start(2, **slow)
-    from generation.executor import plan_run
-
     try:
         run = plan_run(project, [video.id], user=alice).run
         job = wait_for(

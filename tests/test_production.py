@@ -1,6 +1,7 @@
 """Production mode: the deploy checks pass, and pages go out with HTTPS-only cookies, HSTS and a
 script policy, DEBUG off."""
 
+import json
 import os
 import subprocess
 import sys
@@ -56,8 +57,6 @@ def test_production_pages_are_https_only_with_a_script_policy_and_no_debug(tmp_p
     result = run([sys.executable, "-c", REQUESTS], tmp_path, DJANGO_SETTINGS_MODULE="config.settings")
 
     assert result.returncode == 0, result.stderr
-    import json
-
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["plain"] == [301, "https://testserver/accounts/login/"]
     assert seen["status"] == 200
