@@ -19,6 +19,7 @@ import django_rq
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
 from rq import Retry
 from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
@@ -235,7 +236,7 @@ def _start(project, plan, graph, validation, nodes, target_ids, user, force) -> 
     if not to_run:
         events.broadcast(project.id, events.run_finished(run))
     ready = [job for job in plan.jobs if job.status == Job.Status.QUEUED]
-    transaction.on_commit(lambda: enqueue(ready))
+    enqueue_on_commit(ready)
     return plan
 
 
@@ -258,6 +259,21 @@ def enqueue(jobs: list[Job]) -> None:
             result_ttl=3600,
             failure_ttl=7 * 24 * 3600,
         )
+
+
+def enqueue_on_commit(jobs: list[Job]) -> None:
+    """Queue the jobs once the transaction that made them commits. With Redis away they are already
+    safe in the database as queued: the reconciler puts them on their queues when it returns, so the
+    request that planned them succeeds rather than failing after its commit."""
+
+    def enqueue_or_leave_to_reconciler() -> None:
+        try:
+            enqueue(jobs)
+        except RedisError as error:
+            logger.warning("%d job(s) wait for the reconciler: Redis is unavailable (%s)", len(jobs), error)
+
+    if jobs:
+        transaction.on_commit(enqueue_or_leave_to_reconciler)
 
 
 def schedule_poll(job: Job, after_seconds: float) -> None:

@@ -214,7 +214,7 @@ def _succeed(job: Job, ctx: JobContext, outputs: dict) -> None:
         events.broadcast(job.project_id, events.node_status(node))
         ready = _release_dependants(job)
         _finish_runs({job.run_id})
-        transaction.on_commit(lambda: executor.enqueue(ready))
+        executor.enqueue_on_commit(ready)
 
 
 def _release_dependants(job: Job) -> list[Job]:

@@ -1,6 +1,10 @@
+import contextlib
+import logging
+
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from redis.exceptions import RedisError
 
 from generation import events
 from projects import presence
@@ -8,6 +12,11 @@ from projects.models import Project
 
 # Close code sent when a connection is refused (a 403 during the handshake) or a member is removed.
 REFUSED = 4403
+# Close code when the channel layer (Redis) is away (as 503 in HTTP): the browser retries, and the
+# snapshot of its next connection catches it up.
+TRY_AGAIN_LATER = 4503
+
+logger = logging.getLogger(__name__)
 
 
 class ProjectConsumer(AsyncJsonWebsocketConsumer):
@@ -15,6 +24,16 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
 
     group: str | None = None
     project_id: str | None = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except (RedisError, OSError) as error:
+            # Redis is down or restarting. Nothing is lost: the database is the truth, and the page's
+            # next connection starts with a snapshot of it. Refuse (or end) this one, without a traceback.
+            logger.warning("Live channel closed: the channel layer is unavailable (%s)", error)
+            with contextlib.suppress(Exception):
+                await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
 
     async def connect(self) -> None:
         project = await self._project_for_member()

@@ -1,6 +1,7 @@
 """Faults of the parts around the app, with real processes: the database or Redis going away while
 daphne and the workers run. (A worker killed mid-job and a provider that hangs are in
-test_engine_faults.py and test_provider_runs.py.)"""
+test_engine_faults.py and test_provider_runs.py; the channel layer going away under an open canvas
+in browser/test_outages.py.)"""
 
 from __future__ import annotations
 

@@ -50,4 +50,10 @@ def daphne(base_dir: Path, environment: dict[str, str], log: Path) -> Iterator[s
             yield f"http://127.0.0.1:{port}"
         finally:
             process.terminate()
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                # daphne waits forever for a request that was in flight when it stopped its loop (a sync
+                # view blocked in async_to_sync); a process manager would kill it after its grace period too.
+                process.kill()
+                process.wait(timeout=15)
