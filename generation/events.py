@@ -262,6 +262,8 @@ def _output_ids(nodes) -> tuple[set[str], set[str]]:
 def output_media(nodes) -> tuple[dict[str, MediaState], dict[str, CharacterState]]:
     """Signed URLs for every file the nodes output (and the posters of videos), in two queries."""
     asset_ids, character_ids = _output_ids(nodes)
+    if not asset_ids and not character_ids:
+        return {}, {}  # most nodes before their first run: no queries at all
     found = {str(c.id): c for c in Character.objects.filter(pk__in=character_ids).select_related("source_asset")}
     posters = {a.meta.get("poster") for a in Asset.objects.filter(pk__in=asset_ids) if a.meta.get("poster")}
     assets = {str(a.id): a for a in Asset.objects.filter(pk__in=asset_ids | posters | _faces(found))}

@@ -64,3 +64,19 @@ def test_development_keeps_one_generated_secret_key_under_var(tmp_path):
     assert first.returncode == second.returncode == 0
     assert len(key) >= 50 and key_file.read_text() == key
     assert key_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_an_rq_worker_refuses_to_start_with_the_web_processes_connection_pool():
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ENV"}
+    env |= {"DATABASE_URL": "postgres://u@127.0.0.1:1/x", "REDIS_URL": "redis://127.0.0.1:1/0"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "rqworker", "--burst", "default"],
+        cwd=settings.BASE_DIR,
+        env=env | {"REELGRAPH_DB_POOL": "true"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode != 0
+    assert "REELGRAPH_DB_POOL is for web processes" in result.stderr
