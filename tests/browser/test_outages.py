@@ -43,6 +43,7 @@ def test_the_canvas_converges_from_a_snapshot_when_the_channel_layer_returns(new
 
             proxy.stop()  # the channel layer goes away: the live connection drops and cannot come back yet
             page.wait_for_selector("[data-live-status][data-state=offline]", timeout=30_000)
+            assert "your changes still save" in page.get_attribute("[data-live-status]", "title")
             shot(page, "1-reconnecting")
 
             # Editing does not depend on the channel layer: the change is saved, only its event is lost.

@@ -368,8 +368,13 @@ function connect() {
     onEvent,
     onState: (state) => {
       const labels = { live: "live", offline: "reconnecting…", connecting: "connecting…", refused: "no access" };
+      const hints = {
+        live: "Changes by others appear as they happen.",
+        offline: "Live updates are paused: your changes still save, and this page catches up when it reconnects.",
+      };
       statusLabel.textContent = labels[state];
       statusLabel.dataset.state = state;
+      statusLabel.title = hints[state] ?? "";
       if (state === "refused") {
         store.canEdit = false;
         toast("You are no longer a member of this project: nothing here updates or saves any more.", "error");
