@@ -24,5 +24,9 @@ lint: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.media_last_frame
+	$(BIN)/python -m bench.media_stitch
+	$(BIN)/python -m bench.cache
+	$(BIN)/python -m bench.characters
+	$(BIN)/python -m bench.makespan
 	$(BIN)/python -m bench.canvas
 	$(BIN)/python -m bench.load

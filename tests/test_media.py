@@ -92,6 +92,28 @@ def test_the_tail_of_a_clip_is_frame_exact(clips, tmp_path):
     assert tail.duration == pytest.approx(1.5, abs=FRAME / 2)
 
 
+FORMATS = {
+    "mp4": [],
+    "webm": ["-c:v", "libvpx-vp9", "-c:a", "libopus"],
+    "mkv": [],
+    "ts": ["-f", "mpegts"],  # its headers do not give the frame size: probe() must look further
+    "m4a": ["-vn"],
+    "mp3": ["-vn"],
+    "wav": ["-vn"],
+}
+
+
+@pytest.mark.parametrize("extension", FORMATS)
+def test_the_quick_probe_tells_what_a_full_one_does(extension, tmp_path):
+    path = tmp_path / f"sample.{extension}"
+    media.ffmpeg(
+        "-f", "lavfi", "-i", "testsrc2=s=320x240:r=24:d=2", "-f", "lavfi", "-i", "sine=d=2:r=48000",
+        *FORMATS[extension], "-shortest", str(path),
+    )  # fmt: skip
+
+    assert media.probe(path) == media._probe(path, {})
+
+
 def test_a_file_that_is_not_media_is_a_clear_error(tmp_path):
     fake = tmp_path / "fake.mp4"
     fake.write_text("not a video")
