@@ -24,15 +24,17 @@ from bench.common import machine, setup_django
 
 setup_django()
 
+import django_rq  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from rq import Worker  # noqa: E402
 
 from generation.executor import plan_run  # noqa: E402
 from generation.models import Job, Run  # noqa: E402
 from projects.models import Project  # noqa: E402
 from projects.services import create_project  # noqa: E402
 from tests.graphs import add, wait_for_run, wire  # noqa: E402
-from tests.workers import Workers  # noqa: E402
+from tests.workers import Workers, wait_for  # noqa: E402
 
 
 def fan_out(project: Project, width: int = 8) -> None:
@@ -83,7 +85,9 @@ def main() -> None:
     user, _ = get_user_model().objects.get_or_create(username="bench-makespan")
     workers = Workers()
     workers.start(args.workers, REELGRAPH_VIDEO_PROVIDER="simulated", REELGRAPH_SIMULATED_LATENCY=str(args.latency))
-    time.sleep(3)  # the workers register before the first run
+    # Every worker registered and idle before the first run (8 Django processes start in several seconds here).
+    wait_for(lambda: Worker.count(connection=django_rq.get_connection("default")) >= args.workers, timeout=120)
+    time.sleep(2)
     results: dict[str, list[tuple[float, float, list[float]]]] = {"fan-out of 8 videos": [], "chain of 10": []}
     try:
         for repeat in range(args.repeats):
