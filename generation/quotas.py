@@ -36,17 +36,15 @@ class QuotaExceeded(ApiError):
     code = "quota_exceeded"
 
     def __init__(self, limit: str, message: str, *, resets_at: datetime | None, **details) -> None:
-        retry_after = max(1, int((resets_at - timezone.now()).total_seconds() + 0.999)) if resets_at else None
         super().__init__(
             message,
             details={
                 "limit": limit,
                 "resets_at": resets_at.isoformat() if resets_at else None,
-                "retry_after_seconds": retry_after,
+                "retry_after_seconds": _seconds_until(resets_at) if resets_at else None,
                 **details,
             },
         )
-        self.retry_after = retry_after
 
 
 # Concurrent generations and daily spend: checked while the run is written ------------------------
@@ -169,8 +167,13 @@ def _videos(count: int) -> str:
     return f"{count} video generation{'' if count == 1 else 's'}"
 
 
+def _seconds_until(moment: datetime) -> int:
+    """Whole seconds from now until `moment`, rounded up, at least 1: what a client should wait."""
+    return max(1, int((moment - timezone.now()).total_seconds() + 0.999))
+
+
 def _in(moment: datetime) -> str:
-    seconds = max(1, int((moment - timezone.now()).total_seconds() + 0.999))
+    seconds = _seconds_until(moment)
     if seconds < 120:
         return f"in {seconds} s"
     minutes = seconds // 60
