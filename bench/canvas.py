@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import statistics
 
-from bench.common import machine, setup_django
+from bench.common import machine, percentile, setup_django
 
 setup_django()
 
@@ -98,8 +98,7 @@ def gesture(page, start: dict, delta: tuple[float, float], steps: int = 120) -> 
 
 
 def summary(frames: list[float]) -> str:
-    ordered = sorted(frames)
-    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    p95 = percentile(frames, 0.95)
     long = sum(1 for frame in frames if frame > 50)
     return (
         f"{len(frames)} frames, median {statistics.median(frames):.1f} ms, p95 {p95:.1f} ms, "

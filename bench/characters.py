@@ -21,7 +21,7 @@ import uuid
 
 import numpy as np
 
-from bench.common import machine, setup_django
+from bench.common import machine, percentile, setup_django
 
 setup_django()
 
@@ -130,8 +130,7 @@ def main() -> None:
             cursor.execute(f"SET hnsw.ef_search = {ef_search}")
         measure(owner, queries[:20], truth[:20], args.k)  # warm the index's pages
         times, recall, first = measure(owner, queries, truth, args.k)
-        times.sort()
-        p50, p95 = statistics.median(times), times[int(len(times) * 0.95)]
+        p50, p95 = statistics.median(times), percentile(times, 0.95)
         print(f"| {ef_search} | {p50 * 1000:.2f} | {p95 * 1000:.2f} | {recall:.3f} | {first:.1%} |")
     with connection.cursor() as cursor:
         cursor.execute("RESET hnsw.ef_search")

@@ -30,6 +30,12 @@ def median_seconds(action: Callable[[], object], runs: int = 7, warmup: int = 1)
     return statistics.median(samples), samples
 
 
+def percentile(samples, fraction: float) -> float:
+    """The sample below which `fraction` of them lie (nearest rank): 0.95 gives the p95."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
 def machine() -> str:
     model = ""
     with contextlib.suppress(OSError), open("/proc/cpuinfo") as cpuinfo:

@@ -23,7 +23,7 @@ from collections import defaultdict
 
 import requests
 
-from bench.common import machine, setup_django
+from bench.common import machine, percentile, setup_django
 
 setup_django()
 
@@ -145,11 +145,6 @@ def check(rec: Recorder) -> list[str]:
         if refused - {409}:
             problems.append(f"{kind}: refusals other than 409: {sorted(refused)}")
     return problems
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
 def main() -> None:

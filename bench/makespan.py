@@ -20,7 +20,7 @@ import argparse
 import statistics
 import time
 
-from bench.common import machine, setup_django
+from bench.common import machine, percentile, setup_django
 
 setup_django()
 
@@ -108,9 +108,8 @@ def main() -> None:
         makespan = statistics.median(r[0] for r in runs)
         critical = statistics.median(r[1] for r in runs)
         ratio = statistics.median(r[0] / r[1] for r in runs)
-        overheads = sorted(o for r in runs for o in r[2])
-        median = statistics.median(overheads)
-        p95 = overheads[int(len(overheads) * 0.95)]
+        overheads = [o for r in runs for o in r[2]]
+        median, p95 = statistics.median(overheads), percentile(overheads, 0.95)
         print(
             f"| {name} | {makespan:.2f} s | {critical:.2f} s | {ratio:.3f} | {median * 1000:.0f} ms "
             f"| {p95 * 1000:.0f} ms |"
