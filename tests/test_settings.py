@@ -10,13 +10,14 @@ from django.conf import settings
 SETUP = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
 
 
-def start_django(**environment) -> subprocess.CompletedProcess:
+def start_django(*command: str, **environment) -> subprocess.CompletedProcess:
+    """Run `command` (by default, Django's set-up alone) in a fresh process with `environment`."""
     env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DJANGO_ENV")}
     # Point at servers that need not exist: settings never connect at import.
     env |= {"DATABASE_URL": "postgres://u@127.0.0.1:1/x", "REDIS_URL": "redis://127.0.0.1:1/0"}
     env |= environment
     return subprocess.run(
-        [sys.executable, "-c", SETUP],
+        [sys.executable, *(command or ("-c", SETUP))],
         cwd=settings.BASE_DIR,
         env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
         capture_output=True,
@@ -67,16 +68,7 @@ def test_development_keeps_one_generated_secret_key_under_var(tmp_path):
 
 
 def test_an_rq_worker_refuses_to_start_with_the_web_processes_connection_pool():
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ENV"}
-    env |= {"DATABASE_URL": "postgres://u@127.0.0.1:1/x", "REDIS_URL": "redis://127.0.0.1:1/0"}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "rqworker", "--burst", "default"],
-        cwd=settings.BASE_DIR,
-        env=env | {"REELGRAPH_DB_POOL": "true"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = start_django("manage.py", "rqworker", "--burst", "default", REELGRAPH_DB_POOL="true")
 
     assert result.returncode != 0
     assert "REELGRAPH_DB_POOL is for web processes" in result.stderr
