@@ -140,9 +140,13 @@ def _check_pixels(width: int, height: int) -> None:
 def _clean_media(path: Path, out: Path, kind: str) -> None:
     """Probe a video or audio file within the limits, then copy its streams into a fresh container."""
     try:
-        info = media.probe(path)
+        _check_media(media.probe(path), kind)
+        media.remux_without_metadata(path, out, kind)
     except media.MediaError as error:
         raise UnsupportedMedia(f"The file could not be read as {kind}: upload {ACCEPTED}.") from error
+
+
+def _check_media(info: media.MediaInfo, kind: str) -> None:
     if (kind == "video" and not info.has_video) or (kind == "audio" and not info.has_audio):
         raise UnsupportedMedia(f"The file has no {kind} in it: upload {ACCEPTED}.")
     if info.duration > settings.MAX_UPLOAD_SECONDS:
@@ -160,7 +164,3 @@ def _clean_media(path: Path, out: Path, kind: str) -> None:
                 details={"limit_dimension": longest},
             )
         _check_pixels(info.width or 0, info.height or 0)
-    try:
-        media.remux_without_metadata(path, out, kind)
-    except media.MediaError as error:
-        raise UnsupportedMedia(f"The file could not be read as {kind}: upload {ACCEPTED}.") from error
