@@ -97,18 +97,6 @@ TEMPLATES = [
 DATABASE_URL = required_in_production("DATABASE_URL", env.str("DATABASE_URL", default=""))
 DATABASE_URL = DATABASE_URL or embedded.postgres_url(VAR_DIR)
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
-# daphne runs each request in a thread of its own, where Django's persistent connections are never
-# reused: without a pool every request opened a PostgreSQL connection (about 5 ms of CPU on the
-# benchmark machine, a quarter of a simple request). Web processes turn the pool on (`manage.py serve`
-# does); RQ workers must not (they fork a child per job, which must not share pooled sockets).
-DB_POOL = env.bool("REELGRAPH_DB_POOL", default=False)
-if DB_POOL:
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": 2,
-        "max_size": env.int("REELGRAPH_DB_POOL_MAX", default=20),
-        "timeout": env.float("REELGRAPH_DB_POOL_TIMEOUT", default=5),  # then a 503, as with the database away
-    }
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # a connection an outage broke is replaced, not handed out
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = required_in_production("REDIS_URL", env.str("REDIS_URL", default=""))

@@ -4,7 +4,6 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from rq import Worker as RQWorker
 
@@ -13,11 +12,6 @@ logger = logging.getLogger(__name__)
 
 class Worker(RQWorker):
     def __init__(self, *args, **kwargs) -> None:
-        if settings.DB_POOL:
-            raise ImproperlyConfigured(
-                "REELGRAPH_DB_POOL is for web processes: an RQ worker forks a child per job, and the child must "
-                "not share the parent's pooled connections. Unset it (or set it to false) for rqworker."
-            )
         # Maintenance (the reconciler, and taking over the scheduler of a dead worker) runs this often.
         # An idle worker blocks on its queues for worker_ttl - 15 seconds at a time, so the TTL is
         # capped to wake it up for maintenance (`rqworker` passes its own default of 420).

@@ -10,14 +10,13 @@ from django.conf import settings
 SETUP = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
 
 
-def start_django(*command: str, **environment) -> subprocess.CompletedProcess:
-    """Run `command` (by default, Django's set-up alone) in a fresh process with `environment`."""
+def start_django(**environment) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DJANGO_ENV")}
     # Point at servers that need not exist: settings never connect at import.
     env |= {"DATABASE_URL": "postgres://u@127.0.0.1:1/x", "REDIS_URL": "redis://127.0.0.1:1/0"}
     env |= environment
     return subprocess.run(
-        [sys.executable, *(command or ("-c", SETUP))],
+        [sys.executable, "-c", SETUP],
         cwd=settings.BASE_DIR,
         env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
         capture_output=True,
@@ -65,10 +64,3 @@ def test_development_keeps_one_generated_secret_key_under_var(tmp_path):
     assert first.returncode == second.returncode == 0
     assert len(key) >= 50 and key_file.read_text() == key
     assert key_file.stat().st_mode & 0o777 == 0o600
-
-
-def test_an_rq_worker_refuses_to_start_with_the_web_processes_connection_pool():
-    result = start_django("manage.py", "rqworker", "--burst", "default", REELGRAPH_DB_POOL="true")
-
-    assert result.returncode != 0
-    assert "REELGRAPH_DB_POOL is for web processes" in result.stderr

@@ -32,7 +32,7 @@ def daphne(base_dir: Path, environment: dict[str, str], log: Path) -> Iterator[s
         process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
             cwd=base_dir,
-            env={"REELGRAPH_DB_POOL": "true", **environment},  # as `make run` starts it
+            env=environment,
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -62,17 +62,14 @@ class Command(BaseCommand):
         # Children get the resolved URLs, so they use the embedded servers this process runs
         # instead of starting (and later stopping) their own.
         env = {**os.environ, "DATABASE_URL": settings.DATABASE_URL, "REDIS_URL": settings.REDIS_URL}
-        daphne = [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "config.asgi:application"]
-        worker = [sys.executable, "manage.py", "rqworker", "--with-scheduler", *settings.RQ_QUEUE_NAMES]
-        # The web process pools its database connections; workers fork per job and must not (settings.DB_POOL).
-        commands = [(daphne, {**env, "REELGRAPH_DB_POOL": "true"})]
-        commands += [(worker, {**env, "REELGRAPH_DB_POOL": "false"})] * workers
+        commands = [[sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "config.asgi:application"]]
+        commands += [[sys.executable, "manage.py", "rqworker", "--with-scheduler", *settings.RQ_QUEUE_NAMES]] * workers
         # Own sessions: a Ctrl-C reaches only this process, which then stops the children in order.
         return [
             subprocess.Popen(
-                command, env=environment, cwd=settings.BASE_DIR, start_new_session=True, preexec_fn=_die_with_parent
+                command, env=env, cwd=settings.BASE_DIR, start_new_session=True, preexec_fn=_die_with_parent
             )
-            for command, environment in commands
+            for command in commands
         ]
 
     def _print_banner(self, host: str, port: int, workers: int) -> None:
