@@ -16,11 +16,12 @@ from pathlib import Path
 
 import django_rq
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Max, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 from rq import get_current_job
 
 from generation import costs, events, executor, moderation
@@ -35,6 +36,9 @@ from nodes.types.base import Wait
 from nodes.types.capabilities import NodeError
 
 logger = logging.getLogger(__name__)
+
+# Errors of the infrastructure rather than of a job: a step they interrupt is taken up again, never failed.
+INFRASTRUCTURE_ERRORS = (RedisError, OperationalError, InterfaceError)
 
 
 class JobFailed(Exception):
@@ -89,7 +93,28 @@ def _lease() -> timedelta:
 
 
 def _step(job: Job, *, first: bool) -> None:
-    """Run or resume the node type; whatever goes wrong ends as a recorded failure or a retry."""
+    """Run or resume the node type; whatever goes wrong ends as a recorded failure or a retry, or,
+    when Redis or the database went away mid-step so nothing could be recorded, back with the reconciler."""
+    try:
+        _attempt(job, first=first)
+    except BaseException:
+        _end_lease(job)
+        raise
+
+
+def _end_lease(job: Job) -> None:
+    """Hand a job whose step broke off to the reconciler now rather than when its lease would expire
+    (a stored operation is polled again, one without is queued again). Only a job still running."""
+    try:
+        connection.close_if_unusable_or_obsolete()  # after a lost database connection, a new one
+        Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, lease_until__isnull=False).update(
+            lease_until=timezone.now()
+        )
+    except DatabaseError:
+        logger.warning("job %s: could not end its lease; the reconciler takes it when the lease expires", job.id)
+
+
+def _attempt(job: Job, *, first: bool) -> None:
     node_type = get_node_type(job.node.type)
     try:
         if first:
@@ -116,6 +141,11 @@ def _step(job: Job, *, first: bool) -> None:
     except ValidationError as error:
         _fail(job, "invalid_params", f"The node's settings are not valid: {error.errors()[0]['msg']}.")
     except JobFailed:
+        raise
+    except INFRASTRUCTURE_ERRORS:
+        # Not the job's fault (Redis or the database is away), and nothing can be recorded now: the
+        # generation is not failed, the reconciler takes it up again when they are back (see _step).
+        logger.warning("job %s broke off: Redis or the database is unavailable", job.id, exc_info=True)
         raise
     except Exception as error:
         logger.exception("job %s failed unexpectedly", job.id)

@@ -47,9 +47,24 @@ def redis():
     connection.flushdb()
 
 
+# Each test's reports by phase ("setup", "call", "teardown"), for fixtures that explain a failure.
+OUTCOMES = pytest.StashKey[dict]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    item.stash.setdefault(OUTCOMES, {})[report.when] = report
+    return report
+
+
 @pytest.fixture
-def workers(redis):
-    """Start real rqworker processes with `workers.start(count, **env)`; all stop after the test."""
+def workers(redis, request):
+    """Start real rqworker processes with `workers.start(count, **env)`; all stop after the test.
+    When the test failed, their logs are printed, so the report shows what the workers did."""
     started = Workers()
     yield started
     started.stop_all()
+    call = request.node.stash.get(OUTCOMES, {}).get("call")
+    if started.started and call is not None and call.failed:
+        print(started.logs())

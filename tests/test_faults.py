@@ -8,11 +8,15 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
+import django_rq
 import pytest
 import requests
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
+from redis.exceptions import ConnectionError as RedisConnectionError
 
+from generation import running
 from generation.executor import plan_run
 from generation.models import Job, Run
 from generation.providers.local_video import submit_count
@@ -106,3 +110,40 @@ def test_a_redis_restart_mid_run_loses_nothing_and_submits_nothing_twice(alice, 
     assert job.status == Job.Status.SUCCEEDED and job.attempts == 1
     assert submit_count("simulated") == 1  # resumed the operation, never submitted again
     assert video.takes.count() == 1
+
+
+def test_a_poll_that_loses_redis_midway_is_not_a_failure_and_is_taken_up_again_at_once(
+    alice, project, redis, workers, settings, monkeypatch
+):
+    """The simulated provider keeps its operations in Redis, as Google keeps Veo's: reading one while
+    Redis is away fails the poll, not the generation. The job must neither be failed (it is paid for)
+    nor wait out its lease (the job timeout plus a minute) before it is polled again."""
+    settings.PROVIDERS = {**settings.PROVIDERS, "video": "simulated"}
+    settings.SIMULATED_PROVIDER = {"latency": 3.0, "failures": []}
+    prompt = add(project, "prompt", text="A lighthouse in a storm")
+    video = add(project, "video", duration_seconds=4)
+    wire(prompt, "text", video, "prompt")
+    run = plan_run(project, [video.id], user=alice).run
+    running.run_job(str(Job.objects.get(run=run, node=prompt).id))  # in this process, no worker yet
+    job = Job.objects.get(run=run, node=video)
+    running.run_job(str(job.id))  # submitted: the operation is stored and a poll scheduled
+    job.refresh_from_db()
+    assert job.status == Job.Status.RUNNING and job.provider_operation and submit_count("simulated") == 1
+
+    cut = Proxy((urlsplit(settings.REDIS_URL).hostname, urlsplit(settings.REDIS_URL).port))  # never started
+    monkeypatch.setitem(django_rq.settings.QUEUES["video"], "URL", f"redis://127.0.0.1:{cut.port}/0")
+    with pytest.raises(RedisConnectionError):
+        running.poll_job(str(job.id))
+    monkeypatch.undo()
+
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == (Job.Status.RUNNING, "")
+    assert job.lease_until is not None and job.lease_until <= timezone.now()
+    video.refresh_from_db()
+    assert video.status != video.Status.FAILED
+
+    workers.start(1, REELGRAPH_VIDEO_PROVIDER="simulated", REELGRAPH_SIMULATED_LATENCY="3")
+    assert wait_for_run(run, timeout=120).status == Run.Status.SUCCEEDED
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED and job.attempts == 1
+    assert submit_count("simulated") == 1 and video.takes.count() == 1

@@ -23,8 +23,28 @@ def headers_for(user=None, origin: str | None = ORIGIN) -> list[tuple[bytes, byt
     return headers
 
 
-def project_socket(project_id, headers) -> WebsocketCommunicator:
-    return WebsocketCommunicator(application, f"/ws/projects/{project_id}/", headers=headers)
+# Channels' communicator waits 1 s by default for each step, which a loaded CI machine can exceed
+# (a disconnect alone is four Redis round trips: leave the group, leave and read presence, announce).
+# Waiting longer never makes a test pass that should fail: a missing message still times out.
+PATIENCE = 10
+
+
+class ProjectSocket(WebsocketCommunicator):
+    async def connect(self, timeout=PATIENCE):
+        return await super().connect(timeout)
+
+    async def receive_from(self, timeout=PATIENCE):
+        return await super().receive_from(timeout)
+
+    async def receive_json_from(self, timeout=PATIENCE):
+        return await super().receive_json_from(timeout)
+
+    async def disconnect(self, code=1000, timeout=PATIENCE):
+        return await super().disconnect(code, timeout)
+
+
+def project_socket(project_id, headers) -> ProjectSocket:
+    return ProjectSocket(application, f"/ws/projects/{project_id}/", headers=headers)
 
 
 async def next_event(socket: WebsocketCommunicator, timeout: float = 5) -> dict:
