@@ -247,6 +247,7 @@ LOCAL_VIDEO_LATENCY = env.float("REELGRAPH_LOCAL_LATENCY", default=0.0)
 SIMULATED_PROVIDER = {
     "latency": env.float("REELGRAPH_SIMULATED_LATENCY", default=2.0),
     "failures": env.list("REELGRAPH_SIMULATED_FAILURES", default=[]),
+    "render_once": env.bool("REELGRAPH_SIMULATED_RENDER_ONCE", default=False),
 }
 # USD per second of generated video by provider, model and resolution. Configuration, not code:
 # set REELGRAPH_VIDEO_PRICES to a JSON object of the same shape when Google's prices change.

@@ -20,6 +20,10 @@ class Worker(RQWorker):
         kwargs["worker_ttl"] = min(kwargs.get("worker_ttl") or 420, interval + 15)
         super().__init__(*args, **kwargs)
 
+    def work(self, *args, **kwargs) -> bool:
+        preload()
+        return super().work(*args, **kwargs)
+
     def run_maintenance_tasks(self) -> None:
         first = self.last_cleaned_at is None
         super().run_maintenance_tasks()
@@ -33,3 +37,23 @@ class Worker(RQWorker):
         finally:
             # Jobs run in forked children, which must not inherit this process's database connection.
             connections.close_all()
+
+
+def preload() -> None:
+    """Load, once in the worker, what its jobs use. Each job runs in a fork of the worker and inherits
+    it; otherwise every job loads it again (measured here, see docs/BENCHMARKS.md): the engine with the
+    node types and media (130 ms to import), the channel layer's backend for the events a job sends
+    (35 ms), the URL map that signed media URLs are reversed from (190 ms), where ffmpeg is (70 ms),
+    and with Veo or OpenAI configured their SDKs (1.6 s)."""
+    import imageio_ffmpeg
+    from django.urls import get_resolver
+    from django.utils.module_loading import import_string
+
+    from generation import running  # noqa: F401
+    from generation.providers import IMPLEMENTATIONS, provider_name
+
+    import_string(settings.CHANNEL_LAYERS["default"]["BACKEND"])
+    for capability, implementations in IMPLEMENTATIONS.items():
+        import_string(implementations[provider_name(capability)])
+    get_resolver().reverse_dict  # noqa: B018 (reading it builds the map)
+    imageio_ffmpeg.get_ffmpeg_exe()  # cached after the first call

@@ -1,16 +1,20 @@
 """Runs of whole graphs on real RQ worker processes, real Redis and PostgreSQL, with the offline providers."""
 
+import json
+import time
+
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 
-from generation import media
+from generation import media, running
 from generation.executor import plan_run
 from generation.models import Job, Run
+from generation.providers import video_provider
 from generation.providers.local_video import submit_count
 from nodes.models import Node, Take
 from projects.models import Asset
 from tests.engine_helpers import asset_path
-from tests.graphs import film, wait_for_run
+from tests.graphs import add, film, run_here, wait_for_run, wire
 from tests.websockets import headers_for, next_event, project_socket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -137,3 +141,26 @@ def test_an_unchanged_graph_is_cached_and_a_change_reruns_only_what_depends_on_i
     assert submit_count("local") == submits + 2  # the video and its extension, nothing else
     for name, takes_now in (("image", 1), ("prompt", 1), ("video", 2), ("extend", 2), ("stitch", 2)):
         assert nodes[name].takes.count() == takes_now, name
+
+
+def test_a_poll_comes_when_the_provider_expects_the_video_not_an_interval_later(project, alice, redis, settings):
+    settings.PROVIDERS = {**settings.PROVIDERS, "video": "simulated"}
+    settings.SIMULATED_PROVIDER = {**settings.SIMULATED_PROVIDER, "latency": 30.0}  # polled every 5 s
+    prompt = add(project, "prompt", text="A lighthouse in a storm")
+    video = add(project, "video", duration_seconds=4)
+    wire(prompt, "text", video, "prompt")
+    job = run_here(plan_run(project, [video.id], user=alice).run, prompt, video)
+    assert job.next_poll_at.timestamp() == pytest.approx(time.time() + 5, abs=1)
+
+    # Time passes on the provider's side: the video is now expected in 2 s, less than an interval.
+    key = video_provider()._key(job.provider_operation)
+    record = json.loads(redis.get(key))
+    shift = record["ready_at"] - time.time() - 2
+    record["submitted_at"] -= shift
+    record["ready_at"] -= shift
+    redis.set(key, json.dumps(record))
+    running.poll_job(str(job.id))
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.RUNNING and job.progress > 0.9
+    assert job.next_poll_at.timestamp() == pytest.approx(record["ready_at"], abs=0.5)

@@ -23,7 +23,7 @@ from generation.providers.local_video import submit_count
 from projects.tokens import create_token
 from tests.browser.harness import daphne
 from tests.faults import Proxy
-from tests.graphs import add, wait_for_run, wire
+from tests.graphs import add, run_here, wait_for_run, wire
 from tests.workers import test_database_url as database_url_of_tests
 from tests.workers import wait_for, worker_environment
 
@@ -119,15 +119,12 @@ def test_a_poll_that_loses_redis_midway_is_not_a_failure_and_is_taken_up_again_a
     Redis is away fails the poll, not the generation. The job must neither be failed (it is paid for)
     nor wait out its lease (the job timeout plus a minute) before it is polled again."""
     settings.PROVIDERS = {**settings.PROVIDERS, "video": "simulated"}
-    settings.SIMULATED_PROVIDER = {"latency": 3.0, "failures": []}
+    settings.SIMULATED_PROVIDER = {**settings.SIMULATED_PROVIDER, "latency": 3.0}
     prompt = add(project, "prompt", text="A lighthouse in a storm")
     video = add(project, "video", duration_seconds=4)
     wire(prompt, "text", video, "prompt")
     run = plan_run(project, [video.id], user=alice).run
-    running.run_job(str(Job.objects.get(run=run, node=prompt).id))  # in this process, no worker yet
-    job = Job.objects.get(run=run, node=video)
-    running.run_job(str(job.id))  # submitted: the operation is stored and a poll scheduled
-    job.refresh_from_db()
+    job = run_here(run, prompt, video)  # submitted: the operation is stored and a poll scheduled
     assert job.status == Job.Status.RUNNING and job.provider_operation and submit_count("simulated") == 1
 
     cut = Proxy((urlsplit(settings.REDIS_URL).hostname, urlsplit(settings.REDIS_URL).port))  # never started

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 import tempfile
 import time
 import uuid
+from functools import cached_property
 from pathlib import Path
 
 import django_rq
@@ -42,9 +44,9 @@ class LocalVideoProvider:
         self.latency = settings.LOCAL_VIDEO_LATENCY if latency is None else latency
         self.poll_interval = max(0.5, min(5.0, self.latency / 4)) if self.latency else 0.5
 
-    @property
+    @cached_property
     def redis(self):
-        return django_rq.get_connection("video")
+        return django_rq.get_connection("video")  # one connection for the calls of one step
 
     def _key(self, operation: str) -> str:
         return f"reelgraph:provider:{self.name}:operation:{operation}"
@@ -87,7 +89,9 @@ class LocalVideoProvider:
         total = record["ready_at"] - record["submitted_at"]
         if waited >= total:
             return OperationStatus(done=True, progress=1.0, label="Rendered")
-        return OperationStatus(done=False, progress=min(0.95, waited / total), label="Rendering offline")
+        return OperationStatus(
+            done=False, progress=min(0.95, waited / total), label="Rendering offline", eta_seconds=total - waited
+        )
 
     def download(self, operation: str, workdir: Path, *, extension: bool = False) -> GeneratedVideo:
         record = self._record(operation)
@@ -115,6 +119,10 @@ class SimulatedVideoProvider(LocalVideoProvider):
     REELGRAPH_SIMULATED_FAILURES is a comma-separated script consumed one entry per submit:
     `ok`, `transient`, `permanent:<message>`, `blocked:<reason>`, or `operation:<message>` (an
     error reported when the operation completes). After the script, every submit succeeds.
+
+    REELGRAPH_SIMULATED_RENDER_ONCE=1 renders one clip per size and length and hands out copies of
+    it (captioned with the first prompt): for benchmarks of the engine, where rendering hundreds of
+    clips would measure ffmpeg instead.
     """
 
     name = "simulated"
@@ -124,6 +132,7 @@ class SimulatedVideoProvider(LocalVideoProvider):
     def __init__(self) -> None:
         super().__init__(latency=settings.SIMULATED_PROVIDER["latency"])
         self.script = settings.SIMULATED_PROVIDER["failures"]
+        self.render_once = settings.SIMULATED_PROVIDER["render_once"]
 
     def submit(self, request: VideoRequest) -> str:
         call = self.redis.incr(f"reelgraph:provider:{self.name}:calls") - 1
@@ -146,6 +155,23 @@ class SimulatedVideoProvider(LocalVideoProvider):
         if status.done and error:
             raise PermanentProviderError(f"The generation failed: {error.decode()}")
         return status
+
+    def download(self, operation: str, workdir: Path, *, extension: bool = False) -> GeneratedVideo:
+        if not self.render_once or extension:
+            return super().download(operation, workdir, extension=extension)
+        record = self._record(operation)
+        size = f"{record['resolution']}-{record['aspect_ratio'].replace(':', 'x')}-{record['duration']}s"
+        rendered = settings.VAR_DIR / "simulated-renders" / f"{size}.mp4"
+        if not rendered.exists():
+            first = super().download(operation, workdir)
+            rendered.parent.mkdir(parents=True, exist_ok=True)
+            partial = rendered.with_name(f"{uuid.uuid4().hex}.part")
+            shutil.copyfile(first.path, partial)
+            partial.replace(rendered)  # atomic: a concurrent download sees the whole file or none
+            return first
+        path = workdir / f"{operation}.mp4"
+        shutil.copyfile(rendered, path)
+        return GeneratedVideo(path=path, model=self.model, billed_seconds=record["duration"])
 
 
 def _encode(path: Path | None) -> str | None:

@@ -52,6 +52,9 @@ class OperationStatus:
     done: bool
     progress: float = 0.0
     label: str = ""
+    # Seconds until the provider expects the operation to be done, when it knows (the offline
+    # renderer does; Veo does not): the next poll comes then rather than after the fixed interval.
+    eta_seconds: float | None = None
 
 
 @dataclass(frozen=True)

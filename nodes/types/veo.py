@@ -34,6 +34,8 @@ Resolution = Literal["720p", "1080p", "4k"]
 Duration = Literal[4, 6, 8]
 
 EXTENSION_SECONDS = 7
+# A provider's own estimate of the time left is followed, but never into polling in a tight loop.
+MIN_POLL_SECONDS = 0.5
 MAX_EXTENSIONS = 20
 MAX_EXTENDABLE_SECONDS = 141
 
@@ -58,7 +60,12 @@ def collect(ctx: RunContext, resolution: str, *, extension: bool = False) -> Gen
     """Poll the operation; when it is done, download the video and record what it cost."""
     status = ctx.video.poll(ctx.operation)
     if not status.done:
-        return Wait(ctx.operation, ctx.video.poll_interval, progress=status.progress, label=status.label)
+        # The usual interval keeps the progress shown fresh; an estimate shorter than it is kept to the
+        # second, so a finished video is collected when it is ready, not up to an interval later.
+        poll_after = ctx.video.poll_interval
+        if status.eta_seconds is not None:
+            poll_after = max(MIN_POLL_SECONDS, min(poll_after, status.eta_seconds))
+        return Wait(ctx.operation, poll_after, progress=status.progress, label=status.label)
     ctx.progress(0.9, "Downloading")
     result = ctx.video.download(ctx.operation, ctx.workdir, extension=extension)
     ctx.record_usage(Usage("video", result.billed_seconds, model=result.model, resolution=resolution))

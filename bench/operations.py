@@ -1,0 +1,198 @@
+"""Operations in flight: one worker process shepherding many long provider operations at once.
+
+A prompt feeds `--operations` video nodes (200); the simulated provider takes `--latency` seconds (30)
+per operation and polls every 5 s, with its estimate of the time left for the last poll. One RQ worker
+(with its scheduler) submits every operation, polls them, and collects each video when it is ready.
+The simulated provider renders one clip per size and copies it after (REELGRAPH_SIMULATED_RENDER_ONCE),
+so the figure is the engine's and not 200 ffmpeg renders'.
+
+Reported: the run's makespan (created to finished) ÷ the latency (goal <= 1.1); the spread of the
+submits (first to last) and of the collections; how many steps the worker ran (each submit, poll and
+collection is one RQ job, forked); and its peak memory: the worker process's own RSS, and the
+proportional set size (PSS, shared pages counted once) of the worker with its scheduler and job
+processes, sampled every 0.2 s.
+
+Run: .venv/bin/python -m bench.operations [--operations 200] [--latency 30] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("REELGRAPH_MAX_CONCURRENT_GENERATIONS", "0")  # 200 at once is the point
+os.environ.setdefault("REELGRAPH_DAILY_SPEND_LIMIT_USD", "0")
+
+from bench.common import machine, setup_django
+
+setup_django()
+
+import django_rq  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from rq import Worker  # noqa: E402
+
+from generation.executor import plan_run  # noqa: E402
+from generation.models import Job, Run  # noqa: E402
+from projects.models import Project  # noqa: E402
+from projects.services import create_project  # noqa: E402
+from tests.graphs import add, wait_for_run, wire  # noqa: E402
+from tests.workers import Workers, wait_for  # noqa: E402
+
+
+def tree(pid: int) -> list[int]:
+    """The process and its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        pending += children.get(current, [])
+    return found
+
+
+def kib(pid: int, path: str, field: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/{path}").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class MemorySampler(threading.Thread):
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak_rss, self.peak_pss = pid, 0, 0
+        self.running = True
+
+    def run(self) -> None:
+        while self.running:
+            self.peak_rss = max(self.peak_rss, kib(self.pid, "status", "VmRSS"))
+            self.peak_pss = max(self.peak_pss, sum(kib(pid, "smaps_rollup", "Pss") for pid in tree(self.pid)))
+            time.sleep(0.2)
+
+
+def build(project: Project, count: int) -> None:
+    prompt = add(project, "prompt", "Line", text="A harbour at dawn, boats leaving")
+    for number in range(count):
+        # Distinct settings, so that the planner does not join them into one job of the same inputs.
+        video = add(project, "video", f"Take {number}", duration_seconds=4, negative_prompt=f"take {number}: no fog")
+        wire(prompt, "text", video, "prompt")
+
+
+STEP = re.compile(
+    r"Successfully completed generation\.tasks\.(run_job|poll_job)\('([0-9a-f-]+)'\) job in (\d+):(\d+):([\d.]+)s"
+)
+
+
+def steps_run(log: str, videos: set[str]) -> dict[str, list[float]]:
+    """Seconds each step of the video jobs took in its job process, from the worker's log: submits,
+    polls that found the video not ready, and collections (the last poll of each job: the download,
+    its poster and last frame, storing them, and the job's ending)."""
+    submits, polls, last_poll = [], [], {}
+    for kind, job_id, hours, minutes, seconds in STEP.findall(log):
+        if job_id not in videos:
+            continue
+        took = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+        if kind == "run_job":
+            submits.append(took)
+        else:
+            if job_id in last_poll:
+                polls.append(last_poll[job_id])
+            last_poll[job_id] = took
+    return {"submits": submits, "polls": polls, "collections": list(last_poll.values())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--operations", type=int, default=200)
+    parser.add_argument("--latency", type=float, default=30.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    call_command("migrate", verbosity=0)
+    print(f"machine: {machine()}")
+    user, _ = get_user_model().objects.get_or_create(username="bench-operations")
+    rows = []
+    for repeat in range(args.repeats):
+        Project.objects.filter(name="Bench operations").delete()
+        project = create_project(user, "Bench operations")
+        build(project, args.operations)
+        django_rq.get_connection("default").flushdb()  # no scheduled polls left from an earlier run
+        workers = Workers()
+        (worker,) = workers.start(
+            1,
+            REELGRAPH_VIDEO_PROVIDER="simulated",
+            REELGRAPH_SIMULATED_LATENCY=str(args.latency),
+            REELGRAPH_SIMULATED_RENDER_ONCE="1",
+        )
+        wait_for(lambda: Worker.count(connection=django_rq.get_connection("default")) >= 1, timeout=120)
+        time.sleep(2)
+        sampler = MemorySampler(worker.process.pid)
+        sampler.start()
+        try:
+            run = plan_run(project, [], user=user, force=True).run
+            assert wait_for_run(run, timeout=1800).status == Run.Status.SUCCEEDED, workers.logs()
+        finally:
+            sampler.running = False
+            workers.stop_all()
+        videos = list(Job.objects.filter(run=run, node__type="video"))
+        assert len(videos) == args.operations
+        makespan = (run.finished_at - run.created_at).total_seconds()
+        submits = sorted(job.started_at for job in videos)
+        ends = sorted(job.finished_at for job in videos)
+        steps = steps_run(worker.output(), {str(job.id) for job in videos})
+        rows.append(
+            {
+                "makespan": makespan,
+                "ratio": makespan / args.latency,
+                "submit_spread": (submits[-1] - submits[0]).total_seconds(),
+                "end_spread": (ends[-1] - ends[0]).total_seconds(),
+                "steps": sum(len(times) for times in steps.values()),
+                "polls": len(steps["polls"]),
+                "submit_ms": statistics.median(steps["submits"]) * 1000,
+                "poll_ms": statistics.median(steps["polls"]) * 1000,
+                "collection_ms": statistics.median(steps["collections"]) * 1000,
+                "rss": sampler.peak_rss / 1024,
+                "pss": sampler.peak_pss / 1024,
+            }
+        )
+        print(f"run {repeat + 1}: " + ", ".join(f"{key} {value:.2f}" for key, value in rows[-1].items()))
+
+    def median(key: str) -> float:
+        return statistics.median(row[key] for row in rows)
+
+    print(
+        "| operations | latency | makespan | ratio (goal <= 1.1) | submits spread over | collections spread over "
+        "| worker peak RSS | worker + children peak PSS |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    print(
+        f"| {args.operations} | {args.latency:.0f} s | {median('makespan'):.1f} s | {median('ratio'):.2f} "
+        f"| {median('submit_spread'):.1f} s | {median('end_spread'):.1f} s "
+        f"| {median('rss'):.0f} MiB | {median('pss'):.0f} MiB |"
+    )
+    print()
+    print("| steps run | of which polls not ready | submit (median) | poll | collection |")
+    print("|---|---|---|---|---|")
+    print(
+        f"| {median('steps'):.0f} | {median('polls'):.0f} | {median('submit_ms'):.0f} ms | {median('poll_ms'):.0f} ms "
+        f"| {median('collection_ms'):.0f} ms |"
+    )
+
+
+if __name__ == "__main__":
+    main()
