@@ -36,8 +36,11 @@ def reconcile(*, overdue: timedelta = OVERDUE) -> dict[str, int]:
     for job in running.exclude(provider_operation="").filter(
         Q(next_poll_at__isnull=True) | Q(next_poll_at__lt=now - overdue)
     ):
-        executor.poll_now(job)
-        Job.objects.filter(pk=job.pk).update(next_poll_at=now + overdue)
+        if job.next_poll_at is not None and _waiting_in_rq(executor.poll_rq_id(job), job.queue):
+            continue  # late, not lost: its poll waits in the queue behind other work
+        job.next_poll_at = now
+        Job.objects.filter(pk=job.pk).update(next_poll_at=now)
+        executor.schedule_poll(job)
         counts["polled"] += 1
 
     # Died between claiming and storing an operation: nothing was submitted that we know of; run again.
@@ -59,7 +62,17 @@ def reconcile(*, overdue: timedelta = OVERDUE) -> dict[str, int]:
 
 
 def _alive_in_rq(job: Job) -> bool:
+    return _status_in_rq(str(job.id), job.queue) in ALIVE
+
+
+def _waiting_in_rq(rq_id: str, queue: str) -> bool:
+    """Queued or being run. A scheduled poll that is overdue is not counted: the scheduler that should
+    have queued it is gone (its worker died), and another one takes its place only when its lock expires."""
+    return _status_in_rq(rq_id, queue) in ("queued", "started")
+
+
+def _status_in_rq(rq_id: str, queue: str) -> str | None:
     try:
-        return RQJob.fetch(str(job.id), connection=django_rq.get_connection(job.queue)).get_status() in ALIVE
+        return RQJob.fetch(rq_id, connection=django_rq.get_connection(queue)).get_status()
     except NoSuchJobError:
-        return False
+        return None
