@@ -19,6 +19,7 @@ Run: .venv/bin/python -m bench.operations [--operations 200] [--latency 30] [--r
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import statistics
@@ -118,6 +119,11 @@ def steps_run(log: str, videos: set[str]) -> dict[str, list[float]]:
     return {"submits": submits, "polls": others, "collections": collections}
 
 
+def milliseconds(seconds: list[float]) -> float:
+    """The median in ms, or NaN (printed "nan") when there is no sample."""
+    return statistics.median(seconds) * 1000 if seconds else math.nan
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--operations", type=int, default=200)
@@ -169,9 +175,9 @@ def main() -> None:
                 # Polls that found nothing to do: a second poll of the same job (the reconciler adds one
                 # when a scheduled poll is 10 s late), or one that came after the job had ended.
                 "idle_polls": log.count("has no operation to poll right now"),
-                "submit_ms": statistics.median(steps["submits"]) * 1000,
-                "poll_ms": statistics.median(steps["polls"]) * 1000,
-                "collection_ms": statistics.median(steps["collections"]) * 1000,
+                "submit_ms": milliseconds(steps["submits"]),
+                "poll_ms": milliseconds(steps["polls"]),  # none when every first poll found the video ready
+                "collection_ms": milliseconds(steps["collections"]),
                 "rss": sampler.peak_rss / 1024,
                 "pss": sampler.peak_pss / 1024,
             }
@@ -179,7 +185,8 @@ def main() -> None:
         print(f"run {repeat + 1}: " + ", ".join(f"{key} {value:.2f}" for key, value in rows[-1].items()))
 
     def median(key: str) -> float:
-        return statistics.median(row[key] for row in rows)
+        values = [row[key] for row in rows if not math.isnan(row[key])]
+        return statistics.median(values) if values else math.nan
 
     print(
         "| operations | latency | makespan | ratio (goal <= 1.1) | submits spread over | collections spread over "

@@ -8,12 +8,12 @@ stored operation is only ever polled.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from datetime import timedelta
 
 import django_rq
 from django.db.models import Q
 from django.utils import timezone
-from rq.exceptions import NoSuchJobError
 from rq.job import Job as RQJob
 
 from generation import executor
@@ -25,6 +25,9 @@ logger = logging.getLogger(__name__)
 OVERDUE = timedelta(seconds=10)
 # RQ states in which a queued job will still run.
 ALIVE = ("queued", "scheduled", "deferred", "started")
+# ... and in which a poll that is overdue will: not "scheduled", as its scheduler is then gone (its worker
+# died), and another takes its place only when the dead one's lock expires.
+WAITING = ("queued", "started")
 
 
 def reconcile(*, overdue: timedelta = OVERDUE) -> dict[str, int]:
@@ -33,10 +36,12 @@ def reconcile(*, overdue: timedelta = OVERDUE) -> dict[str, int]:
     free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     running = Job.objects.filter(free, status=Job.Status.RUNNING)
 
-    for job in running.exclude(provider_operation="").filter(
-        Q(next_poll_at__isnull=True) | Q(next_poll_at__lt=now - overdue)
-    ):
-        if job.next_poll_at is not None and _waiting_in_rq(executor.poll_rq_id(job), job.queue):
+    late = list(
+        running.exclude(provider_operation="").filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lt=now - overdue))
+    )
+    statuses = _rq_statuses([(executor.poll_rq_id(job), job.queue) for job in late if job.next_poll_at])
+    for job in late:
+        if job.next_poll_at and statuses[executor.poll_rq_id(job)] in WAITING:
             continue  # late, not lost: its poll waits in the queue behind other work
         job.next_poll_at = now
         Job.objects.filter(pk=job.pk).update(next_poll_at=now)
@@ -51,8 +56,10 @@ def reconcile(*, overdue: timedelta = OVERDUE) -> dict[str, int]:
             executor.enqueue([job])
             counts["requeued"] += 1
 
-    for job in Job.objects.filter(status=Job.Status.QUEUED):
-        if not _alive_in_rq(job):
+    queued = list(Job.objects.filter(status=Job.Status.QUEUED))
+    statuses = _rq_statuses([(str(job.id), job.queue) for job in queued])
+    for job in queued:
+        if statuses[str(job.id)] not in ALIVE:
             executor.enqueue([job])
             counts["reenqueued"] += 1
 
@@ -61,18 +68,15 @@ def reconcile(*, overdue: timedelta = OVERDUE) -> dict[str, int]:
     return counts
 
 
-def _alive_in_rq(job: Job) -> bool:
-    return _status_in_rq(str(job.id), job.queue) in ALIVE
-
-
-def _waiting_in_rq(rq_id: str, queue: str) -> bool:
-    """Queued or being run. A scheduled poll that is overdue is not counted: the scheduler that should
-    have queued it is gone (its worker died), and another one takes its place only when its lock expires."""
-    return _status_in_rq(rq_id, queue) in ("queued", "started")
-
-
-def _status_in_rq(rq_id: str, queue: str) -> str | None:
-    try:
-        return RQJob.fetch(rq_id, connection=django_rq.get_connection(queue)).get_status()
-    except NoSuchJobError:
-        return None
+def _rq_statuses(jobs: list[tuple[str, str]]) -> dict[str, str | None]:
+    """RQ's status of each (RQ id, queue), None for one it does not have: one round trip per queue,
+    as a busy installation has hundreds of jobs waiting at a time."""
+    by_queue: dict[str, list[str]] = defaultdict(list)
+    for rq_id, queue in jobs:
+        by_queue[queue].append(rq_id)
+    statuses: dict[str, str | None] = {}
+    for queue, rq_ids in by_queue.items():
+        found = RQJob.fetch_many(rq_ids, connection=django_rq.get_connection(queue))
+        for rq_id, job in zip(rq_ids, found, strict=True):
+            statuses[rq_id] = job.get_status(refresh=False) if job else None
+    return statuses
