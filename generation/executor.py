@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 
@@ -275,20 +276,21 @@ def enqueue_on_commit(jobs: list[Job]) -> None:
         transaction.on_commit(enqueue_or_leave_to_reconciler)
 
 
-def poll_rq_id(job: Job) -> str:
-    """The RQ id of the poll due at the job's next_poll_at. One id per due time, computed from the
-    database, lets the reconciler see whether the poll a waiting job expects is still in its queue."""
-    return f"{job.id}-poll-{round(job.next_poll_at.timestamp() * 1000)}"
-
-
-def schedule_poll(job: Job) -> None:
-    """Poll the job at its next_poll_at (at once if that has come)."""
+def schedule_poll(job: Job, after_seconds: float) -> None:
     queue = django_rq.get_queue(job.queue)
-    options = {"job_id": poll_rq_id(job), "job_timeout": settings.JOB_TIMEOUT_SECONDS, "result_ttl": 600}
-    if job.next_poll_at > timezone.now():
-        queue.enqueue_at(job.next_poll_at, "generation.tasks.poll_job", str(job.id), **options)
-    else:
-        queue.enqueue("generation.tasks.poll_job", str(job.id), **options)
+    queue.enqueue_in(
+        timedelta(seconds=after_seconds),
+        "generation.tasks.poll_job",
+        str(job.id),
+        job_timeout=settings.JOB_TIMEOUT_SECONDS,
+        result_ttl=600,
+    )
+
+
+def poll_now(job: Job) -> None:
+    django_rq.get_queue(job.queue).enqueue(
+        "generation.tasks.poll_job", str(job.id), job_timeout=settings.JOB_TIMEOUT_SECONDS, result_ttl=600
+    )
 
 
 def cancel_run(run: Run, reason: str = "Canceled.") -> int:

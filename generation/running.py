@@ -175,12 +175,11 @@ def _provider_fields(ctx: JobContext) -> dict[str, str]:
 def _wait(job: Job, ctx: JobContext, wait: Wait) -> None:
     """Store the operation, free the worker, and come back with a scheduled poll."""
     job.progress, job.progress_label = wait.progress, wait.label
-    job.next_poll_at = timezone.now() + timedelta(seconds=wait.poll_after)
     updated = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
         provider_operation=wait.operation,
         state=ctx.state,
         cache_key=job.cache_key,
-        next_poll_at=job.next_poll_at,
+        next_poll_at=timezone.now() + timedelta(seconds=wait.poll_after),
         lease_until=None,
         progress=wait.progress,
         progress_label=wait.label[:200],
@@ -188,7 +187,7 @@ def _wait(job: Job, ctx: JobContext, wait: Wait) -> None:
     )
     if updated:
         events.broadcast(job.project_id, events.node_progress(job))
-        executor.schedule_poll(job)
+        executor.schedule_poll(job, wait.poll_after)
 
 
 # Endings ---------------------------------------------------------------------------------------------
@@ -269,17 +268,12 @@ def _transient(job: Job, error: ProviderError) -> None:
             _fail(job, error.code, f"{error.message} Gave up after {failures} tries.")
             return
         job.state["poll_failures"] = failures
-        job.next_poll_at = timezone.now() + timedelta(seconds=intervals[failures - 1])
         Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
-            state=job.state,
-            next_poll_at=job.next_poll_at,
-            lease_until=None,
-            error_code=error.code,
-            error_message=error.message,
+            state=job.state, lease_until=None, error_code=error.code, error_message=error.message
         )
         job.error_code, job.error_message = error.code, error.message
         events.broadcast(job.project_id, events.job_error(job, retrying=True))
-        executor.schedule_poll(job)
+        executor.schedule_poll(job, intervals[failures - 1])
         return
     current = get_current_job()
     if not (current and current.retries_left):

@@ -1,22 +1,18 @@
 """Parallelism, crashes, retries, failures and cancels, on real worker processes."""
 
 import threading
-from datetime import timedelta
 
-import django_rq
 import pytest
 from django.db import connection
-from django.utils import timezone
 from rq.job import Job as RQJob
 
 from generation import executor
 from generation.executor import plan_run
 from generation.models import Job, Run
 from generation.providers.local_video import submit_count
-from generation.reconcile import reconcile
 from nodes.graph import GraphInvalid
 from nodes.models import Node
-from tests.graphs import add, run_here, wait_for_run, wire
+from tests.graphs import add, wait_for_run, wire
 from tests.workers import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -217,33 +213,3 @@ def test_a_job_a_worker_is_executing_is_stopped_when_canceled(project, alice, wo
     job.refresh_from_db()
     video.refresh_from_db()
     assert (job.status, video.status, video.selected_take) == (Job.Status.CANCELED, Node.Status.CANCELED, None)
-
-
-def test_the_reconciler_polls_a_lost_poll_again_but_leaves_a_late_one_waiting(project, alice, redis, settings):
-    """A poll that runs late because its queue is busy is not lost: another copy would only add to the
-    queue that made it late. One that Redis lost is scheduled again."""
-    settings.PROVIDERS = {**settings.PROVIDERS, "video": "simulated"}
-    settings.SIMULATED_PROVIDER = {**settings.SIMULATED_PROVIDER, "latency": 30.0}
-    prompt, video = text_to_video(project)
-    job = run_here(plan_run(project, [video.id], user=alice).run, prompt, video)
-    assert job.status == Job.Status.RUNNING and job.provider_operation
-    # The poll came due 30 s ago and sits in the video queue behind other work (no worker runs here).
-    job.next_poll_at = timezone.now() - timedelta(seconds=30)
-    Job.objects.filter(pk=job.pk).update(next_poll_at=job.next_poll_at)
-    executor.schedule_poll(job)
-    queue = django_rq.get_queue("video")
-
-    def polls_queued():
-        return [rq_id for rq_id in queue.job_ids if rq_id.startswith(f"{job.id}-poll-")]
-
-    assert polls_queued() == [executor.poll_rq_id(job)]
-
-    assert reconcile()["polled"] == 0
-    assert polls_queued() == [executor.poll_rq_id(job)]
-
-    queue.empty()  # lost, as when Redis restarts without its data
-    assert reconcile()["polled"] == 1
-    job.refresh_from_db()
-    assert polls_queued() == [executor.poll_rq_id(job)]
-    assert job.next_poll_at > timezone.now() - timedelta(seconds=5)
-    assert reconcile(overdue=timedelta(0))["polled"] == 0  # the new one is pending, even when due
