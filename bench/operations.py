@@ -39,11 +39,12 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from rq import Worker  # noqa: E402
 
+from bench.makespan import fan_out  # noqa: E402
 from generation.executor import plan_run  # noqa: E402
 from generation.models import Job, Run  # noqa: E402
 from projects.models import Project  # noqa: E402
 from projects.services import create_project  # noqa: E402
-from tests.graphs import add, wait_for_run, wire  # noqa: E402
+from tests.graphs import wait_for_run  # noqa: E402
 from tests.workers import Workers, wait_for  # noqa: E402
 
 
@@ -88,14 +89,6 @@ class MemorySampler(threading.Thread):
             time.sleep(0.2)
 
 
-def build(project: Project, count: int) -> None:
-    prompt = add(project, "prompt", "Line", text="A harbour at dawn, boats leaving")
-    for number in range(count):
-        # Distinct settings, so that the planner does not join them into one job of the same inputs.
-        video = add(project, "video", f"Take {number}", duration_seconds=4, negative_prompt=f"take {number}: no fog")
-        wire(prompt, "text", video, "prompt")
-
-
 STEP = re.compile(
     r"Successfully completed generation\.tasks\.(run_job|poll_job)\('([0-9a-f-]+)'\) job in (\d+):(\d+):([\d.]+)s"
 )
@@ -138,7 +131,7 @@ def main() -> None:
     for repeat in range(args.repeats):
         Project.objects.filter(name="Bench operations").delete()
         project = create_project(user, "Bench operations")
-        build(project, args.operations)
+        fan_out(project, args.operations)
         django_rq.get_connection("default").flushdb()  # no scheduled polls left from an earlier run
         workers = Workers()
         worker = workers.start(

@@ -33,6 +33,14 @@ def wire(source: Node, source_port: str, target: Node, target_port: str, order: 
     )
 
 
+def text_to_video(project, title: str = "Shot", **video_params) -> tuple[Node, Node]:
+    """A prompt wired into a video node (4 s unless `video_params` say otherwise)."""
+    prompt = add(project, "prompt", f"{title} prompt", text=f"{title}: a lighthouse in a storm")
+    video = add(project, "video", title, **({"duration_seconds": 4} | video_params))
+    wire(prompt, "text", video, "prompt")
+    return prompt, video
+
+
 def film(project) -> dict[str, Node]:
     """image → prompt → video → extend → stitch(video, new part): the graph of the product's promise."""
     photo = upload(project)

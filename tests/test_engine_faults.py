@@ -12,17 +12,10 @@ from generation.models import Job, Run
 from generation.providers.local_video import submit_count
 from nodes.graph import GraphInvalid
 from nodes.models import Node
-from tests.graphs import add, wait_for_run, wire
+from tests.graphs import add, text_to_video, wait_for_run, wire
 from tests.workers import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-def text_to_video(project, title="Shot", **video_params):
-    prompt = add(project, "prompt", f"{title} prompt", text=f"{title}: a lighthouse in a storm")
-    video = add(project, "video", title, **({"duration_seconds": 4} | video_params))
-    wire(prompt, "text", video, "prompt")
-    return prompt, video
 
 
 def test_independent_branches_run_at_the_same_time_on_two_workers(project, alice, workers):

@@ -14,7 +14,7 @@ from generation.providers.local_video import submit_count
 from nodes.models import Node, Take
 from projects.models import Asset
 from tests.engine_helpers import asset_path
-from tests.graphs import add, film, run_here, wait_for_run, wire
+from tests.graphs import film, run_here, text_to_video, wait_for_run
 from tests.websockets import headers_for, next_event, project_socket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -146,9 +146,7 @@ def test_an_unchanged_graph_is_cached_and_a_change_reruns_only_what_depends_on_i
 def test_a_poll_comes_when_the_provider_expects_the_video_not_an_interval_later(project, alice, redis, settings):
     settings.PROVIDERS = {**settings.PROVIDERS, "video": "simulated"}
     settings.SIMULATED_PROVIDER = {**settings.SIMULATED_PROVIDER, "latency": 30.0}  # polled every 5 s
-    prompt = add(project, "prompt", text="A lighthouse in a storm")
-    video = add(project, "video", duration_seconds=4)
-    wire(prompt, "text", video, "prompt")
+    prompt, video = text_to_video(project)
     job = run_here(plan_run(project, [video.id], user=alice).run, prompt, video)
     assert job.next_poll_at.timestamp() == pytest.approx(time.time() + 5, abs=1)
 

@@ -23,7 +23,7 @@ from generation.providers.local_video import submit_count
 from projects.tokens import create_token
 from tests.browser.harness import daphne
 from tests.faults import Proxy
-from tests.graphs import add, run_here, wait_for_run, wire
+from tests.graphs import run_here, text_to_video, wait_for_run
 from tests.workers import test_database_url as database_url_of_tests
 from tests.workers import wait_for, worker_environment
 
@@ -81,9 +81,7 @@ def test_a_redis_restart_mid_run_loses_nothing_and_submits_nothing_twice(alice, 
     host, port = urlsplit(settings.REDIS_URL).hostname, urlsplit(settings.REDIS_URL).port
     proxy = Proxy((host, port)).start()
     through_proxy = f"redis://127.0.0.1:{proxy.port}/0"
-    prompt = add(project, "prompt", text="A lighthouse in a storm")
-    video = add(project, "video", duration_seconds=4)
-    wire(prompt, "text", video, "prompt")
+    _, video = text_to_video(project)
     slow = {"REDIS_URL": through_proxy, "REELGRAPH_VIDEO_PROVIDER": "simulated", "REELGRAPH_SIMULATED_LATENCY": "8"}
     workers.start(2, **slow)
     try:
@@ -120,9 +118,7 @@ def test_a_poll_that_loses_redis_midway_is_not_a_failure_and_is_taken_up_again_a
     nor wait out its lease (the job timeout plus a minute) before it is polled again."""
     settings.PROVIDERS = {**settings.PROVIDERS, "video": "simulated"}
     settings.SIMULATED_PROVIDER = {**settings.SIMULATED_PROVIDER, "latency": 3.0}
-    prompt = add(project, "prompt", text="A lighthouse in a storm")
-    video = add(project, "video", duration_seconds=4)
-    wire(prompt, "text", video, "prompt")
+    prompt, video = text_to_video(project)
     run = plan_run(project, [video.id], user=alice).run
     job = run_here(run, prompt, video)  # submitted: the operation is stored and a poll scheduled
     assert job.status == Job.Status.RUNNING and job.provider_operation and submit_count("simulated") == 1
