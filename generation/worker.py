@@ -41,10 +41,11 @@ class Worker(RQWorker):
 
 def preload() -> None:
     """Load, once in the worker, what its jobs use. Each job runs in a fork of the worker and inherits
-    it; otherwise every job loads it again (measured here, see docs/BENCHMARKS.md): the engine with the
-    node types and media (130 ms to import), the channel layer's backend for the events a job sends
-    (35 ms), the URL map that signed media URLs are reversed from (190 ms), where ffmpeg is (70 ms),
-    and with Veo or OpenAI configured their SDKs (1.6 s)."""
+    it; otherwise a job loads it again. Profiled in job processes here (see docs/BENCHMARKS.md): the
+    channel layer's backend for the events a job sends (35 ms), the URL map that signed media URLs are
+    reversed from (190 ms), where ffmpeg is (70 ms). Also the engine with its node types, and the
+    configured providers, whose SDKs take long to import (google-genai 0.9 s, openai 0.7 s, in a fresh
+    process)."""
     import imageio_ffmpeg
     from django.urls import get_resolver
     from django.utils.module_loading import import_string
