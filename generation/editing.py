@@ -68,6 +68,17 @@ def disconnect(edge: Edge, user) -> None:
 
 
 @transaction.atomic
+def reorder_inputs(node: Node, user, port: str, edge_ids) -> list[Edge]:
+    edges = services.reorder_inputs(node, port, edge_ids)
+    states = [events.edge_state(edge) for edge in edges]
+    events.broadcast(
+        node.project_id,
+        {"type": "edges.reordered", "node_id": str(node.id), "port": port, "edges": states, "by": _by(user)},
+    )
+    return edges
+
+
+@transaction.atomic
 def select_take(node: Node, take: Take, user) -> Node:
     node = services.select_take(node, take)
     node = Node.objects.select_related("selected_take").get(pk=node.pk)

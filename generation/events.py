@@ -173,6 +173,16 @@ class EdgeDeleted(TypedDict):
     by: str
 
 
+class EdgesReordered(TypedDict):
+    """The clips of a multi-valued input (a Stitch's) in their new order."""
+
+    type: Literal["edges.reordered"]
+    node_id: str
+    port: str
+    edges: list[EdgeState]
+    by: str
+
+
 class ProjectUpdated(TypedDict):
     type: Literal["project.updated"]
     project: dict[str, str]
@@ -212,6 +222,7 @@ Event = (
     | NodeDeleted
     | EdgeCreated
     | EdgeDeleted
+    | EdgesReordered
     | ProjectUpdated
     | MemberChanged
     | MemberRemoved

@@ -16,6 +16,7 @@ from nodes.schemas import (
     GraphDocument,
     GraphOut,
     ImportOut,
+    InputOrderIn,
     NodeIn,
     NodeOut,
     NodePatch,
@@ -127,6 +128,17 @@ def disconnect(request, project_id: UUID, edge_id: UUID):
     project = project_for(request.auth, project_id, role=EDITOR)
     editing.disconnect(get_object_or_404(Edge, project=project, pk=edge_id), request.auth)
     return Status(204, None)
+
+
+@router.put(
+    "/projects/{project_id}/nodes/{node_id}/inputs/{port}/order",
+    response={200: list[EdgeOut], **errors(403, 404)},
+)
+def reorder_inputs(request, project_id: UUID, node_id: UUID, port: str, payload: InputOrderIn):
+    """Reorder the connections into a multi-valued input (a Stitch's clips): list every one, in the new order."""
+    project = project_for(request.auth, project_id, role=EDITOR)
+    edges = editing.reorder_inputs(_node(project, node_id), request.auth, port, payload.edges)
+    return [events.edge_state(edge) for edge in edges]
 
 
 @router.get("/projects/{project_id}/nodes/{node_id}/takes", response={200: list[TakeOut], **errors(404)})

@@ -107,6 +107,10 @@ class EdgeIn(Schema):
     replace: bool = Field(default=False, description="Replace the connection already in a single input.")
 
 
+class InputOrderIn(Schema):
+    edges: list[UUID] = Field(max_length=1000, description="Every edge into the port, exactly once, in the new order.")
+
+
 class DocumentNode(Schema):
     key: str = Field(min_length=1, max_length=64)
     type: str = Field(min_length=1, max_length=32)

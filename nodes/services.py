@@ -158,7 +158,7 @@ def connect(project, *, source, source_port: str, target, target_port: str, orde
                 details={"target_port": target_port},
             )
         if order is None:
-            order = (into_port.aggregate(Max("order"))["order__max"] or -1) + 1
+            order = next_order(into_port)
         edge = Edge.objects.create(
             project=project,
             source=source,
@@ -168,6 +168,33 @@ def connect(project, *, source, source_port: str, target, target_port: str, orde
             order=order,
         )
     return edge, replaced
+
+
+def next_order(into_port) -> int:
+    """The place after the last edge into a port: 0 for the first (a maximum of 0 is a real maximum)."""
+    highest = into_port.aggregate(Max("order"))["order__max"]
+    return 0 if highest is None else highest + 1
+
+
+@transaction.atomic
+def reorder_inputs(node: Node, port: str, edge_ids: list[str]) -> list[Edge]:
+    """Put the edges into one input port in the given order (0..n-1). The list must name exactly those edges."""
+    if get_node_type(node.type).input(port) is None:
+        raise Unprocessable(
+            f"{get_node_type(node.type).label} has no input {port!r}.",
+            details={"fields": [{"field": "port", "message": "no such input"}]},
+        )
+    edges = {str(edge.id): edge for edge in Edge.objects.select_for_update().filter(target=node, target_port=port)}
+    wanted = [str(edge_id) for edge_id in edge_ids]
+    if sorted(wanted) != sorted(edges):
+        raise Unprocessable(
+            f"List every connection into {port!r} exactly once ({len(edges)} now), in the new order.",
+            details={"fields": [{"field": "edges", "message": "must name exactly the edges into this port"}]},
+        )
+    for order, edge_id in enumerate(wanted):
+        edges[edge_id].order = order
+    Edge.objects.bulk_update(edges.values(), ["order"])
+    return [edges[edge_id] for edge_id in wanted]
 
 
 @transaction.atomic

@@ -134,6 +134,9 @@ MATRIX: dict[tuple[str, str], dict] = {
         )
     },
     ("api/v1/projects/<project_id>/edges/<edge_id>", "disconnect"): {"DELETE": EDITORS},
+    ("api/v1/projects/<project_id>/nodes/<node_id>/inputs/<port>/order", "reorder_inputs"): {
+        "PUT": (EDITORS, {"edges": ["{edge_id}"]})
+    },
     ("api/v1/projects/<project_id>/nodes/<node_id>/takes", "takes"): {"GET": MEMBERS},
     ("api/v1/projects/<project_id>/nodes/<node_id>/takes/<take_id>/select", "select_take"): {"POST": EDITORS},
     ("api/v1/projects/<project_id>/nodes/<node_id>/report", "report"): {"POST": (MEMBERS, {"reason": "Not ok."})},
@@ -175,8 +178,8 @@ ADMIN_RULES = [
 WS_CONNECT = (False, False, True, True, True, False)
 WS_EVENTS = {
     "graph.snapshot", "run.planned", "run.finished", "node.status", "node.progress", "node.output", "job.error",
-    "node.created", "node.updated", "node.deleted", "edge.created", "edge.deleted", "project.updated",
-    "member.changed", "member.removed", "presence",
+    "node.created", "node.updated", "node.deleted", "edge.created", "edge.deleted", "edges.reordered",
+    "project.updated", "member.changed", "member.removed", "presence",
 }  # fmt: skip
 
 
@@ -250,7 +253,7 @@ def world(settings, redis):
         "project_id": project.id, "node_id": video.id, "prompt_id": prompt.id, "user_id": people["viewer"].id,
         "asset_id": asset.id, "token_id": token.id, "edge_id": edge.id, "take_id": take.id, "run_id": run.id,
         "job_id": job.id, "character_id": character.id, "twin_id": twin.id, "spare_id": spare.id,
-        "node_version": video.version,
+        "node_version": video.version, "port": "prompt",
         "token": signed_url(asset)[0].rsplit("/", 1)[-1], "object_id": project.id, "queue_index": 0,
         "job_id_rq": "x", "key": "x", "result_id": "x", "scheduler_index": 0, "connection_index": 0,
         "scheduler_name": "x", "cron_job_name": "x",
