@@ -123,6 +123,20 @@ class JobContext:
         }
         return str(match.character.id)
 
+    def own_character(self, character_id: str) -> CharacterValue:
+        owners = {self.job.project.owner_id, self.job.created_by_id} - {None}
+        character = (
+            Character.objects.select_related("source_asset")
+            .filter(pk=character_id, owner_id__in=owners, hidden_at__isnull=True)
+            .first()
+        )
+        if character is None:
+            raise NodeError(
+                "This character is not in your library (deleted, hidden, or someone else's): choose another.",
+                code="missing_character",
+            )
+        return self._character_value(character)
+
     def _resolve_inputs(self) -> tuple[dict[str, list[Any]], dict[str, list[str]]]:
         """Each input port's values, from the selected takes of the nodes wired to it when the run was planned."""
         node_type = get_node_type(self.job.node.type)
@@ -154,14 +168,17 @@ class JobContext:
             character = Character.objects.select_related("source_asset").filter(pk=raw).first()
             if character is None:
                 raise NodeError("A character this node uses was deleted.", code="missing_character")
-            reference = asset_value(character.source_asset) if character.source_asset else None
-            if reference is not None:
-                self._assets[reference.id] = character.source_asset
-            return CharacterValue(
-                id=str(character.id),
-                name=character.name,
-                reference=reference,
-                embedding=tuple(float(value) for value in character.embedding),
-                embedding_model=character.embedding_model,
-            )
+            return self._character_value(character)
         return self.asset(str(raw))
+
+    def _character_value(self, character: Character) -> CharacterValue:
+        reference = asset_value(character.source_asset) if character.source_asset else None
+        if reference is not None:
+            self._assets[reference.id] = character.source_asset
+        return CharacterValue(
+            id=str(character.id),
+            name=character.name,
+            reference=reference,
+            embedding=tuple(float(value) for value in character.embedding),
+            embedding_model=character.embedding_model,
+        )

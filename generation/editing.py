@@ -10,13 +10,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from characters import services as characters
+from config.errors import Unprocessable
 from characters.models import Character
 from generation import events
 from generation.models import Job
 from generation.storage import copy_asset
 from nodes import services
 from nodes.models import Edge, Node, Take
-from projects.models import Membership, Project
+from projects.models import Asset, Membership, Project
 from projects.services import create_project
 
 
@@ -144,6 +145,17 @@ def duplicate_project(project: Project, user) -> Project:
                 node["params"].pop("asset_id")
     services.import_graph(copy, document, replace=True)
     return copy
+
+
+def asset_from_character(project: Project, user, character: Character) -> Asset:
+    """The character's face photo as an image of this project (the photo itself when it is already here)."""
+    photo = character.source_asset
+    if photo is None or photo.hidden_at is not None:
+        raise Unprocessable(
+            f"{character.name} has no photo to put on the canvas: upload a photo of them instead.",
+            code="no_photo",
+        )
+    return photo if photo.project_id == project.id else copy_asset(photo, project, user)
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ from ninja import File, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
+from characters.models import Character
 from config.errors import ApiError, Conflict, Unprocessable, errors
 from generation import editing
 from generation.uploads import store_upload
@@ -152,6 +153,17 @@ def upload(request, project_id: UUID, file: UploadedFile = File(...)):
     content; the file is decoded before it is kept."""
     project = project_for(request.auth, project_id, role=EDITOR)
     return Status(201, store_upload(project, file, request.auth))
+
+
+@router.post(
+    "/projects/{project_id}/assets/from-character/{character_id}", response={201: AssetOut, **errors(403, 404)}
+)
+def from_character(request, project_id: UUID, character_id: UUID):
+    """A character of your library onto this project's canvas: its face photo as an image of the project.
+    Add an Image node with `{"asset_id": <this id>, "character": <character id>}` to use the character itself."""
+    project = project_for(request.auth, project_id, role=EDITOR)
+    character = get_object_or_404(Character.objects.library_of(request.auth), pk=character_id)
+    return Status(201, editing.asset_from_character(project, request.auth, character))
 
 
 @router.get("/projects/{project_id}/assets", response={200: list[AssetOut], **errors(404)})

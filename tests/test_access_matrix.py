@@ -98,6 +98,10 @@ MATRIX: dict[tuple[str, str], dict] = {
     ("api/v1/projects/<project_id>/members/<user_id>", "remove_member"): {"DELETE": (LOGIN, 404, OK, 403, OK, 404)},
     ("api/v1/projects/<project_id>/assets", "upload"): {"POST": (EDITORS, "upload")},
     ("api/v1/projects/<project_id>/assets", "list_assets"): {"GET": MEMBERS},
+    # An editor may add only a character of their own library (the world's character is the owner's).
+    ("api/v1/projects/<project_id>/assets/from-character/<character_id>", "from_character"): {
+        "POST": (LOGIN, 404, 403, 404, OK, 404)
+    },
     ("api/v1/assets/<asset_id>", "read_asset"): {"GET": MEMBERS},
     ("api/v1/assets/<asset_id>/url", "asset_url"): {"GET": MEMBERS},
     # Direct uploads need S3 (a 400 that says so) once the caller may upload at all.

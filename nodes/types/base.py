@@ -124,6 +124,9 @@ class RunContext(Protocol):
     def character_for(self, face: Any, image: AssetValue, provider: Any) -> str:
         """The character this face belongs to (matched or newly created); returns its id."""
 
+    def own_character(self, character_id: str) -> CharacterValue:
+        """A character of the user who runs the node (or of the project's owner); any other is a NodeError."""
+
     def face_model(self) -> str:
         """The name of the face model in use, as characters record it (embeddings of others differ)."""
 

@@ -1,6 +1,6 @@
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, model_serializer
 
 from nodes.types.base import NodeType, Outputs, Params, Port, Problem, RunContext, Usage
 
@@ -9,6 +9,18 @@ NO_FACE = "No face found: the image still works as a first or last frame, but ma
 
 class ImageParams(Params):
     asset_id: UUID | None = Field(default=None, description="The uploaded photo.")
+    character: UUID | None = Field(
+        default=None, description="A character of your library: the node outputs it as is, without face detection."
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_unset_character(self, handler):
+        # Params are part of cache keys: an image without a character keeps the key it had before
+        # characters could be chosen, so no existing output (or anything downstream) runs again.
+        dumped = handler(self)
+        if dumped.get("character") is None:
+            dumped.pop("character", None)
+        return dumped
 
 
 class ImageNode(NodeType):
@@ -26,13 +38,17 @@ class ImageNode(NodeType):
         return []
 
     def estimate(self, params: ImageParams, inputs) -> list[Usage]:
-        return [Usage("faces")]
+        return [] if params.character else [Usage("faces")]
 
     def asset_ids(self, params: ImageParams) -> list[str]:
         return [str(params.asset_id)] if params.asset_id else []
 
     def run(self, ctx: RunContext) -> Outputs:
         image = ctx.asset(str(ctx.params.asset_id))
+        if ctx.params.character:
+            character = ctx.own_character(str(ctx.params.character))
+            ctx.state["character"] = {"id": character.id, "name": character.name, "created": False, "chosen": True}
+            return {"image": image.id, "character": character.id}
         ctx.progress(0.1, f"Looking for faces ({ctx.faces.label})")
         faces = sorted(ctx.faces.analyze(ctx.path(image)).faces, key=lambda face: face.area, reverse=True)
         ctx.state["faces"] = [
