@@ -10,8 +10,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from characters import services as characters
-from config.errors import Unprocessable
 from characters.models import Character
+from config.errors import Unprocessable
 from generation import events
 from generation.models import Job
 from generation.storage import copy_asset
