@@ -2,7 +2,8 @@ from uuid import UUID
 
 from pydantic import Field, model_serializer
 
-from nodes.types.base import NodeType, Outputs, Params, Port, Problem, RunContext, Usage
+from nodes.types.base import Outputs, Params, Port, RunContext, Usage
+from nodes.types.uploaded import UploadedFileNode
 
 NO_FACE = "No face found: the image still works as a first or last frame, but makes no character."
 
@@ -23,7 +24,8 @@ class ImageParams(Params):
         return dumped
 
 
-class ImageNode(NodeType):
+class ImageNode(UploadedFileNode):
+    wanted = "an image"
     name = "image"
     label = "Image"
     description = "A photo. When it shows a face, the person becomes a reusable character."
@@ -32,16 +34,8 @@ class ImageNode(NodeType):
     outputs = (Port("image", "image"), Port("character", "character"))
     Params = ImageParams
 
-    def check(self, params: ImageParams, inputs) -> list[Problem]:
-        if params.asset_id is None:
-            return [Problem("Upload or choose an image.", code="required", field="asset_id")]
-        return []
-
     def estimate(self, params: ImageParams, inputs) -> list[Usage]:
         return [] if params.character else [Usage("faces")]
-
-    def asset_ids(self, params: ImageParams) -> list[str]:
-        return [str(params.asset_id)] if params.asset_id else []
 
     def run(self, ctx: RunContext) -> Outputs:
         image = ctx.asset(str(ctx.params.asset_id))
