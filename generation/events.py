@@ -76,6 +76,7 @@ class NodeState(TypedDict):
     progress_label: str
     media: dict[str, MediaState]
     characters: dict[str, CharacterState]
+    outdated: bool  # it has an output, but its settings or inputs changed since: a run would redo it
 
 
 class EdgeState(TypedDict):
@@ -310,8 +311,17 @@ def _faces(characters) -> set[str]:
     return {str(c.source_asset_id) for c in characters.values() if c.source_asset_id}
 
 
-def node_state(node: Node, job: Job | None = None, media=None) -> NodeState:
+def outdated_ids(project_id) -> set[str]:
+    from generation.executor import outdated_node_ids  # the planner sends events itself
+
+    return outdated_node_ids(Project.objects.get(pk=project_id))
+
+
+def node_state(node: Node, job: Job | None = None, media=None, outdated: set[str] | None = None) -> NodeState:
+    """`outdated`: the ids of the project's outdated nodes, when the caller has them (one plan for many nodes)."""
     take = node.selected_take
+    if outdated is None:
+        outdated = outdated_ids(node.project_id) if take is not None else set()
     files, characters = media if media is not None else output_media([node])
     asset_ids, character_ids = _output_ids([node])
     return {
@@ -324,6 +334,7 @@ def node_state(node: Node, job: Job | None = None, media=None) -> NodeState:
         "progress_label": job.progress_label if job else "",
         "media": {key: value for key, value in files.items() if key in asset_ids},
         "characters": {key: value for key, value in characters.items() if key in character_ids},
+        "outdated": str(node.id) in outdated,
     }
 
 
@@ -354,17 +365,18 @@ def graph_snapshot(project: Project) -> GraphSnapshot:
     active_jobs = {job.node_id: job for job in Job.objects.filter(project=project, status__in=Job.ACTIVE)}
     nodes = list(project.nodes.select_related("selected_take"))
     media = output_media(nodes)
+    outdated = outdated_ids(project.id)
     return {
         "type": "graph.snapshot",
         "project": {"id": str(project.id), "name": project.name},
-        "nodes": [node_state(n, active_jobs.get(n.id), media) for n in nodes],
+        "nodes": [node_state(n, active_jobs.get(n.id), media, outdated) for n in nodes],
         "edges": [edge_state(edge) for edge in project.edges.all()],
         "runs": [run_state(run) for run in project.runs.filter(status=Run.Status.RUNNING)],
     }
 
 
-def node_status(node: Node, job: Job | None = None) -> NodeStatus:
-    return {"type": "node.status", "node": node_state(node, job)}
+def node_status(node: Node, job: Job | None = None, outdated: set[str] | None = None) -> NodeStatus:
+    return {"type": "node.status", "node": node_state(node, job, outdated=outdated)}
 
 
 def node_progress(job: Job) -> NodeProgress:

@@ -19,6 +19,7 @@ class PlannedNodeOut(Schema):
     reason: str
     cost: str
     job: UUID | None
+    take: int | None = Field(default=None, description="The number of the take a cached node uses.")
 
 
 class JobOut(Schema):

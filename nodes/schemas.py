@@ -60,6 +60,7 @@ class NodeOut(Schema):
     progress_label: str
     media: dict[str, MediaState]
     characters: dict[str, CharacterState]
+    outdated: bool = Field(description="It has an output, but its settings or inputs changed since: a run redoes it.")
 
 
 class EdgeOut(Schema):
