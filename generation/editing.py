@@ -15,8 +15,8 @@ from config.errors import Unprocessable
 from generation import events
 from generation.models import Job
 from generation.storage import copy_asset
-from nodes import services
-from nodes.models import Edge, Node, Take
+from nodes import notes, services
+from nodes.models import Edge, Node, Note, Take
 from projects.models import Asset, Membership, Project
 from projects.services import create_project
 
@@ -85,6 +85,27 @@ def select_take(node: Node, take: Take, user) -> Node:
     node = Node.objects.select_related("selected_take").get(pk=node.pk)
     events.broadcast(node.project_id, {"type": "node.updated", "node": _state(node), "by": _by(user)})
     return node
+
+
+@transaction.atomic
+def add_note(project: Project, user, **fields) -> Note:
+    note = notes.add_note(project, user, **fields)
+    events.broadcast(project.id, {"type": "note.created", "note": events.note_state(note), "by": _by(user)})
+    return note
+
+
+@transaction.atomic
+def update_note(note: Note, user, version: int, changes) -> Note:
+    note = notes.update_note(note, version, changes)
+    events.broadcast(note.project_id, {"type": "note.updated", "note": events.note_state(note), "by": _by(user)})
+    return note
+
+
+@transaction.atomic
+def delete_note(note: Note, user) -> None:
+    project_id, note_id = note.project_id, str(note.id)
+    note.delete()
+    events.broadcast(project_id, {"type": "note.deleted", "note_id": note_id, "by": _by(user)})
 
 
 @transaction.atomic

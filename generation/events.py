@@ -18,7 +18,8 @@ from typing_extensions import TypedDict  # pydantic (the API schemas) needs this
 
 from characters.models import Character
 from generation.models import Job, Run
-from nodes.models import Edge, Node, Take
+from nodes.models import Edge, Node, Note, Take
+from nodes.notes import note_fields
 from nodes.registry import NODE_TYPES
 from nodes.services import node_fields
 from projects.media import signed_url
@@ -98,11 +99,25 @@ class RunState(TypedDict):
     finished_at: str | None
 
 
+class NoteState(TypedDict):
+    id: str
+    text: str
+    x: float
+    y: float
+    width: float
+    height: float
+    color: str
+    version: int
+    created_by: str
+    updated_at: str
+
+
 class GraphSnapshot(TypedDict):
     type: Literal["graph.snapshot"]
     project: dict[str, str]
     nodes: list[NodeState]
     edges: list[EdgeState]
+    notes: list[NoteState]
     runs: list[RunState]
 
 
@@ -184,6 +199,18 @@ class EdgesReordered(TypedDict):
     by: str
 
 
+class NoteChanged(TypedDict):
+    type: Literal["note.created", "note.updated"]
+    note: NoteState
+    by: str
+
+
+class NoteDeleted(TypedDict):
+    type: Literal["note.deleted"]
+    note_id: str
+    by: str
+
+
 class ProjectUpdated(TypedDict):
     type: Literal["project.updated"]
     project: dict[str, str]
@@ -224,6 +251,8 @@ Event = (
     | EdgeCreated
     | EdgeDeleted
     | EdgesReordered
+    | NoteChanged
+    | NoteDeleted
     | ProjectUpdated
     | MemberChanged
     | MemberRemoved
@@ -349,6 +378,10 @@ def edge_state(edge: Edge) -> EdgeState:
     }
 
 
+def note_state(note: Note) -> NoteState:
+    return note_fields(note)
+
+
 def run_state(run: Run) -> RunState:
     return {
         "id": str(run.id),
@@ -371,6 +404,7 @@ def graph_snapshot(project: Project) -> GraphSnapshot:
         "project": {"id": str(project.id), "name": project.name},
         "nodes": [node_state(n, active_jobs.get(n.id), media, outdated) for n in nodes],
         "edges": [edge_state(edge) for edge in project.edges.all()],
+        "notes": [note_state(note) for note in project.notes.select_related("created_by")],
         "runs": [run_state(run) for run in project.runs.filter(status=Run.Status.RUNNING)],
     }
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Max
-from django.utils import timezone
+from django.db.models import Max
 from pydantic import ValidationError
 
 from config.errors import Conflict, Unprocessable
 from nodes.graph import Graph, GraphEdge, GraphNode
 from nodes.models import Edge, Node, Take
 from nodes.registry import NODE_TYPES, get_node_type
+from nodes.versioning import stale_message, update_if_current
 
 DOCUMENT_FORMAT = "reelgraph.graph"
 DOCUMENT_VERSION = 1
@@ -91,16 +91,9 @@ def update_node(node: Node, version: int, changes: dict[str, Any]) -> Node:
     fields: dict[str, Any] = {key: changes[key] for key in ("title", "x", "y") if changes.get(key) is not None}
     if changes.get("params") is not None:
         fields["params"] = validated_params(node.type, {**node.params, **changes["params"]})
-    updated = Node.objects.filter(pk=node.pk, version=version).update(
-        **fields, version=F("version") + 1, updated_at=timezone.now()
-    )
-    current = Node.objects.select_related("selected_take").get(pk=node.pk)
+    updated, current = update_if_current(Node.objects.select_related("selected_take"), node.pk, version, fields)
     if not updated:
-        raise StaleVersion(
-            f"Someone else changed this node (now version {current.version}, you sent {version}): "
-            "reload it and apply your change again.",
-            details={"node": node_fields(current)},
-        )
+        raise StaleVersion(stale_message("node", current.version, version), details={"node": node_fields(current)})
     return current
 
 

@@ -30,6 +30,7 @@ from generation import events
 from generation.models import Job, Run
 from generation.moderation import MODERATORS
 from nodes.models import Take
+from nodes.notes import add_note
 from projects.media import signed_url
 from projects.models import Membership
 from projects.tokens import create_token
@@ -142,6 +143,12 @@ MATRIX: dict[tuple[str, str], dict] = {
         "PUT": (EDITORS, {"edges": ["{edge_id}"]})
     },
     ("api/v1/projects/<project_id>/nodes/<node_id>/takes", "takes"): {"GET": MEMBERS},
+    ("api/v1/projects/<project_id>/notes", "notes"): {"GET": MEMBERS},
+    ("api/v1/projects/<project_id>/notes", "add_note"): {"POST": (EDITORS, {"text": "Call Ana", "x": 10, "y": 20})},
+    ("api/v1/projects/<project_id>/notes/<note_id>", "update_note"): {
+        "PATCH": (EDITORS, {"version": "{note_version}", "text": "Called"})
+    },
+    ("api/v1/projects/<project_id>/notes/<note_id>", "delete_note"): {"DELETE": EDITORS},
     ("api/v1/projects/<project_id>/nodes/<node_id>/takes/<take_id>/select", "select_take"): {"POST": EDITORS},
     ("api/v1/projects/<project_id>/nodes/<node_id>/report", "report"): {"POST": (MEMBERS, {"reason": "Not ok."})},
     ("api/v1/projects/<project_id>/runs", "start_run"): {
@@ -183,7 +190,7 @@ WS_CONNECT = (False, False, True, True, True, False)
 WS_EVENTS = {
     "graph.snapshot", "run.planned", "run.finished", "node.status", "node.progress", "node.output", "job.error",
     "node.created", "node.updated", "node.deleted", "edge.created", "edge.deleted", "edges.reordered",
-    "project.updated", "member.changed", "member.removed", "presence",
+    "note.created", "note.updated", "note.deleted", "project.updated", "member.changed", "member.removed", "presence",
 }  # fmt: skip
 
 
@@ -253,11 +260,12 @@ def world(settings, redis):
     character = Character.objects.create(owner=owner, name="Ada", embedding=rng.normal(size=512), source_asset=asset)
     twin = Character.objects.create(owner=owner, name="Ada 2", embedding=rng.normal(size=512), source_asset=asset)
     token, _ = create_token(owner, "laptop")
+    note = add_note(project, owner, text="Shoot at dawn")
     values = {
         "project_id": project.id, "node_id": video.id, "prompt_id": prompt.id, "user_id": people["viewer"].id,
         "asset_id": asset.id, "token_id": token.id, "edge_id": edge.id, "take_id": take.id, "run_id": run.id,
         "job_id": job.id, "character_id": character.id, "twin_id": twin.id, "spare_id": spare.id,
-        "node_version": video.version, "port": "prompt",
+        "node_version": video.version, "port": "prompt", "note_id": note.id, "note_version": note.version,
         "token": signed_url(asset)[0].rsplit("/", 1)[-1], "object_id": project.id, "queue_index": 0,
         "job_id_rq": "x", "key": "x", "result_id": "x", "scheduler_index": 0, "connection_index": 0,
         "scheduler_name": "x", "cron_job_name": "x",
