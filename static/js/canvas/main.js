@@ -254,6 +254,7 @@ const actionsByButton = {
   redo: () => history.redo().catch((error) => toast(error.message, "error")),
   "zoom-in": () => view.zoomAt(1.2),
   "zoom-out": () => view.zoomAt(1 / 1.2),
+  "zoom-reset": () => view.zoomAt(1 / view.zoom),
   fit: () => view.fit(),
 };
 for (const [name, button] of Object.entries(buttons)) button.addEventListener("click", () => actionsByButton[name]?.());

@@ -20,6 +20,7 @@ export class View {
     this.frame = 0;
     this.redrawAll = false;
     this.movedNodes = new Set(); // nodes whose edges need new curves in the next frame
+    this.observeSizes();
   }
 
   // Viewport ---------------------------------------------------------------------------------------
@@ -104,6 +105,7 @@ export class View {
   // Nodes ------------------------------------------------------------------------------------------
 
   renderAll() {
+    this.resizes.disconnect();
     this.nodesLayer.replaceChildren();
     this.elements.clear();
     this.portOffsets.clear();
@@ -121,6 +123,7 @@ export class View {
     element.dataset.nodeId = node.id;
     this.fillElement(element, node);
     this.elements.set(node.id, element);
+    this.resizes.observe(element);
     return element;
   }
 
@@ -183,7 +186,9 @@ export class View {
   }
 
   removeElement(id) {
-    this.elements.get(id)?.remove();
+    const element = this.elements.get(id);
+    if (element) this.resizes.unobserve(element);
+    element?.remove();
     this.elements.delete(id);
     this.portOffsets.delete(id);
     this.drawEdges();
@@ -204,18 +209,38 @@ export class View {
     for (const [id, element] of this.elements) element.classList.toggle("selected", this.store.selection.has(id));
   }
 
+  // Port centres relative to the card's border box. `offsetLeft`/`offsetTop` are relative to the
+  // offsetParent's padding edge, so the chain is walked up to the card and its border added: adding
+  // the port row's offset to the dot's (as before) counted the row twice when the dot's offsetParent
+  // is already the card.
   measurePorts(id) {
     const element = this.elements.get(id);
     if (!element) return;
     const offsets = {};
     for (const port of element.querySelectorAll("[data-port]")) {
       const dot = port.querySelector("[data-dot]");
-      offsets[`${port.dataset.direction}:${port.dataset.port}`] = {
-        x: dot.offsetLeft + dot.offsetWidth / 2 + port.offsetLeft,
-        y: port.offsetTop + port.offsetHeight / 2,
-      };
+      const centre = { x: dot.offsetWidth / 2, y: dot.offsetHeight / 2 };
+      for (let node = dot; node && node !== element; node = node.offsetParent) {
+        centre.x += node.offsetLeft + (node.offsetParent !== element ? node.offsetParent?.clientLeft || 0 : 0);
+        centre.y += node.offsetTop + (node.offsetParent !== element ? node.offsetParent?.clientTop || 0 : 0);
+      }
+      offsets[`${port.dataset.direction}:${port.dataset.port}`] = { x: centre.x + element.clientLeft, y: centre.y + element.clientTop };
     }
     this.portOffsets.set(id, offsets);
+  }
+
+  // A card changes size when its previews load, when it collapses zoomed far out (level of detail)
+  // and when its content changes: its ports may move, so they are measured again and its edges bent.
+  observeSizes() {
+    this.resizes = new ResizeObserver((entries) => {
+      for (const entry of entries) {
+        const id = entry.target.dataset.nodeId;
+        if (!this.elements.has(id)) continue;
+        this.measurePorts(id);
+        this.movedNodes.add(id);
+      }
+      this.scheduleEdges();
+    });
   }
 
   portPosition(nodeId, direction, port) {
