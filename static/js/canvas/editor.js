@@ -206,6 +206,17 @@ export class Editor {
     });
   }
 
+  // Settings changed outside the inspector (a card's new file, a prompt typed on its card): saved
+  // with the version held, and undoable.
+  async setParams(id, changes) {
+    const node = this.store.nodes.get(id);
+    const before = { title: node.title, params: node.params };
+    const updated = await this.patch(id, { params: { ...node.params, ...changes } });
+    this.recordSettings(id, before, { title: updated.title, params: updated.params });
+    this.onSettings?.(id);
+    return updated;
+  }
+
   // A save made in the inspector (by htmx): recorded so that it can be undone like any other edit.
   recordSettings(id, before, after) {
     const schema = this.store.type(this.store.nodes.get(id)?.type)?.params_schema?.properties || {};

@@ -136,11 +136,14 @@ export class View {
     // A playing video is not replaced while nothing about it changed.
     const video = element.querySelector("[data-video]");
     const playing = video && !video.paused ? video : null;
+    const ordered = this.orderedInputs(node.id);
     element.innerHTML = cardHtml(node, store.type(node.type), {
       plan: store.plan.get(node.id),
       problems: store.problems.get(node.id),
       canEdit: store.canEdit,
+      ordered,
     });
+    element.dataset.ordered = JSON.stringify(ordered);
     if (playing && element.querySelector("[data-video]")?.getAttribute("src") === playing.getAttribute("src")) {
       element.querySelector("[data-video]").replaceWith(playing);
     }
@@ -149,6 +152,17 @@ export class View {
       takes.innerHTML = keepTakes;
       takes.hidden = false;
     }
+  }
+
+  // Port name -> titles of what feeds it, in order: for the numbered inputs of multi ports.
+  orderedInputs(id) {
+    const ordered = {};
+    const edges = [...this.store.edges.values()].filter((edge) => edge.target === id).sort((a, b) => a.order - b.order);
+    for (const edge of edges) {
+      const source = this.store.nodes.get(edge.source);
+      (ordered[edge.target_port] ||= []).push(source?.title || source?.type || "?");
+    }
+    return ordered;
   }
 
   updateNode(id) {
@@ -175,14 +189,30 @@ export class View {
     this.scheduleCull();
   }
 
-  // Only the status, progress and label: the cheap update that live progress needs.
-  updateProgress(id, progress, label) {
+  // Only the progress bar and its label: the cheap update that live progress needs.
+  updateProgress(id) {
     const element = this.elements.get(id);
-    if (!element) return;
+    const node = this.store.nodes.get(id);
+    if (!element || !node) return;
     const bar = element.querySelector("[data-progress]");
+    const percent = Math.round((node.progress || 0) * 100);
     bar.hidden = false;
-    bar.querySelector(".bar").style.width = `${Math.round(progress * 100)}%`;
-    bar.querySelector("[data-progress-label]").textContent = `${Math.round(progress * 100)}% ${label}`;
+    bar.querySelector(".bar").style.width = `${percent}%`;
+    bar.querySelector("[data-progress-label]").textContent = `${percent}% ${node.progress_label || ""}`;
+  }
+
+  // Edges changed: drawn again, and the cards that number their multi inputs show the new list.
+  edgesChanged() {
+    const shown = [...this.nodesLayer.querySelectorAll("[data-multi-inputs]")].map((list) => list.closest("[data-node-id]").dataset.nodeId);
+    const numbered = [...this.store.edges.values()].filter((edge) => this.isMulti(edge)).map((edge) => edge.target);
+    const ids = [...new Set([...shown, ...numbered])].filter((id) => JSON.stringify(this.orderedInputs(id)) !== this.elements.get(id)?.dataset.ordered);
+    if (ids.length) this.updateNodes(ids);
+    else this.drawEdges();
+  }
+
+  isMulti(edge) {
+    const type = this.store.type(this.store.nodes.get(edge.target)?.type);
+    return Boolean(type?.inputs.find((port) => port.name === edge.target_port)?.multi);
   }
 
   removeElement(id) {
