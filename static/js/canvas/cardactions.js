@@ -42,8 +42,8 @@ export function installCardActions({ store, view, editor, toast, run, inspector,
   async function chooseAsset(id) {
     const node = store.nodes.get(id);
     const panel = view.elements.get(id).querySelector("[data-takes]");
-    const assets = await api("GET", `/projects/${store.projectId}/assets?kind=${KIND_OF_NODE[node.type]}`);
-    const usable = assets.filter((asset) => !asset.hidden_at);
+    const page = await api("GET", `/projects/${store.projectId}/assets?kind=${KIND_OF_NODE[node.type]}&page_size=100`);
+    const usable = page.items.filter((asset) => !asset.hidden_at);
     panel.innerHTML = usable.length
       ? `<ul>${usable
           .map(

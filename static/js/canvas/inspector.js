@@ -1,6 +1,8 @@
 // The inspector: a node's settings, rendered and validated by the server (htmx), shown beside the
 // canvas. Saves made there are recorded on the undo history like any other edit.
 
+import { escape } from "./cards.js";
+
 const EMPTY = '<p class="muted">Select a node to see its settings.</p>';
 
 export function installInspector({ root, store, editor, toast, me }) {
@@ -40,6 +42,54 @@ export function installInspector({ root, store, editor, toast, me }) {
       inspect(inspected, { reload: true });
     }
   }
+
+  // The inputs of a multi port (Stitch's clips) in the order they are used, with up and down.
+  function showInputOrder() {
+    panel.querySelector("[data-input-order]")?.remove();
+    const node = store.nodes.get(inspected);
+    const form = panel.querySelector("[data-inspector]");
+    if (!node || !form) return;
+    const sections = (store.type(node.type)?.inputs || [])
+      .filter((port) => port.multi)
+      .map((port) => [port, editor.orderedEdges(node.id, port.name)])
+      .filter(([, edges]) => edges.length)
+      .map(
+        ([port, edges]) => `<h3>${escape(port.label)} in order</h3><ol class="input-order" data-port="${escape(port.name)}">${edges
+          .map((edge, index) => {
+            const source = store.nodes.get(edge.source);
+            const moves = store.canEdit
+              ? `<button type="button" data-move="-1" data-edge="${escape(edge.id)}" ${index === 0 ? "disabled" : ""} aria-label="Earlier">↑</button><button type="button" data-move="1" data-edge="${escape(edge.id)}" ${index === edges.length - 1 ? "disabled" : ""} aria-label="Later">↓</button>`
+              : "";
+            return `<li data-order-item="${escape(edge.id)}"><span class="order">${index + 1}</span><span class="title">${escape(source?.title || source?.type || "?")}</span>${moves}</li>`;
+          })
+          .join("")}</ol>`,
+      );
+    if (!sections.length) return;
+    const section = document.createElement("section");
+    section.className = "input-orders";
+    section.dataset.inputOrder = "";
+    section.innerHTML = sections.join("");
+    form.querySelector("header").after(section);
+  }
+
+  panel.addEventListener("click", async (event) => {
+    const button = event.target.closest("[data-move]");
+    if (!button) return;
+    const port = button.closest("[data-port]").dataset.port;
+    const ids = editor.orderedEdges(inspected, port).map((edge) => edge.id);
+    const from = ids.indexOf(button.dataset.edge);
+    const to = from + Number(button.dataset.move);
+    [ids[from], ids[to]] = [ids[to], ids[from]];
+    try {
+      await editor.reorderInputs(inspected, port, ids);
+    } catch (error) {
+      toast(error.message, "error");
+    }
+  });
+  panel.addEventListener("htmx:afterSwap", showInputOrder);
+  store.on((change) => {
+    if (change.kind === "edges" || change.kind === "graph") showInputOrder();
+  });
 
   document.body.addEventListener("node-saved", (event) => {
     const { id, before, after } = event.detail;
