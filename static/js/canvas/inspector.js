@@ -1,6 +1,7 @@
 // The inspector: a node's settings, rendered and validated by the server (htmx), shown beside the
 // canvas. Saves made there are recorded on the undo history like any other edit.
 
+import { Autosave } from "./autosave.js";
 import { escape } from "./cards.js";
 
 const EMPTY = '<p class="muted">Select a node to see its settings.</p>';
@@ -8,11 +9,15 @@ const EMPTY = '<p class="muted">Select a node to see its settings.</p>';
 export function installInspector({ root, store, editor, toast, me }) {
   const panel = root.querySelector("#inspector");
   let inspected = null;
+  const autosave = new Autosave({ panel, editor, toast, reload: (id) => inspect(id, { reload: true }) });
 
   // Shows a node's settings; a node already shown is not loaded again (that would drop what the
-  // user typed) unless `reload` (someone else changed it).
+  // user typed) unless `reload` (someone else changed it). What was typed for the node shown
+  // before is sent first: leaving a node never drops its text.
   function inspect(id, { reload = false } = {}) {
     if (id && id === inspected && !reload) return;
+    autosave.save();
+    autosave.theirs = null;
     inspected = id;
     if (!id) {
       panel.innerHTML = EMPTY;
@@ -36,8 +41,8 @@ export function installInspector({ root, store, editor, toast, me }) {
       return;
     }
     if (event.by === me) return;
-    if (form.contains(document.activeElement)) {
-      toast(`${event.by} changed this node while you were editing it: saving will reload their version.`, "warning");
+    if (autosave.busy || form.contains(document.activeElement)) {
+      toast(`${event.by} changed this node while you were editing it: your next save will ask which version to keep.`, "warning");
     } else {
       inspect(inspected, { reload: true });
     }
@@ -86,21 +91,40 @@ export function installInspector({ root, store, editor, toast, me }) {
       toast(error.message, "error");
     }
   });
-  panel.addEventListener("htmx:afterSwap", showInputOrder);
+  // Problems the plan found in the shown node's settings (a missing file, settings that cannot go
+  // together) are shown at their fields too, not only on the card.
+  function showProblems() {
+    const form = panel.querySelector("[data-inspector]");
+    if (!form) return;
+    const byField = new Map((store.problems.get(inspected) || []).filter((p) => p.field).map((p) => [p.field, p.message]));
+    for (const field of form.querySelectorAll("[data-field]")) {
+      const slot = field.querySelector(".field-errors");
+      if (!slot || (slot.textContent.trim() && !slot.dataset.problem)) continue; // the server's own error stays
+      const message = byField.get(field.dataset.field) || "";
+      slot.textContent = message;
+      slot.hidden = !message;
+      slot.dataset.problem = message ? "true" : "";
+      field.classList.toggle("has-problem", Boolean(message));
+    }
+  }
+
+  panel.addEventListener("htmx:afterSwap", () => {
+    showInputOrder();
+    showProblems();
+  });
   store.on((change) => {
     if (change.kind === "edges" || change.kind === "graph") showInputOrder();
+    if (change.kind === "plan") showProblems();
   });
 
-  document.body.addEventListener("node-saved", (event) => {
-    const { id, before, after } = event.detail;
-    editor.recordSettings(id, before, after);
-  });
   store.register("node.updated", refresh);
   store.register("node.deleted", (event) => event.node_id === inspected && inspect(null));
 
   return {
     inspect,
-    reload: (id) => id === inspected && inspect(id, { reload: true }),
+    // Shows the node's settings again unless the user has changes there not yet saved.
+    reload: (id) => id === inspected && !autosave.busy && inspect(id, { reload: true }),
+    flush: () => autosave.save(),
     get inspected() {
       return inspected;
     },

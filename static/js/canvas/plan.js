@@ -34,10 +34,11 @@ export function installPlan({ store, view }) {
     // Only the cards whose plan line or problems changed are drawn again.
     const ids = new Set([...before.keys(), ...store.plan.keys(), ...store.problems.keys()]);
     view.updateNodes([...ids].filter((id) => store.nodes.has(id) && before.get(id) !== entry(id)));
+    store.emit({ kind: "plan" });
   }
 
   store.on((change) => {
-    if (!["selection", "progress", "runs"].includes(change.kind)) schedule();
+    if (!["selection", "progress", "runs", "plan"].includes(change.kind)) schedule();
   });
   store.register("run.finished", schedule);
   return { schedule, refresh };
