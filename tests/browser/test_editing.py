@@ -155,3 +155,22 @@ def test_a_setting_someone_else_saved_first_is_a_conflict_the_user_resolves(canv
     page.click("#inspector [data-conflict=mine]")
     page.wait_for_selector("#inspector [data-save-state=saved]")
     assert Node.objects.get(pk=prompt.pk).params["text"] == "Mine"
+
+
+def test_the_prompt_is_edited_on_its_card_and_saved_as_one_types(canvas, shot):
+    page, nodes, cards = canvas
+    inline = cards["prompt"].locator("[data-inline=text]")
+    assert inline.input_value() == "A lighthouse"
+
+    inline.fill("A lighthouse, seen from the sea")
+    cards["prompt"].locator("[data-inline-state=saved]").wait_for()
+    assert Node.objects.get(pk=nodes["prompt"].pk).params["text"] == "A lighthouse, seen from the sea"
+    assert inline.input_value() == "A lighthouse, seen from the sea"  # drawn again, the card kept it
+    shot(page, "inline-prompt")
+
+    cards["prompt"].locator(".node-head").click()
+    assert page.locator('#inspector [name="text"]').input_value() == "A lighthouse, seen from the sea"
+    page.locator("[data-viewport]").click(position={"x": 600, "y": 600})
+    page.keyboard.press("Control+z")
+    page.wait_for_function("document.querySelector('[data-inline=text]').value === 'A lighthouse'")
+    assert Node.objects.get(pk=nodes["prompt"].pk).params["text"] == "A lighthouse"

@@ -54,6 +54,13 @@ function showsFiles(node) {
   return Object.values(node.media || {}).some((media) => media.url);
 }
 
+// The Prompt card's own text field: what the user writes is edited where it is shown.
+function inlinePrompt(node, canEdit) {
+  if (node.type !== "prompt" || !canEdit) return "";
+  return `<div class="inline-edit"><textarea class="inline-prompt" data-inline="text" rows="3" maxlength="4000" placeholder="Describe the shot…" aria-label="Prompt text">${escape(node.params?.text)}</textarea>
+    <span class="inline-state small" data-inline-state></span></div>`;
+}
+
 function preview(node) {
   const parts = [];
   const details = node.selected_take?.details || {};
@@ -144,6 +151,7 @@ export function cardHtml(node, type, { plan, problems, canEdit, ordered }) {
     <div class="progress" data-progress ${running ? "" : "hidden"}>
       <div class="bar" style="width:${progress}%"></div><span class="label" data-progress-label>${progress}% ${escape(node.progress_label || node.status)}</span>
     </div>
+    ${inlinePrompt(node, canEdit)}
     <div class="preview">${preview(node)}</div>
     <div class="meta"><span class="maker" data-maker>${escape(makerLabel(node))}</span><span class="plan" data-plan>${escape(planLine)}</span></div>
     ${(problems || []).length ? `<ul class="problems" data-problems>${problems.map((p) => `<li>${escape(p.message)}</li>`).join("")}</ul>` : ""}

@@ -8,6 +8,7 @@ import { installCharacters } from "./characters.js";
 import { installDrops } from "./drops.js";
 import { Editor } from "./editor.js";
 import { History } from "./history.js";
+import { installInlineEditing } from "./inline.js";
 import { installInspector } from "./inspector.js";
 import { bindInteractions } from "./interactions.js";
 import { installPalette } from "./palette.js";
@@ -38,6 +39,7 @@ const palette = installPalette({ root, store, view, editor, toast, inspect: insp
 const characters = installCharacters({ root, store });
 const drops = installDrops({ store, view, editor, toast, run: runs.run, characters, addNodeAt: palette.addNodeAt });
 installCardActions({ store, view, editor, toast, run: runs.run, inspector, drops });
+installInlineEditing({ store, view, editor });
 
 const actions = {
   run: runs.run,

@@ -133,6 +133,7 @@ export class View {
     element.style.left = `${node.x}px`;
     element.style.top = `${node.y}px`;
     const keepTakes = element.querySelector("[data-takes]:not([hidden])")?.innerHTML;
+    const typing = this.typingIn(element);
     // A playing video is not replaced while nothing about it changed.
     const video = element.querySelector("[data-video]");
     const playing = video && !video.paused ? video : null;
@@ -147,11 +148,27 @@ export class View {
     if (playing && element.querySelector("[data-video]")?.getAttribute("src") === playing.getAttribute("src")) {
       element.querySelector("[data-video]").replaceWith(playing);
     }
+    if (typing) this.keepTyping(element, typing);
     if (keepTakes) {
       const takes = element.querySelector("[data-takes]");
       takes.innerHTML = keepTakes;
       takes.hidden = false;
     }
+  }
+
+  // A field of the card the user is typing in: drawing the card again must not take it from them.
+  typingIn(element) {
+    const field = element.querySelector("[data-inline]");
+    if (!field || field !== document.activeElement) return null;
+    return { name: field.dataset.inline, value: field.value, start: field.selectionStart, end: field.selectionEnd };
+  }
+
+  keepTyping(element, typing) {
+    const field = element.querySelector(`[data-inline="${typing.name}"]`);
+    if (!field) return;
+    field.value = typing.value;
+    field.focus({ preventScroll: true });
+    field.setSelectionRange(typing.start, typing.end);
   }
 
   // Port name -> titles of what feeds it, in order: for the numbered inputs of multi ports.
