@@ -9,6 +9,7 @@ import { bindInteractions } from "./interactions.js";
 import { confirmPlan, makeToaster, renderPresence, Search, showProblems } from "./panels.js";
 import { Store } from "./store.js";
 import { View } from "./view.js";
+import { installWidgets } from "./widgets.js";
 import { connectProject } from "../live.js";
 
 const root = document.querySelector("[data-canvas]");
@@ -30,14 +31,14 @@ let firstSnapshot = true;
 
 // Running ---------------------------------------------------------------------------------------
 
-async function run(targets, { confirm = true } = {}) {
+async function run(targets, { confirm = true, force = false } = {}) {
   try {
     const path = `/projects/${projectId}/runs`;
     if (confirm) {
-      const plan = await api("POST", path, { targets, dry_run: true });
+      const plan = await api("POST", path, { targets, dry_run: true, force });
       if (!(await confirmPlan(dialog, plan, store))) return;
     }
-    const started = await api("POST", path, { targets });
+    const started = await api("POST", path, { targets, force });
     if (started.run) {
       store.runs.set(started.run.id, started.run);
       updateRunButtons();
@@ -340,6 +341,7 @@ function onEvent(event) {
       root.querySelector("[data-project-name]").textContent = event.project.name;
       break;
   }
+  store.apply(event); // the handlers that feature modules registered (widgets.js)
 }
 
 // The inspected node changed. A move only advances the form's version. Someone else's change of
@@ -403,4 +405,5 @@ api("GET", "/node-types")
   })
   .catch((error) => toast(error.message, "error"));
 loadCharacters();
-window.reelgraph = { store, view, history, editor }; // for tests and benchmarks
+const widgets = installWidgets({ root, store, view, editor, history, api, toast, actions: { run, inspect, openSearch, addNodeAt, dropFile } });
+window.reelgraph = { store, view, history, editor, widgets }; // for tests and benchmarks

@@ -90,4 +90,17 @@ export class Store {
     else this.selection.add(id);
     this.emit({ kind: "selection" });
   }
+
+  // Live events by type (issue 14) ------------------------------------------------------------
+  // Feature modules register one handler per event type; apply() hands an event to it. Events
+  // with no handler are ignored.
+  handlers = {};
+
+  register(type, handler) {
+    this.handlers[type] = handler;
+  }
+
+  apply(event) {
+    this.handlers[event.type]?.(event, this);
+  }
 }
