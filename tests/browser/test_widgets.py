@@ -1,10 +1,13 @@
 """The canvas widgets, as a user sees them: right-click menus, minimap, lightbox, sticky notes, runs panel."""
 
+import threading
+import uuid
 from functools import cache
 
 import pytest
 from django.test import Client
 
+from generation.events import send
 from generation.executor import plan_run
 from generation.models import Run
 from nodes.models import Node
@@ -379,3 +382,68 @@ def test_the_runs_panel_lists_a_finished_run_with_its_cost_and_jobs(page, app_se
     # A new run appears at the top by itself (live), and can be canceled from there.
     page.evaluate("(id) => window.reelgraph.widgets.runs.toggle(true)", str(video.id))
     assert page.locator("[data-run]").count() == 1
+
+
+def send_live(project, event: dict) -> None:
+    """Send an event to the project's open canvases over the real channel layer, as the server does.
+    From another thread: this one runs Playwright's event loop, where async_to_sync refuses to run."""
+    thread = threading.Thread(target=send, args=(project.id, event))
+    thread.start()
+    thread.join()
+
+
+def note_out(owner, **fields) -> dict:
+    note = {"id": str(uuid.uuid4()), "text": "", "x": 100, "y": 100, "width": 220, "height": 160, "color": "yellow"}
+    return note | {"version": 1, "created_by": owner.username, "updated_at": "2026-01-01T00:00:00Z"} | fields
+
+
+def test_live_notes_appear_follow_newer_versions_and_stay_read_only_for_a_viewer(page, app_server, owner, shot):
+    project = ProjectFactory(owner=owner, name="Live notes")
+    viewer = UserFactory(username="vera")
+    Membership.objects.create(project=project, user=viewer, role=Membership.Role.VIEWER)
+    add_node(project, type="prompt", title="Line", x=40, y=60, params={"text": "A lighthouse"})
+    log_in(page, app_server, viewer.username, PASSWORD)
+    open_canvas(page, app_server, project.id)
+
+    note = note_out(owner, text="Keep the horizon level", x=420, y=300)
+    send_live(project, {"type": "note.created", "note": note, "by": owner.username})
+    card = page.locator(f'[data-note="{note["id"]}"]')
+    card.wait_for()
+    assert card.locator("[data-note-text]").inner_text() == "Keep the horizon level"
+    assert card.locator("textarea, button").count() == 0  # a viewer reads it, and has nothing to change it with
+    box = card.bounding_box()
+    assert near(
+        page.evaluate("([x, y]) => Object.values(window.reelgraph.view.toWorld(x, y))", [box["x"], box["y"]]),
+        (420, 300),
+    )
+    shot(page, "viewer-live-note")
+
+    # Zooming moves and scales it with the cards.
+    width = card.bounding_box()["width"]
+    page.click("[data-action-button=zoom-out]")
+    page.wait_for_function(
+        "(w) => document.querySelector('[data-note]').getBoundingClientRect().width < w - 5", arg=width
+    )
+
+    # A newer version replaces it; an older one does not; a deletion removes it.
+    newer = note | {"version": 3, "text": "Level horizon!", "color": "pink"}
+    send_live(project, {"type": "note.updated", "note": newer, "by": owner.username})
+    page.wait_for_selector(f'[data-note="{note["id"]}"].color-pink')
+    send_live(project, {"type": "note.updated", "note": note | {"version": 2, "text": "stale"}, "by": owner.username})
+    send_live(project, {"type": "note.created", "note": note_out(owner, text="marker"), "by": owner.username})
+    page.wait_for_selector("[data-note] >> text=marker")
+    assert card.locator("[data-note-text]").inner_text() == "Level horizon!"
+
+    # Dragging it and right-clicking on the canvas change nothing and offer no note to add.
+    box = card.bounding_box()
+    page.mouse.move(box["x"] + 30, box["y"] + 8)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 230, box["y"] + 208, steps=5)
+    page.mouse.up()
+    assert near((card.bounding_box()["x"], card.bounding_box()["y"]), (box["x"], box["y"]))
+    area = viewport_box(page)
+    page.mouse.click(area["x"] + 40, area["y"] + area["height"] - 60, button="right")
+    assert menu_items(page) == ["Select all", "Fit to screen"]
+
+    send_live(project, {"type": "note.deleted", "note_id": note["id"], "by": owner.username})
+    card.wait_for(state="detached")
