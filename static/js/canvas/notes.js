@@ -172,6 +172,7 @@ class StickyNote {
   }
 
   async send(changes) {
+    if (this.gone) return; // deleted meanwhile: the saves still queued have nothing to save
     try {
       const note = await this.notes.api("PATCH", `${this.notes.base}/${this.note.id}`, { version: this.base, ...changes });
       if ("text" in changes) this.dirty = this.text.value !== note.text;
@@ -180,6 +181,7 @@ class StickyNote {
     } catch (error) {
       if (error.code === "version_conflict") return this.conflict(error);
       if (error.status === 404) {
+        this.gone = true;
         this.notes.remove(this.note.id);
         return this.notes.toast("This note was deleted by someone else.", "warning");
       }

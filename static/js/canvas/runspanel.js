@@ -91,14 +91,17 @@ export class RunsPanel {
   runHtml(run) {
     const open = this.expanded.has(run.id);
     const when = new Date(run.created_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-    const cost = run.status === "running" ? `${dollars(run.cost_actual)} of est. ${dollars(run.cost_estimate)}` : dollars(run.cost_actual);
-    const cancel = run.status === "running" && this.store.canEdit ? `<button type="button" class="quiet" data-run-cancel="${escape(run.id)}">Cancel</button>` : "";
+    const running = run.status === "running";
+    const cost = running ? `${dollars(run.cost_actual)} / est. ${dollars(run.cost_estimate)}` : dollars(run.cost_actual);
+    // While it runs, how long it has been running so far.
+    const seconds = run.duration_seconds ?? (Date.now() - new Date(run.created_at)) / 1000;
+    const cancel = running && this.store.canEdit ? `<button type="button" class="quiet" data-run-cancel="${escape(run.id)}">Cancel</button>` : "";
     return `<li class="run" data-run="${escape(run.id)}" data-status="${escape(run.status)}">
       <div class="run-line"><button type="button" class="run-toggle" data-run-toggle aria-expanded="${open}">
         <span class="badge status-${escape(run.status)}" data-run-status>${escape(run.status)}</span>
         <span class="run-when">${escape(when)}${run.created_by ? ` · ${escape(run.created_by)}` : ""}</span>
         <span class="run-cost" data-run-cost>${escape(cost)}</span>
-        <span class="run-duration" data-run-duration>${escape(duration(run.duration_seconds))}</span>
+        <span class="run-duration" data-run-duration>${escape(duration(seconds))}</span>
       </button>${cancel}</div>
       <ul class="run-jobs" data-run-jobs ${open ? "" : "hidden"}>${(run.jobs || []).map((job) => this.jobHtml(job)).join("") || '<li class="muted">Nothing ran: every node was cached.</li>'}</ul>
     </li>`;
@@ -136,7 +139,6 @@ function dollars(value) {
 }
 
 function duration(seconds) {
-  if (seconds == null) return "running";
   const whole = Math.round(seconds);
   return whole < 60 ? `${whole} s` : `${Math.floor(whole / 60)} min ${whole % 60} s`;
 }
