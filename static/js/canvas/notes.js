@@ -14,7 +14,6 @@ export class Notes {
     this.view = view;
     this.api = api;
     this.toast = toast;
-    this.base = `/projects/${store.projectId}/notes`;
     this.layer = document.createElement("div");
     this.layer.className = "note-layer";
     this.layer.dataset.notes = "";
@@ -48,7 +47,7 @@ export class Notes {
 
   async create(at) {
     try {
-      const note = await this.api("POST", this.base, { text: "", x: Math.round(at.x), y: Math.round(at.y) });
+      const note = await this.api("POST", `/projects/${this.store.projectId}/notes`, { text: "", x: Math.round(at.x), y: Math.round(at.y) });
       this.put(note, { own: true }).focus();
     } catch (error) {
       this.toast(error.message, "error");
@@ -167,14 +166,14 @@ class StickyNote {
 
   // `changes` may be a function, read when the save is sent (the text typed by then).
   save(changes) {
-    this.chain = this.chain.then(() => this.send(typeof changes === "function" ? changes() : changes));
+    this.chain = this.chain.then(() => this.write(typeof changes === "function" ? changes() : changes));
     return this.chain;
   }
 
-  async send(changes) {
+  async write(changes) {
     if (this.gone) return; // deleted meanwhile: the saves still queued have nothing to save
     try {
-      const note = await this.notes.api("PATCH", `${this.notes.base}/${this.note.id}`, { version: this.base, ...changes });
+      const note = await this.notes.api("PATCH", `/projects/${this.notes.store.projectId}/notes/${this.note.id}`, { version: this.base, ...changes });
       if ("text" in changes) this.dirty = this.text.value !== note.text;
       this.accept(note, { own: true });
       this.showState(this.dirty ? "Unsaved…" : "Saved");
@@ -202,7 +201,7 @@ class StickyNote {
   }
 
   async conflict(error) {
-    const theirs = error.details?.note || (await this.notes.api("GET", this.notes.base)).find((n) => n.id === this.note.id);
+    const theirs = error.details?.note || (await this.notes.api("GET", `/projects/${this.notes.store.projectId}/notes`)).find((n) => n.id === this.note.id);
     if (!theirs) return this.notes.remove(this.note.id);
     this.note = theirs;
     this.render();
@@ -225,7 +224,7 @@ class StickyNote {
 
   async delete() {
     try {
-      await this.notes.api("DELETE", `${this.notes.base}/${this.note.id}`);
+      await this.notes.api("DELETE", `/projects/${this.notes.store.projectId}/notes/${this.note.id}`);
       this.notes.remove(this.note.id);
     } catch (error) {
       this.notes.toast(error.message, "error");
