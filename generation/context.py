@@ -6,10 +6,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from django.utils import timezone
+
 from characters.models import Character
 from characters.services import match_or_create
 from generation import media, providers, storage
 from generation.models import Job
+from generation.providers.base import SubmitOutcomeUnknown
 from nodes.graph import output_identity
 from nodes.models import Node
 from nodes.registry import get_node_type
@@ -103,6 +106,14 @@ class JobContext:
 
     def record_usage(self, usage: Usage) -> None:
         self.usages.append(usage)
+
+    def begin_submit(self, fingerprint: str) -> None:
+        if "submitting" in self.state:
+            raise SubmitOutcomeUnknown("an earlier attempt was stopped while it submitted, before the answer was saved")
+        started = timezone.now().isoformat()
+        self.state["submitting"] = {"at": started, "fingerprint": fingerprint, "provider": self.video.label}
+        # Committed before the request leaves: recovery must see it even if this process dies next.
+        Job.objects.filter(pk=self.job.pk, status=Job.Status.RUNNING).update(state=self.state)
 
     def character_for(self, face, image: AssetValue, provider) -> str:
         project = self.job.project

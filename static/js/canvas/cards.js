@@ -107,7 +107,7 @@ export function cardHtml(node, type, { plan, problems, canEdit }) {
     <header class="node-head" data-drag-handle>
       <span class="node-title">${escape(node.title || type?.label || node.type)}</span>
       <span class="node-type">${escape(type?.label || node.type)}</span>
-      <span class="badge status-${escape(node.status)}" data-status>${escape(node.status)}</span>
+      <span class="badge status-${escape(node.status)}" data-status>${escape(node.status.replace("_", " "))}</span>
     </header>
     <div class="ports">
       <div class="inputs">${portRows(type?.inputs || [], "in")}</div>
