@@ -14,7 +14,7 @@ from generation import media, providers, storage
 from generation.models import Job
 from generation.providers.base import SubmitOutcomeUnknown
 from nodes.graph import output_identity
-from nodes.models import Node
+from nodes.models import Node, Take
 from nodes.registry import get_node_type
 from nodes.types.base import AssetValue, CharacterValue, Usage
 from nodes.types.capabilities import NodeError
@@ -90,7 +90,7 @@ class JobContext:
 
     def save(self, path: Path, kind: str, *, provider: str, model: str = "", meta: dict | None = None) -> str:
         self.makers.append((provider, model))
-        meta = dict(meta or {})
+        meta = dict(meta or {}) | {"job": str(self.job.id)}  # so a collection cut short can be cleaned up
         if kind == "video":
             # A still for the player to show before it plays.
             still = media.poster(path, self.workdir / f"{path.stem}-poster.png")
@@ -100,6 +100,17 @@ class JobContext:
         )
         self._assets[str(asset.id)] = asset
         return str(asset.id)
+
+    def discard_unfinished_outputs(self) -> int:
+        """Delete what an earlier step of this job stored but never recorded (its worker died while it
+        collected). A job stores its outputs and records its take in the same, last step."""
+        if Take.objects.filter(job_id=self.job.id).exists():
+            return 0
+        leftovers = list(Asset.objects.filter(project_id=self.job.project_id, meta__job=str(self.job.id)))
+        for asset in leftovers:
+            asset.file.delete(save=False)
+            asset.delete()
+        return len(leftovers)
 
     def face_model(self) -> str:
         return embedding_model(self.faces)

@@ -136,6 +136,8 @@ def _attempt(job: Job, *, first: bool) -> None:
         params = node_type.Params.model_validate(job.params)
         with tempfile.TemporaryDirectory(prefix="reelgraph-job-") as scratch:
             ctx = JobContext(job, params, Path(scratch), report_progress)
+            if job.provider_operation and ctx.discard_unfinished_outputs():
+                logger.warning("job %s: removed the files of a collection its last worker did not finish", job.id)
             if not job.cache_key:
                 job.cache_key = _final_cache_key(job, node_type, params, ctx)
             result = node_type.resume(ctx) if job.provider_operation else node_type.run(ctx)

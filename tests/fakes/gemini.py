@@ -44,6 +44,8 @@ class GeminiFake(FakeServer):
         self.outcomes: deque = deque()
         self.texts: deque = deque()
         self.poll_answers: deque = deque()  # Responses sent instead of the next operation gets
+        # Per kind of request ("poll", "download"): an Accept that holds the next one before it is answered.
+        self.holds: dict[str, Accept] = {}
         self.operations: dict[str, dict] = {}
         self.files: dict[str, Path] = {}
         self.durations: dict[str, float] = {}
@@ -55,8 +57,10 @@ class GeminiFake(FakeServer):
         if match := re.fullmatch(r"models/([^/:]+):predictLongRunning", path):
             return self._submit(match.group(1), request.json())
         if match := re.fullmatch(r"models/[^/]+/operations/[^/]+", path):
+            self._hold("poll")
             return self._operation(match.group(0))
         if match := re.fullmatch(r"files/([a-z0-9]+):download", path):
+            self._hold("download")
             return Response(200, self.files[match.group(1)].read_bytes(), {"Content-Type": "video/mp4"})
         if match := re.fullmatch(r"models/([^/:]+):generateContent", path):
             return self._generate_content(request.json())
@@ -75,6 +79,13 @@ class GeminiFake(FakeServer):
                 step.release.wait(120)
             return Response(200, {"name": name}, delay=step.delay, drop=step.drop)
         return Response(200, {"name": name})
+
+    def _hold(self, kind: str) -> None:
+        step = self.holds.pop(kind, None)
+        if step is not None:
+            step.received.set()
+            if step.release is not None:
+                step.release.wait(120)
 
     @property
     def operations_created(self) -> int:
