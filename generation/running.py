@@ -321,7 +321,11 @@ def _transient(job: Job, error: ProviderError) -> None:
 
 
 def _fail(job: Job, code: str, message: str) -> None:
-    _end_unfinished(job, Job.Status.FAILED, code, message, dependants=f"Not run: {job.node} failed.")
+    paid = {}
+    if job.state.get("generated"):  # the provider made the video (and bills it); what came after failed
+        message = f"{message} The video was generated, so it is billed (about ${job.cost_estimate:.2f})."
+        paid = {"cost_actual": F("cost_estimate"), "state": job.state}
+    _end_unfinished(job, Job.Status.FAILED, code, message, dependants=f"Not run: {job.node} failed.", **paid)
 
 
 def needs_attention(job: Job, why: str) -> None:

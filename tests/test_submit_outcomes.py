@@ -109,3 +109,18 @@ def test_a_step_that_finds_an_earlier_submit_unfinished_does_not_submit_again(pr
     assert job.status == Job.Status.NEEDS_ATTENTION
     assert "An earlier attempt was stopped while it submitted" in job.error_message
     assert gemini.operations_created == 0
+
+
+def test_a_video_generated_but_not_downloaded_is_failed_with_its_cost_counted(project, alice, gemini):
+    prompt, video = text_to_video(project, "Lost file")
+    gemini.download_answers.append(api_error(404, "File not found.", "NOT_FOUND"))
+    _, job = submit_once(project, alice, video, prompt)
+
+    running.poll_job(str(job.id))  # done at Google; the download fails
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert job.error_message.endswith("The video was generated, so it is billed (about $1.60).")
+    assert job.cost_actual == Decimal("1.60")
+    assert quotas.spent_today(Job.objects.filter(created_by=alice)) == Decimal("1.60")
+    assert gemini.operations_created == 1

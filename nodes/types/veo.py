@@ -87,6 +87,8 @@ def collect(ctx: RunContext, resolution: str, *, extension: bool = False) -> Gen
         if status.eta_seconds is not None:
             poll_after = max(MIN_POLL_SECONDS, min(poll_after, status.eta_seconds))
         return Wait(ctx.operation, poll_after, progress=status.progress, label=status.label)
+    # Made: the provider bills it from here, even if the download then fails (the engine counts it).
+    ctx.state["generated"] = True
     ctx.progress(0.9, "Downloading")
     result = ctx.video.download(ctx.operation, ctx.workdir, extension=extension)
     ctx.record_usage(Usage("video", result.billed_seconds, model=result.model, resolution=resolution))

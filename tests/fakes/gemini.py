@@ -44,6 +44,7 @@ class GeminiFake(FakeServer):
         self.outcomes: deque = deque()
         self.texts: deque = deque()
         self.poll_answers: deque = deque()  # Responses sent instead of the next operation gets
+        self.download_answers: deque = deque()  # and instead of the next downloads
         # Per kind of request ("poll", "download"): an Accept that holds the next one before it is answered.
         self.holds: dict[str, Accept] = {}
         self.operations: dict[str, dict] = {}
@@ -61,6 +62,8 @@ class GeminiFake(FakeServer):
             return self._operation(match.group(0))
         if match := re.fullmatch(r"files/([a-z0-9]+):download", path):
             self._hold("download")
+            if self.download_answers:
+                return self.download_answers.popleft()
             return Response(200, self.files[match.group(1)].read_bytes(), {"Content-Type": "video/mp4"})
         if match := re.fullmatch(r"models/([^/:]+):generateContent", path):
             return self._generate_content(request.json())
