@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -39,6 +40,10 @@ logger = logging.getLogger(__name__)
 
 # Errors of the infrastructure rather than of a job: a step they interrupt is taken up again, never failed.
 INFRASTRUCTURE_ERRORS = (RedisError, OperationalError, InterfaceError)
+
+
+# A step's scratch folder names the process that made it, so a worker can sweep a dead one's (see worker).
+SCRATCH_PREFIX = "reelgraph-job-"
 
 
 class JobFailed(Exception):
@@ -134,7 +139,7 @@ def _attempt(job: Job, *, first: bool) -> None:
         if first:
             _set_node_status(job, Node.Status.RUNNING)
         params = node_type.Params.model_validate(job.params)
-        with tempfile.TemporaryDirectory(prefix="reelgraph-job-") as scratch:
+        with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as scratch:
             ctx = JobContext(job, params, Path(scratch), report_progress)
             if job.provider_operation and ctx.discard_unfinished_outputs():
                 logger.warning("job %s: removed the files of a collection its last worker did not finish", job.id)
