@@ -216,6 +216,9 @@ OPENAI_API = env.str("OPENAI_API", default="chat" if OPENAI_BASE_URL else "respo
 OPENAI_ACCEPTS_IMAGES = env.bool("OPENAI_ACCEPTS_IMAGES", default=True)
 # How long one request to a provider may take before it counts as a (transient) failure.
 PROVIDER_TIMEOUT_SECONDS = env.float("REELGRAPH_PROVIDER_TIMEOUT", default=60.0)
+# A Veo submit alone waits longer: it has no idempotency key, so a submit that times out cannot be
+# retried (the video may have been started and billed) and ends as "needs attention" instead.
+VEO_SUBMIT_TIMEOUT_SECONDS = env.float("REELGRAPH_VEO_SUBMIT_TIMEOUT", default=300.0)
 # The Veo models offered, and how often a running generation is checked (Veo takes 11 s to 6 min).
 VEO_MODELS = env.list("REELGRAPH_VEO_MODELS", default=["veo-3.1-generate-preview", "veo-3.1-fast-generate-preview"])
 VEO_POLL_SECONDS = env.float("REELGRAPH_VEO_POLL_SECONDS", default=10.0)

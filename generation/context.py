@@ -6,12 +6,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from django.utils import timezone
+
 from characters.models import Character
 from characters.services import match_or_create
 from generation import media, providers, storage
 from generation.models import Job
+from generation.providers.base import SubmitOutcomeUnknown
 from nodes.graph import output_identity
-from nodes.models import Node
+from nodes.models import Node, Take
 from nodes.registry import get_node_type
 from nodes.types.base import AssetValue, CharacterValue, Usage
 from nodes.types.capabilities import NodeError
@@ -87,7 +90,7 @@ class JobContext:
 
     def save(self, path: Path, kind: str, *, provider: str, model: str = "", meta: dict | None = None) -> str:
         self.makers.append((provider, model))
-        meta = dict(meta or {})
+        meta = dict(meta or {}) | {"job": str(self.job.id)}  # so a collection cut short can be cleaned up
         if kind == "video":
             # A still for the player to show before it plays.
             still = media.poster(path, self.workdir / f"{path.stem}-poster.png")
@@ -98,11 +101,30 @@ class JobContext:
         self._assets[str(asset.id)] = asset
         return str(asset.id)
 
+    def discard_unfinished_outputs(self) -> int:
+        """Delete what an earlier step of this job stored but never recorded (its worker died while it
+        collected). A job stores its outputs and records its take in the same, last step."""
+        if Take.objects.filter(job_id=self.job.id).exists():
+            return 0
+        leftovers = list(Asset.objects.filter(project_id=self.job.project_id, meta__job=str(self.job.id)))
+        for asset in leftovers:
+            asset.file.delete(save=False)
+            asset.delete()
+        return len(leftovers)
+
     def face_model(self) -> str:
         return embedding_model(self.faces)
 
     def record_usage(self, usage: Usage) -> None:
         self.usages.append(usage)
+
+    def begin_submit(self, fingerprint: str) -> None:
+        if "submitting" in self.state:
+            raise SubmitOutcomeUnknown("an earlier attempt was stopped while it submitted, before the answer was saved")
+        started = timezone.now().isoformat()
+        self.state["submitting"] = {"at": started, "fingerprint": fingerprint, "provider": self.video.label}
+        # Committed before the request leaves: recovery must see it even if this process dies next.
+        Job.objects.filter(pk=self.job.pk, status=Job.Status.RUNNING).update(state=self.state)
 
     def character_for(self, face, image: AssetValue, provider) -> str:
         project = self.job.project

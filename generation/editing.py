@@ -12,7 +12,7 @@ from django.db.models import Q
 from characters import services as characters
 from characters.models import Character
 from config.errors import Unprocessable
-from generation import events
+from generation import events, executor
 from generation.models import Job
 from generation.storage import copy_asset
 from nodes import notes, services
@@ -45,11 +45,16 @@ def update_node(node: Node, user, version: int, changes) -> Node:
     return node
 
 
-@transaction.atomic
 def delete_node(node: Node, user) -> None:
-    project_id, node_id = node.project_id, str(node.id)
-    edge_ids = services.delete_node(node)
-    events.broadcast(project_id, {"type": "node.deleted", "node_id": node_id, "edge_ids": edge_ids, "by": _by(user)})
+    """A job of the node still under way is canceled first, so its run ends and what waits on it is
+    released; the job row and its cost stay (jobs outlive their nodes: the provider was paid)."""
+    for job in Job.objects.filter(node=node, status__in=Job.ACTIVE):
+        executor.cancel_job(job, f"Canceled: {node} was deleted by {_by(user) or 'someone'}.")
+    with transaction.atomic():
+        project_id, node_id = node.project_id, str(node.id)
+        edge_ids = services.delete_node(node)
+        event = {"type": "node.deleted", "node_id": node_id, "edge_ids": edge_ids, "by": _by(user)}
+        events.broadcast(project_id, event)
 
 
 @transaction.atomic

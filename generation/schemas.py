@@ -25,9 +25,12 @@ class PlannedNodeOut(Schema):
 class JobOut(Schema):
     id: UUID
     project: UUID
-    node: UUID
+    node: UUID | None = Field(description="None once the node was deleted: jobs and their cost outlive it.")
     run: UUID
-    status: str
+    status: str = Field(
+        description="waiting, queued, running, succeeded, failed, canceled, or needs_attention (a submit's "
+        "outcome is unknown: the provider may have started and billed it; running the node again submits again)"
+    )
     queue: str
     provider: str
     model: str

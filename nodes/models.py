@@ -14,6 +14,7 @@ class Node(models.Model):
         SUCCEEDED = "succeeded"
         FAILED = "failed"
         CANCELED = "canceled"
+        NEEDS_ATTENTION = "needs_attention"  # its job's submit may have reached the provider: see Job
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="nodes")
@@ -22,7 +23,7 @@ class Node(models.Model):
     x = models.FloatField(default=0)
     y = models.FloatField(default=0)
     params = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.IDLE)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.IDLE)
     # Port name -> value: text for text ports, asset or character ids for the others.
     output = models.JSONField(default=dict, blank=True)
     # The cache key of the last successful run: equal keys mean the output is still valid.
