@@ -10,7 +10,7 @@ from typing import Any
 import django_rq
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import InterfaceError, OperationalError, connection
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, RawPostDataException
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -70,16 +70,27 @@ def on_api_error(request, error: ApiError):
     return response
 
 
+def field_name(location) -> str:
+    """ninja's location of a field as the name a client sent: ("body", "payload", "name") is "name",
+    ("file", "file") is "file"."""
+    parts: list[str] = []
+    for part in location:
+        if part not in ("body", "payload") and (not parts or parts[-1] != str(part)):
+            parts.append(str(part))
+    return ".".join(parts)
+
+
 @api.exception_handler(NinjaValidationError)
 def on_invalid(request, error: NinjaValidationError):
     fields = [
-        {
-            "field": ".".join(str(part) for part in detail.get("loc", ()) if part not in ("body", "payload")),
-            "message": detail.get("msg", "invalid"),
-        }
-        for detail in error.errors
+        {"field": field_name(detail.get("loc", ())), "message": detail.get("msg", "invalid")} for detail in error.errors
     ]
     summary = "; ".join(f"{field['field'] or 'request'}: {field['message']}" for field in fields[:5])
+    unreadable = getattr(request, "unreadable_form", None)
+    if unreadable:  # a multipart body Django could not read: its fields are missing because of that
+        names = ", ".join(f"`{field['field']}`" for field in fields)
+        message = f"The multipart form could not be read ({unreadable}). Send multipart/form-data with {names}."
+        return error_response(request, 400, "bad_request", message, {"fields": fields})
     return error_response(request, 422, "invalid", f"Some fields are not valid. {summary}", {"fields": fields})
 
 
@@ -94,9 +105,17 @@ def on_unauthenticated(request, error):
 def on_http_error(request, error: HttpError):
     codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}
     message = str(error)
-    if message == "Cannot parse request body":
+    if message.startswith("Cannot parse request body"):  # with DEBUG, ninja appends the parser's words
         message = "The request body is not valid JSON (or not the multipart form this endpoint takes)."
     return error_response(request, error.status_code, codes.get(error.status_code, "error"), message)
+
+
+@api.exception_handler(RawPostDataException)
+def on_form_to_json_endpoint(request, error):
+    # The body was read as a form (multipart sent where JSON is expected), so it is not there as JSON.
+    return error_response(
+        request, 400, "bad_request", "This endpoint takes a JSON body: send it with Content-Type: application/json."
+    )
 
 
 @api.exception_handler(Http404)
