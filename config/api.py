@@ -10,10 +10,12 @@ from typing import Any
 import django_rq
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import InterfaceError, OperationalError, connection
-from django.http import Http404, HttpRequest, RawPostDataException
+from django.http import Http404, HttpRequest, JsonResponse, RawPostDataException
+from django.views.decorators.common import no_append_slash
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 from rq import Worker
 
@@ -44,7 +46,23 @@ class Session(SessionAuth):
         return user if user.is_authenticated and user.is_active else None
 
 
+class NotAnObject(ValueError):
+    pass
+
+
+class ObjectBodies(Parser):
+    """Every JSON body this API takes is an object: `null`, `[]`, `123` or `"x"` must not pass as an
+    empty object (with ninja's own parser, `null` sent to POST /runs ran the whole project)."""
+
+    def parse_body(self, request: HttpRequest):
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise NotAnObject(f"The body must be a JSON object ({{...}}), not {type(data).__name__}.")
+        return data
+
+
 api = NinjaAPI(
+    parser=ObjectBodies(),
     title="Reelgraph API",
     version="1",
     description="Everything the canvas can do. Authenticate with a personal token "
@@ -77,7 +95,7 @@ def field_name(location) -> str:
     for part in location:
         if part not in ("body", "payload") and (not parts or parts[-1] != str(part)):
             parts.append(str(part))
-    return ".".join(parts)
+    return ".".join(parts) or "body"
 
 
 @api.exception_handler(NinjaValidationError)
@@ -103,6 +121,9 @@ def on_unauthenticated(request, error):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, error: HttpError):
+    if isinstance(error.__cause__, NotAnObject):
+        message = str(error.__cause__)
+        return error_response(request, 422, "invalid", message, {"fields": [{"field": "body", "message": message}]})
     codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}
     message = str(error)
     if message.startswith("Cannot parse request body"):  # with DEBUG, ninja appends the parser's words
@@ -154,6 +175,13 @@ def on_database_unavailable(request, error):
 def on_unexpected(request, error: Exception):
     logger.exception("unexpected error in %s %s", request.method, request.path)
     return error_response(request, 500, "internal_error", "Something went wrong on our side; it has been logged.")
+
+
+@no_append_slash  # "/api/v1/nope" is not found, and not a redirect to "/api/v1/nope/"
+def api_not_found(request, *args, **kwargs):
+    """Unknown addresses under /api/ answer in the API's error shape, not with Django's HTML page."""
+    message = f"There is no {request.path} in the API: see /api/v1/docs for the addresses it has."
+    return JsonResponse({"error": {"code": "not_found", "message": message, "details": {}}}, status=404)
 
 
 class HealthOut(Schema):
