@@ -1,5 +1,6 @@
 """Reelgraph settings. Everything comes from the environment; the README lists each variable."""
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "csp",
     "django_rq",
     "ninja",
+    "axes",
     "projects",
     "nodes",
     "characters",
@@ -64,6 +66,8 @@ MIDDLEWARE = [
     "config.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads a cookie, a field or a body into a query.
+    "config.unstorable.UnstorableInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -72,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last: turns a login refused during a lockout into config.throttling's 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -128,6 +134,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Failed logins (login page, admin, POST /api/v1/tokens) per username and per client address:
+# after REELGRAPH_LOGIN_FAILURE_LIMIT of either, refused for REELGRAPH_LOGIN_LOCKOUT_MINUTES.
+AUTHENTICATION_BACKENDS = ["config.throttling.ThrottledLogins", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("REELGRAPH_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("REELGRAPH_LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.throttling.lockout_response"
+AXES_USERNAME_FORM_FIELD = "username"
+# The client's address is REMOTE_ADDR, which a client cannot forge; behind N reverse proxies that
+# set X-Forwarded-For, set REELGRAPH_PROXY_COUNT=N so that the address they saw is used instead.
+AXES_IPWARE_PROXY_COUNT = env.int("REELGRAPH_PROXY_COUNT", default=0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
+)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "project-list"
 LOGOUT_REDIRECT_URL = "login"

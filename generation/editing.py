@@ -1,5 +1,8 @@
 """Edits to a project's graph and membership, each followed by the event every open canvas needs.
 
+Every graph edit takes the project's row lock first (nodes.services.lock_graph), so two editors'
+edits, and run planning, happen one after the other.
+
 The API and the WebSocket consumer both edit through here, so an edit reaches the other members
 the same way wherever it was made.
 """
@@ -32,6 +35,7 @@ def _state(node: Node) -> events.NodeState:
 
 @transaction.atomic
 def add_node(project: Project, user, **fields) -> Node:
+    services.lock_graph(project.pk)
     node = services.add_node(project, **fields)
     node = Node.objects.select_related("selected_take").get(pk=node.pk)
     events.broadcast(project.id, {"type": "node.created", "node": _state(node), "by": _by(user)})
@@ -40,7 +44,8 @@ def add_node(project: Project, user, **fields) -> Node:
 
 @transaction.atomic
 def update_node(node: Node, user, version: int, changes) -> Node:
-    node = services.update_node(node, version, changes)
+    services.lock_graph(node.project_id)
+    node = services.update_node(services.current(Node, node, "node"), version, changes)
     events.broadcast(node.project_id, {"type": "node.updated", "node": _state(node), "by": _by(user)})
     return node
 
@@ -52,13 +57,18 @@ def delete_node(node: Node, user) -> None:
         executor.cancel_job(job, f"Canceled: {node} was deleted by {_by(user) or 'someone'}.")
     with transaction.atomic():
         project_id, node_id = node.project_id, str(node.id)
-        edge_ids = services.delete_node(node)
+        services.lock_graph(project_id)
+        edge_ids = services.delete_node(services.current(Node, node, "node"))
         event = {"type": "node.deleted", "node_id": node_id, "edge_ids": edge_ids, "by": _by(user)}
         events.broadcast(project_id, event)
 
 
 @transaction.atomic
 def connect(project: Project, user, **fields) -> Edge:
+    # Under the lock, so the nodes are read again: one deleted meanwhile is a 404, not a broken key.
+    services.lock_graph(project.pk)
+    fields["source"] = services.current(Node, fields["source"], "node")
+    fields["target"] = services.current(Node, fields["target"], "node")
     edge, replaced = services.connect(project, **fields)
     events.broadcast(
         project.id, {"type": "edge.created", "edge": events.edge_state(edge), "replaced": replaced, "by": _by(user)}
@@ -69,13 +79,15 @@ def connect(project: Project, user, **fields) -> Edge:
 @transaction.atomic
 def disconnect(edge: Edge, user) -> None:
     project_id, edge_id = edge.project_id, str(edge.id)
-    edge.delete()
+    services.lock_graph(project_id)
+    services.current(Edge, edge, "connection").delete()
     events.broadcast(project_id, {"type": "edge.deleted", "edge_id": edge_id, "by": _by(user)})
 
 
 @transaction.atomic
 def reorder_inputs(node: Node, user, port: str, edge_ids) -> list[Edge]:
-    edges = services.reorder_inputs(node, port, edge_ids)
+    services.lock_graph(node.project_id)
+    edges = services.reorder_inputs(services.current(Node, node, "node"), port, edge_ids)
     states = [events.edge_state(edge) for edge in edges]
     events.broadcast(
         node.project_id,
@@ -86,7 +98,8 @@ def reorder_inputs(node: Node, user, port: str, edge_ids) -> list[Edge]:
 
 @transaction.atomic
 def select_take(node: Node, take: Take, user) -> Node:
-    node = services.select_take(node, take)
+    services.lock_graph(node.project_id)
+    node = services.select_take(services.current(Node, node, "node"), take)
     node = Node.objects.select_related("selected_take").get(pk=node.pk)
     events.broadcast(node.project_id, {"type": "node.updated", "node": _state(node), "by": _by(user)})
     return node

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Max
 from pydantic import ValidationError
 
-from config.errors import Conflict, Unprocessable
+from config.errors import ApiError, Conflict, Unprocessable
 from nodes.graph import Graph, GraphEdge, GraphNode
 from nodes.models import Edge, Node, Take
 from nodes.registry import NODE_TYPES, get_node_type
@@ -24,6 +24,28 @@ class StaleVersion(Conflict):
 
 class EdgeRefused(Unprocessable):
     code = "edge_refused"
+
+
+class GoneMeanwhile(ApiError):
+    status = 404
+    code = "not_found"
+
+
+def lock_graph(project_id) -> None:
+    """Serialise writes to one project's graph on its row (as run planning does): the checks of
+    one write (a free port, no loop, the next order) and its change are never interleaved with
+    another's. Call inside the write's transaction; the lock is held until it commits."""
+    from projects.models import Project
+
+    Project.objects.select_for_update().filter(pk=project_id).values_list("pk", flat=True).first()
+
+
+def current(model, instance, what: str):
+    """`instance` as it is now, read again under the graph's lock: gone meanwhile is a 404."""
+    found = model.objects.filter(pk=instance.pk).first()
+    if found is None:
+        raise GoneMeanwhile(f"That {what} was deleted a moment ago (by someone else?): reload the graph.")
+    return found
 
 
 def load_graph(project) -> Graph:
@@ -238,6 +260,7 @@ def import_graph(project, document: dict[str, Any], *, replace: bool = True) -> 
     """
     from projects.models import Asset
 
+    lock_graph(project.pk)
     if replace:
         Node.objects.filter(project=project).delete()
     own_assets = {str(a) for a in Asset.objects.filter(project=project).values_list("id", flat=True)}

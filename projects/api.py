@@ -3,6 +3,7 @@
 from uuid import UUID
 
 from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.signals import user_logged_in
 from django.shortcuts import get_object_or_404
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
@@ -212,12 +213,17 @@ def finish_direct_upload(request, project_id: UUID, payload: DirectUploadDone):
 # Personal tokens --------------------------------------------------------------------------------
 
 
-@router.post("/tokens", auth=None, response={201: TokenCreated, **errors()}, tags=["tokens"])
+@router.post("/tokens", auth=None, response={201: TokenCreated, **errors(429)}, tags=["tokens"])
 def new_token(request, payload: TokenIn):
-    """Exchange a username and password for a personal token, shown this once."""
+    """Exchange a username and password for a personal token, shown this once.
+
+    Failed attempts are counted per username and per client address: past the limit, a 429
+    `locked_out` with `Retry-After` (see config/throttling.py), whatever the password."""
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None:
         raise ApiError("Wrong username or password.", code="unauthorized", status=401)
+    # A login like the page's (no session here): the failed-login count starts again, last_login is kept.
+    user_logged_in.send(sender=user.__class__, request=request, user=user)
     token, secret = create_token(user, payload.name)
     return Status(201, {**TokenOut.model_validate(token).model_dump(), "token": secret})
 

@@ -167,6 +167,7 @@ MATRIX: dict[tuple[str, str], dict] = {
     ("api/v1/characters/<character_id>", "delete"): {"DELETE": OWN_THINGS},
     ("api/v1/characters/<character_id>/similar", "similar"): {"GET": OWN_THINGS},
     ("api/v1/characters/<character_id>/merge", "merge"): {"POST": (OWN_THINGS, {"into": "{twin_id}"})},
+    ("^api/", "api-not-found"): {"GET": (404,) * 6, "POST": (404,) * 6},  # JSON, for everyone
 }
 NO_ADMIN = (ADMIN_LOGIN,) * 5
 DENIED = (*NO_ADMIN, 403)
@@ -179,6 +180,7 @@ ADMIN_RULES = [
     ("admin/", r"login", PUBLIC),
     ("admin/", r"logout", (OK,) * 5 + (405,)),  # POST only, for staff
     ("admin/", r".*_(add|delete)|auth_user_password_change|autocomplete|auth_group_.*|projects_apitoken_.*", DENIED),
+    ("admin/axes/", r".*", DENIED),  # lockouts and login logs: superusers only
     ("admin/", r"view_on_site", (*NO_ADMIN, 404)),  # no model here has a public page
     ("admin/(?P<url>.*)$", r"None", (*NO_ADMIN, 404)),  # the catch-all: an unknown admin page
     ("admin/", r".*", STAFF),
