@@ -3,19 +3,28 @@ from uuid import UUID
 from pydantic import Field
 
 from nodes.types.base import NodeType, Outputs, Params, Port, Problem, RunContext, Usage
+from nodes.types.capabilities import NodeError
 
 NO_FACE = "No face found: the image still works as a first or last frame, but makes no character."
 
 
 class ImageParams(Params):
     asset_id: UUID | None = Field(default=None, description="The uploaded photo.")
+    face: int = Field(
+        default=1,
+        ge=1,
+        le=50,
+        description="When the photo shows several people, which one becomes the character: "
+        "1 is the largest face, 2 the next largest, and so on (the run lists every face it found).",
+    )
 
 
 class ImageNode(NodeType):
     name = "image"
     label = "Image"
     description = "A photo. When it shows a face, the person becomes a reusable character."
-    version = 2
+    # 3: faces are recognised by YuNet + SFace offline (another model: characters are matched anew).
+    version = 3
     queue = "faces"
     outputs = (Port("image", "image"), Port("character", "character"))
     Params = ImageParams
@@ -44,7 +53,16 @@ class ImageNode(NodeType):
         if not faces:
             ctx.state["notice"] = NO_FACE
             return outputs
+        if ctx.params.face > len(faces):
+            found = "one face" if len(faces) == 1 else f"{len(faces)} faces"
+            raise NodeError(
+                f"This photo shows {found}, so there is no face {ctx.params.face}: "
+                f"set Face to a number from 1 to {len(faces)} (1 is the largest).",
+                code="no_such_face",
+            )
         ctx.progress(0.7, "Matching the character")
-        # The largest face is the character; the others stay listed with their boxes.
-        outputs["character"] = ctx.character_for(faces[0], image, ctx.faces)
+        # The chosen face (the largest unless the user picked another) is the character; every
+        # face stays listed, largest first, with its box.
+        ctx.state["faces"][ctx.params.face - 1]["character"] = True
+        outputs["character"] = ctx.character_for(faces[ctx.params.face - 1], image, ctx.faces)
         return outputs
