@@ -53,6 +53,9 @@ class Character(models.Model):
     class Meta:
         ordering = ["name"]
         indexes = [
+            # How large an owner's library is for one model, read from the index alone: it chooses
+            # between an exact scan and the HNSW index (characters.services.nearest_characters).
+            models.Index(fields=["owner", "embedding_model"], name="character_owner_model"),
             HnswIndex(
                 name="character_embedding_hnsw",
                 fields=["embedding"],
