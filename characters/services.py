@@ -36,10 +36,13 @@ def library_size(owner, embedding_model: str | None, *, at_most: int) -> int:
     return characters.values("embedding_model")[:at_most].count()
 
 
-def _nearest_sql(embedding_model: str | None, visible: bool) -> str:
-    conditions = ["owner_id = %s"]
+def _nearest_sql(embedding_model: str | None, visible: bool, exact: bool) -> str:
+    # In the index plan the filters are written so that no btree can serve them (`owner_id + 0`,
+    # `embedding_model || ''`): the HNSW index is the one left. Otherwise the planner may prefer
+    # reading and sorting the whole library through the owner's btree: exact, but slow when large.
+    conditions = ["owner_id = %s" if exact else "owner_id + 0 = %s"]
     if embedding_model is not None:
-        conditions.append("embedding_model = %s")
+        conditions.append("embedding_model = %s" if exact else "embedding_model || '' = %s")
     if visible:
         conditions.append("hidden_at IS NULL")
     # %b: the query vector travels in pgvector's binary format (2 KB), not as 512 numbers in text.
@@ -57,6 +60,7 @@ def nearest_rows(
     every character of the owner (and model) is compared, found through a btree index; otherwise the
     HNSW index, read with an iterative scan so that the owner filter cannot leave fewer than k rows.
     Runs in the caller's transaction (its SET LOCALs end with it)."""
+    connection.ensure_connection()
     raw = connection.connection
     if raw not in _with_vectors:
         register_vector(raw)  # one round trip to look up the type: once per connection
@@ -67,7 +71,7 @@ def nearest_rows(
         # Every planner setting either plan depends on, each time: in a savepoint (a test, or a match
         # inside a larger transaction) an earlier SET LOCAL of the other plan would still hold.
         cursor.execute(EXACT_PLAN if exact else INDEX_PLAN.format(ef_search=int(settings.CHARACTER_HNSW_EF_SEARCH)))
-        cursor.execute(("EXPLAIN " if explain else "") + _nearest_sql(embedding_model, visible), [*params, k])
+        cursor.execute(("EXPLAIN " if explain else "") + _nearest_sql(embedding_model, visible, exact), [*params, k])
         return cursor.fetchall()
 
 

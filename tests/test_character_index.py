@@ -28,7 +28,6 @@ def plan(owner, query, *, exact: bool) -> str:
         )
 
 
-@override_settings(CHARACTER_HNSW_EF_SEARCH=40)  # the planner weighs ef_search against 1,000 rows
 def test_a_large_library_is_searched_through_the_hnsw_index_and_a_small_one_exactly(alice, characters):
     query = characters[42] + 0.01
 
