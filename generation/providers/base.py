@@ -94,5 +94,9 @@ class FaceProvider(Protocol):
     label: str
     # Cosine similarity at or above which two embeddings of this provider are the same person.
     match_threshold: float
+    # Below this, a face in a generated video has drifted from its character.
+    drift_threshold: float
+    # True when the model recognises the same photo, not the same person (the Haar fallback).
+    approximate: bool
 
     def analyze(self, image: Path) -> FaceAnalysis: ...
