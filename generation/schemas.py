@@ -26,6 +26,7 @@ class JobOut(Schema):
     id: UUID
     project: UUID
     node: UUID
+    node_title: str = Field(description="The node's title (or its type) when the job was read.")
     run: UUID
     status: str
     queue: str
@@ -56,6 +57,7 @@ class RunOut(Schema):
     created_by: str | None
     created_at: datetime
     finished_at: datetime | None
+    duration_seconds: float | None = Field(description="From start to finish; null while it runs.")
     jobs: list[JobOut]
 
 
@@ -64,3 +66,8 @@ class PlanOut(Schema):
     cost_estimate: str
     nodes: list[PlannedNodeOut]
     run: RunOut | None
+
+
+class RunPage(Schema):
+    items: list[RunOut]
+    count: int
