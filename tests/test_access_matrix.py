@@ -58,6 +58,7 @@ SUPERUSERS = (ADMIN_LOGIN,) * 5 + (403,)
 # refusal is about who asks, not what they sent. "upload" is a fresh multipart photo.
 MATRIX: dict[tuple[str, str], dict] = {
     ("", "home"): {"GET": (LOGIN, OK, OK, OK, OK, OK)},
+    ("favicon.ico", "favicon"): {"GET": PUBLIC},
     ("accounts/login/", "login"): {"GET": PUBLIC},
     ("accounts/logout/", "logout"): {"POST": (LOGIN,) * 6, "GET": (405,) * 6},  # to the login page
     ("accounts/signup/", "signup"): {"GET": PUBLIC},
