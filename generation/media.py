@@ -352,6 +352,22 @@ def tail(video: Path, out: Path, seconds: float) -> Path:
     return out
 
 
+def face_crop(image: Path, bbox, out: Path, *, margin: float = 0.5, size: int = 256) -> Path:
+    """A square around a face box (x1, y1, x2, y2), `margin` of the face's size on each side, kept
+    inside the photo: what a character chip shows instead of the whole photo."""
+    x1, y1, x2, y2 = bbox
+    with Image.open(image) as source:
+        picture = ImageOps.exif_transpose(source).convert("RGB")
+        side = min(max(x2 - x1, y2 - y1) * (1 + 2 * margin), *picture.size)
+        centre_x, centre_y = (x1 + x2) / 2, (y1 + y2) / 2
+        left = min(max(0, centre_x - side / 2), picture.width - side)
+        top = min(max(0, centre_y - side / 2), picture.height - side)
+        face = picture.crop((round(left), round(top), round(left + side), round(top + side)))
+        face.thumbnail((size, size), Image.Resampling.LANCZOS)
+        face.save(out, "PNG")
+    return out
+
+
 def image_size(path: Path) -> tuple[int, int]:
     with Image.open(path) as image:
         return image.size
