@@ -39,7 +39,7 @@ class CharacterAdmin(ModerationMixin, admin.ModelAdmin):
 
     @admin.display(description="face")
     def face(self, character: Character) -> str:
-        return media_preview(character.source_asset, 48)
+        return media_preview(character.face_picture, 48)
 
     @admin.display(description="owner", ordering="owner__username")
     def owner_link(self, character: Character) -> str:

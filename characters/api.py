@@ -33,7 +33,7 @@ def character_out(character: Character) -> dict:
         "approximate": character.approximate,
         "project": character.project_id,
         "source_asset": character.source_asset_id,
-        "face_url": signed_url(character.source_asset)[0] if character.source_asset else None,
+        "face_url": signed_url(character.face_picture)[0] if character.face_picture else None,
         "reference_assets": [asset.id for asset in character.reference_assets.all()],
         "created_at": character.created_at,
     }

@@ -16,7 +16,7 @@ class CharacterQuerySet(models.QuerySet):
         """The owner's characters as they see them: not those a moderator hid."""
         return (
             self.filter(owner=owner, hidden_at__isnull=True)
-            .select_related("source_asset")
+            .select_related("source_asset", "face_asset")
             .prefetch_related("reference_assets")
         )
 
@@ -41,6 +41,8 @@ class Character(models.Model):
     source_asset = models.ForeignKey(
         Asset, null=True, blank=True, on_delete=models.SET_NULL, related_name="source_of_characters"
     )
+    # The face cropped from the source photo with a margin: what chips and the library show (made once).
+    face_asset = models.ForeignKey(Asset, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     reference_assets = models.ManyToManyField(Asset, blank=True, related_name="reference_of_characters")
     # Hidden by a moderator: gone from its owner's library and canvases, its face no longer served.
     hidden_at = models.DateTimeField(null=True, blank=True)
@@ -67,6 +69,11 @@ class Character(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def face_picture(self) -> Asset | None:
+        """The face crop, or the whole photo for characters made before crops existed."""
+        return self.face_asset or self.source_asset
 
     @property
     def approximate(self) -> bool:

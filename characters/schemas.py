@@ -14,7 +14,9 @@ class CharacterOut(Schema):
     approximate: bool = Field(description="Made by offline face detection: same photo, not same person.")
     project: UUID | None
     source_asset: UUID | None
-    face_url: str | None = Field(description="A short-lived URL of the photo the character came from.")
+    face_url: str | None = Field(
+        description="A short-lived URL of the face, cropped from the photo the character came from."
+    )
     reference_assets: list[UUID]
     created_at: datetime
 

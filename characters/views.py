@@ -20,7 +20,7 @@ def _mine(request):
 
 def _card(character: Character) -> dict:
     references = [signed_url(asset)[0] for asset in character.reference_assets.all()]
-    face = signed_url(character.source_asset)[0] if character.source_asset else None
+    face = signed_url(character.face_picture)[0] if character.face_picture else None
     return {"character": character, "face": face, "references": references}
 
 

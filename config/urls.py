@@ -1,10 +1,13 @@
 from functools import wraps
 
 import django_rq.urls
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.urls import URLPattern, include, path, re_path
+from django.views.decorators.cache import cache_control
 from django_rq.models import Dashboard
 
 from characters import views as character_views
@@ -35,8 +38,18 @@ def superusers_only(patterns: list[URLPattern]) -> list[URLPattern]:
 if admin.site.is_registered(Dashboard):
     admin.site.unregister(Dashboard)
 
+FAVICON = settings.BASE_DIR / "static" / "favicon.svg"
+
+
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page links: answer with the icon, not a 404."""
+    return HttpResponse(FAVICON.read_bytes(), content_type="image/svg+xml")
+
+
 urlpatterns = [
     path("", project_views.home, name="home"),
+    path("favicon.ico", favicon, name="favicon"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", project_views.signup, name="signup"),

@@ -4,13 +4,13 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from ninja import Query, Router
 from ninja.pagination import PageNumberPagination, paginate
 
 from config.errors import Conflict, errors
 from generation import executor, quotas
 from generation.models import Job, Run
-from generation.schemas import JobOut, PlanOut, RunIn, RunOut
+from generation.schemas import JobOut, PlanOut, RunIn, RunOut, RunPage
 from projects.access import project_for
 from projects.models import Membership
 
@@ -23,6 +23,7 @@ def job_out(job: Job) -> dict:
         "id": job.id,
         "project": job.project_id,
         "node": job.node_id,
+        "node_title": str(job.node),
         "run": job.run_id,
         "status": job.status,
         "queue": job.queue,
@@ -44,7 +45,7 @@ def job_out(job: Job) -> dict:
 
 
 def run_out(run: Run) -> dict:
-    jobs = list(run.jobs.order_by("created_at"))
+    jobs = sorted(run.jobs.all(), key=lambda job: job.created_at)  # prefetched when listing runs
     spent = sum((job.cost_actual or Decimal("0") for job in jobs), Decimal("0"))
     return {
         "id": run.id,
@@ -57,6 +58,7 @@ def run_out(run: Run) -> dict:
         "created_by": run.created_by.get_username() if run.created_by else None,
         "created_at": run.created_at,
         "finished_at": run.finished_at,
+        "duration_seconds": (run.finished_at - run.created_at).total_seconds() if run.finished_at else None,
         "jobs": [job_out(job) for job in jobs],
     }
 
@@ -84,12 +86,21 @@ def start_run(request, project_id: UUID, payload: RunIn):
     return plan_out(plan)
 
 
+@router.get("/projects/{project_id}/runs", response={200: RunPage, **errors(404)})
+def list_runs(request, project_id: UUID, page: int = Query(1, ge=1, le=10_000)):
+    """The project's runs, newest first, 20 a page, each with its jobs: status, cost, progress and errors."""
+    runs = project_for(request.auth, project_id).runs.order_by("-created_at")
+    shown = runs.select_related("created_by").prefetch_related("jobs__node")[(page - 1) * 20 : page * 20]
+    return {"items": [run_out(run) for run in shown], "count": runs.count()}
+
+
 def _visible_runs(request):
-    return Run.objects.filter(project__memberships__user=request.auth).select_related("created_by")
+    runs = Run.objects.filter(project__memberships__user=request.auth)
+    return runs.select_related("created_by").prefetch_related("jobs__node")
 
 
 def _visible_jobs(request):
-    return Job.objects.filter(project__memberships__user=request.auth)
+    return Job.objects.filter(project__memberships__user=request.auth).select_related("node")
 
 
 @router.get("/runs/{run_id}", response={200: RunOut, **errors(404)})

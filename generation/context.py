@@ -136,6 +136,8 @@ class JobContext:
             embedding_model=embedding_model(provider),
             threshold=provider.match_threshold,
         )
+        if match.character.face_asset_id is None:
+            self._crop_face(match.character, face, image)
         self.state["character"] = {
             "id": str(match.character.id),
             "name": match.character.name,
@@ -144,6 +146,13 @@ class JobContext:
             "approximate": provider.approximate,
         }
         return str(match.character.id)
+
+    def _crop_face(self, character: Character, face, image: AssetValue) -> None:
+        crop = media.face_crop(self.path(image), face.bbox, self.workdir / f"face-{character.id}.png")
+        stored = storage.store_file(
+            self.job.project, crop, "image", provider="reelgraph", model="face-crop", created_by=self.job.created_by
+        )
+        Character.objects.filter(pk=character.pk, face_asset__isnull=True).update(face_asset=stored)
 
     def own_character(self, character_id: str) -> CharacterValue:
         owners = {self.job.project.owner_id, self.job.created_by_id} - {None}

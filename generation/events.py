@@ -305,7 +305,10 @@ def output_media(nodes) -> tuple[dict[str, MediaState], dict[str, CharacterState
     asset_ids, character_ids = _output_ids(nodes)
     if not asset_ids and not character_ids:
         return {}, {}  # most nodes before their first run: no queries at all
-    found = {str(c.id): c for c in Character.objects.filter(pk__in=character_ids).select_related("source_asset")}
+    found = {
+        str(c.id): c
+        for c in Character.objects.filter(pk__in=character_ids).select_related("source_asset", "face_asset")
+    }
     posters = {a.meta.get("poster") for a in Asset.objects.filter(pk__in=asset_ids) if a.meta.get("poster")}
     assets = {str(a.id): a for a in Asset.objects.filter(pk__in=asset_ids | posters | _faces(found))}
     url = {asset_id: signed_url(asset)[0] for asset_id, asset in assets.items() if asset.hidden_at is None}
@@ -328,7 +331,7 @@ def output_media(nodes) -> tuple[dict[str, MediaState], dict[str, CharacterState
         character_id: {
             "name": "Hidden character" if character.hidden_at else character.name,
             "approximate": character.approximate,
-            "face": None if character.hidden_at else url.get(str(character.source_asset_id)),
+            "face": None if character.hidden_at else url.get(str(_face_id(character))),
             "hidden": character.hidden_reason if character.hidden_at else None,
         }
         for character_id, character in found.items()
@@ -337,7 +340,11 @@ def output_media(nodes) -> tuple[dict[str, MediaState], dict[str, CharacterState
 
 
 def _faces(characters) -> set[str]:
-    return {str(c.source_asset_id) for c in characters.values() if c.source_asset_id}
+    return {str(_face_id(c)) for c in characters.values() if _face_id(c)}
+
+
+def _face_id(character: Character):
+    return character.face_asset_id or character.source_asset_id
 
 
 def outdated_ids(project_id) -> set[str]:

@@ -24,6 +24,9 @@ FFMPEG_TIMEOUT = 900
 VIDEO_ENCODING = ("-c:v", "libx264", "-crf", "20", "-bf", "0", "-g", str(2 * FPS), "-pix_fmt", "yuv420p")
 AUDIO_ENCODING = ("-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2")
 RESOLUTIONS = {"720p": 720, "1080p": 1080, "4k": 2160}
+# The end of an offline render shows no caption (see _fading_caption): longer than the half second
+# before the end where last_frame() reads its frame.
+CLEAN_ENDING_SECONDS = 0.6
 
 
 class MediaError(Exception):
@@ -175,7 +178,8 @@ def render_clip(
         *(argument for source in inputs for argument in source),
         "-loop", "1", "-framerate", str(FPS), "-t", f"{duration}", "-i", str(overlay),
         "-f", "lavfi", "-i", f"anoisesrc=d={duration}:c=pink:a=0.02:r=48000,lowpass=f=900",
-        "-filter_complex", f"{background}[bg];[bg][{overlay_input}:v]overlay=0:0,format=yuv420p[v]",
+        "-filter_complex", f"{background}[bg];{_fading_caption(overlay_input, duration)};"
+        "[bg][caption]overlay=0:0,format=yuv420p[v]",
         "-map", "[v]", "-map", f"{sound_input}:a",
         "-frames:v", str(frames), "-r", str(FPS),
         *VIDEO_ENCODING, "-preset", "ultrafast", *AUDIO_ENCODING, "-t", f"{duration}",
@@ -184,6 +188,14 @@ def render_clip(
     for scratch in (overlay, out.with_suffix(".start.png"), out.with_suffix(".end.png")):
         scratch.unlink(missing_ok=True)
     return out
+
+
+def _fading_caption(overlay_input: int, duration: float) -> str:
+    """The caption fades out just before the end, so the last frame is the picture alone: a clip made
+    from it (an extension, a continuation from the last frame) does not carry this caption under its own."""
+    fade = min(0.4, duration / 4)
+    start = max(0.0, duration - fade - CLEAN_ENDING_SECONDS)
+    return f"[{overlay_input}:v]format=rgba,fade=t=out:st={start:.3f}:d={fade:.3f}:alpha=1[caption]"
 
 
 def _background(out, width, height, duration, caption, image, end_image) -> tuple[list[list[str]], str]:
@@ -337,6 +349,22 @@ def tail(video: Path, out: Path, seconds: float) -> Path:
         *VIDEO_ENCODING, "-preset", "veryfast", *AUDIO_ENCODING,
         "-movflags", "+faststart", str(out),
     )  # fmt: skip
+    return out
+
+
+def face_crop(image: Path, bbox, out: Path, *, margin: float = 0.5, size: int = 256) -> Path:
+    """A square around a face box (x1, y1, x2, y2), `margin` of the face's size on each side, kept
+    inside the photo: what a character chip shows instead of the whole photo."""
+    x1, y1, x2, y2 = bbox
+    with Image.open(image) as source:
+        picture = ImageOps.exif_transpose(source).convert("RGB")
+        side = min(max(x2 - x1, y2 - y1) * (1 + 2 * margin), *picture.size)
+        centre_x, centre_y = (x1 + x2) / 2, (y1 + y2) / 2
+        left = min(max(0, centre_x - side / 2), picture.width - side)
+        top = min(max(0, centre_y - side / 2), picture.height - side)
+        face = picture.crop((round(left), round(top), round(left + side), round(top + side)))
+        face.thumbnail((size, size), Image.Resampling.LANCZOS)
+        face.save(out, "PNG")
     return out
 
 

@@ -114,8 +114,7 @@ def hide_characters(characters, moderator, reason: str) -> int:
         character.hidden_at, character.hidden_reason = timezone.now(), reason
         character.save(update_fields=["hidden_at", "hidden_reason"])
         audit(moderator, "hide_character", character, reason)
-        if character.source_asset:
-            faces.append(character.source_asset)
+        faces += [face for face in (character.source_asset, character.face_asset) if face]
     hide_assets(faces, moderator, reason)  # the face itself is no longer served either
     _refresh_canvases(_nodes_showing(characters=characters))
     return len(characters)

@@ -26,6 +26,7 @@ class JobOut(Schema):
     id: UUID
     project: UUID
     node: UUID | None = Field(description="None once the node was deleted: jobs and their cost outlive it.")
+    node_title: str = Field(description="The node's title (or its type) when the job was read.")
     run: UUID
     status: str = Field(
         description="waiting, queued, running, succeeded, failed, canceled, or needs_attention (a submit's "
@@ -59,6 +60,7 @@ class RunOut(Schema):
     created_by: str | None
     created_at: datetime
     finished_at: datetime | None
+    duration_seconds: float | None = Field(description="From start to finish; null while it runs.")
     jobs: list[JobOut]
 
 
@@ -67,3 +69,8 @@ class PlanOut(Schema):
     cost_estimate: str
     nodes: list[PlannedNodeOut]
     run: RunOut | None
+
+
+class RunPage(Schema):
+    items: list[RunOut]
+    count: int

@@ -13,8 +13,24 @@ from generation import editing
 from nodes.forms import fields_for, parse
 from nodes.models import Node
 from nodes.registry import get_node_type
-from nodes.services import StaleVersion
+from nodes.services import StaleVersion, load_graph
 from projects.access import can_edit, project_or_404
+
+
+def settings_problems(project, node: Node) -> dict[str, str]:
+    """The node type's rules its current settings break, by field (problems of wiring are the card's)."""
+    graph = load_graph(project)
+    validation = graph.validate(graph.upstream_closure([str(node.id)]))
+    fields = node_type_fields(get_node_type(node.type))
+    return {
+        problem.field: problem.message
+        for problem in validation.problems
+        if problem.node_id == str(node.id) and problem.field in fields
+    }
+
+
+def node_type_fields(node_type) -> set[str]:
+    return set(node_type.Params.model_json_schema().get("properties", {}))
 
 
 @login_required
@@ -25,7 +41,7 @@ def inspector(request, project_id, node_id):
     node_type = get_node_type(node.type)
     editable = can_edit(project)
     errors, notice, trigger, stale = {}, "", None, False
-    submitted = None
+    submitted, saved = None, False
     if request.method == "POST":
         if not editable:
             raise PermissionDenied("Viewers cannot change nodes.")
@@ -46,7 +62,7 @@ def inspector(request, project_id, node_id):
         except Unprocessable as error:
             errors = {f["field"].removeprefix("params."): f["message"] for f in error.details.get("fields", [])}
         else:
-            notice = "Saved."
+            saved = True
             trigger = {
                 "node-saved": {
                     "id": str(node.id),
@@ -55,17 +71,22 @@ def inspector(request, project_id, node_id):
                 }
             }
     values = {**node.params, **(submitted or {})} if errors else node.params
+    # Settings the schema takes can still break the node type's rules (Veo's 1080p needs 8 s): said at the field.
+    rule_errors = {} if errors else settings_problems(project, node)
+    if saved:
+        notice = "Saved, but this node cannot run like this: see the fields marked below." if rule_errors else "Saved."
     response = render(
         request,
         "nodes/inspector.html",
         {
             "node": node,
             "node_type": node_type,
-            "fields": fields_for(node_type, values, errors),
+            "fields": fields_for(node_type, values, errors or rule_errors),
             "can_edit": editable,
             "notice": notice,
             "has_errors": bool(errors),
             "stale": stale,
+            "rule_errors": bool(rule_errors),
             "take": node.selected_take,
             # What the form was built from, so the canvas knows whether a newer version changes it.
             "shown": {"title": node.title, "params": node.params},

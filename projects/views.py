@@ -71,7 +71,9 @@ def rename_project(request, project_id):
     else:
         messages.error(request, f"Not renamed: {form.errors['name'][0]}")
     if request.htmx:
-        return render(request, "projects/_card_title.html", {"project": project, "role": project.role, "form": form})
+        return render(
+            request, "projects/_card_title.html", {"project": project, "role": project.role, "rename_form": form}
+        )
     return redirect("project-list")
 
 

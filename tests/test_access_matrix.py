@@ -58,6 +58,7 @@ SUPERUSERS = (ADMIN_LOGIN,) * 5 + (403,)
 # refusal is about who asks, not what they sent. "upload" is a fresh multipart photo.
 MATRIX: dict[tuple[str, str], dict] = {
     ("", "home"): {"GET": (LOGIN, OK, OK, OK, OK, OK)},
+    ("favicon.ico", "favicon"): {"GET": PUBLIC},
     ("accounts/login/", "login"): {"GET": PUBLIC},
     ("accounts/logout/", "logout"): {"POST": (LOGIN,) * 6, "GET": (405,) * 6},  # to the login page
     ("accounts/signup/", "signup"): {"GET": PUBLIC},
@@ -154,6 +155,7 @@ MATRIX: dict[tuple[str, str], dict] = {
     ("api/v1/projects/<project_id>/runs", "start_run"): {
         "POST": (EDITORS, {"dry_run": True, "targets": ["{node_id}"]})
     },
+    ("api/v1/projects/<project_id>/runs", "list_runs"): {"GET": MEMBERS},
     ("api/v1/runs/<run_id>", "read_run"): {"GET": MEMBERS},
     ("api/v1/runs/<run_id>/cancel", "cancel_run"): {"POST": EDITORS},
     ("api/v1/jobs", "list_jobs"): {"GET": ANY_USER},  # each sees their projects' jobs only

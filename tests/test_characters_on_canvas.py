@@ -91,3 +91,26 @@ def test_an_image_without_a_character_keeps_its_cache_key():
     params = ImageParams(asset_id="8f0e4c2e-8d8b-4e53-9f0e-1f2d3c4b5a69")
 
     assert params.model_dump(mode="json") == {"asset_id": "8f0e4c2e-8d8b-4e53-9f0e-1f2d3c4b5a69"}
+
+
+def test_a_character_is_shown_by_its_face_cropped_once_from_the_photo(alice, project, character):
+    from PIL import Image
+
+    from generation.providers import face_provider
+    from projects.media import signed_url
+    from tests.engine_helpers import asset_path
+
+    face = character.face_asset
+    assert face is not None and face.project_id == project.id and face.kind == "image"
+    assert face.width == face.height and face.width <= 256
+    photo = Image.open(asset_path(character.source_asset_id))
+    assert face.width < photo.width
+    found = face_provider().analyze(asset_path(face.id)).faces
+    assert found and max(f.area for f in found) / (face.width * face.height) > 0.15  # the face fills the chip
+    assert Api(alice).get(f"/characters/{character.id}").json()["face_url"].endswith(
+        signed_url(face)[0].rsplit("/", 1)[-1]
+    )
+    again = add(project, "image", "Same photo", asset_id=str(character.source_asset_id))
+    run_here(plan_run(project, [again.id], user=alice, force=True).run, again)
+    character.refresh_from_db()
+    assert character.face_asset_id == face.id  # made once

@@ -96,3 +96,24 @@ def test_another_users_node_is_a_404(client, bob, video):
 
     assert client.get(url(video)).status_code == 404
     assert client.post(url(video), form(video)).status_code == 404
+
+
+def test_settings_that_break_a_rule_are_saved_but_shown_at_the_field(client, alice, video):
+    client.force_login(alice)
+
+    response = client.post(url(video), form(video, resolution="1080p", duration_seconds="4"))
+
+    video.refresh_from_db()
+    assert (video.params["resolution"], video.params["duration_seconds"]) == ("1080p", 4)  # kept, as typed
+    assert response.context["notice"] != "Saved."
+    assert response.context["notice"].startswith("Saved, but this node cannot run like this")
+    fields = {field.name: field for field in response.context["fields"]}
+    assert (
+        fields["duration_seconds"].error
+        == "1080p videos are 8 seconds long: set the duration to 8 s or the resolution to 720p."
+    )
+    html = response.content.decode()
+    assert 'id="param-duration_seconds-error"' in html and "1080p videos are 8 seconds long" in html
+    again = client.get(url(video))  # and on opening the node again
+    assert {field.name: field.error for field in again.context["fields"]}["duration_seconds"].startswith("1080p")
+    assert "This node cannot run like this" in again.content.decode()

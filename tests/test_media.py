@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from generation import media
@@ -131,3 +132,23 @@ def test_frames_are_sampled_across_the_clip_and_a_poster_is_taken_early(clips, t
     assert len(frames) == 3 and all(media.image_size(frame) == (640, 360) for frame in frames)
     assert len({frame.read_bytes() for frame in frames}) == 3  # three different moments of a moving picture
     assert media.image_size(poster) == (640, 360)
+
+
+def test_an_offline_render_ends_on_the_picture_alone_so_continuations_do_not_stack_captions(tmp_path):
+    from PIL import Image
+
+    grey = tmp_path / "grey.png"
+    Image.new("RGB", (640, 360), (120, 120, 120)).save(grey)
+    render = lambda name, image, caption: media.render_clip(  # noqa: E731
+        tmp_path / f"{name}.mp4", width=640, height=360, duration=2, caption=caption, label="test", image=image
+    )
+    first = render("first", grey, "Night falls over the harbour and the boats come home")
+    last = media.last_frame(first, tmp_path / "first-last.png")
+    continued = render("continued", last, "Morning")
+    alone = render("alone", grey, "Morning")
+
+    band = lambda path: np.asarray(Image.open(path).convert("L"), dtype=float)[250:, :]  # noqa: E731
+    assert band(last).std() < 3, "the last frame still shows the caption"
+    shown = band(media.frame_at(continued, tmp_path / "continued.png", 0.5))
+    expected = band(media.frame_at(alone, tmp_path / "alone.png", 0.5))
+    assert np.abs(shown - expected).mean() < 2, "the first clip's caption shows under the new one"

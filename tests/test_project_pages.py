@@ -52,6 +52,17 @@ def test_a_project_needs_a_name(client, alice):
     assert not Project.objects.exists()
 
 
+def test_an_empty_name_is_refused_once_beside_the_new_project_form(client, alice, project):
+    """Not again under the cards of the projects already listed (the rename fields)."""
+    client.force_login(alice)
+
+    response = client.post(reverse("project-list"), {"name": ""})
+
+    message = response.context["form"].errors["name"][0]
+    assert response.content.decode().count(message) == 1
+    assert f'id="title-{project.id}"'.encode() in response.content  # the card is there, without it
+
+
 def test_a_member_opens_the_project(client, alice, project):
     client.force_login(alice)
 
@@ -147,7 +158,8 @@ def test_only_the_owner_renames_and_a_bad_name_is_refused(client, alice, bob, pr
     renamed = client.post(url, {"name": "Night swim, take 2"}, headers={"HX-Request": "true"})
 
     assert by_editor.status_code == 403
-    assert empty.status_code == 200 and "name" in empty.context["form"].errors
+    assert empty.status_code == 200 and "name" in empty.context["rename_form"].errors
+    assert empty.content.count(b'role="alert"') == 1
     assert b"Night swim, take 2" in renamed.content
     project.refresh_from_db()
     assert project.name == "Night swim, take 2"
@@ -201,3 +213,12 @@ def test_another_users_project_pages_are_404s(client, bob, project):
     for name in ("project-settings", "project-delete", "project-duplicate", "project-rename"):
         response = client.post(reverse(name, args=[project.id]), {"name": "x"})
         assert response.status_code == 404, name
+
+
+def test_the_favicon_is_served_and_linked(client, alice):
+    icon = client.get("/favicon.ico")
+
+    assert icon.status_code == 200 and icon["Content-Type"] == "image/svg+xml"
+    assert icon.content.startswith(b"<svg") and b"</svg>" in icon.content
+    client.force_login(alice)
+    assert b'rel="icon"' in client.get(reverse("project-list")).content
