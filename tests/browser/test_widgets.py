@@ -329,6 +329,26 @@ def test_a_note_typed_in_one_browser_appears_in_another(new_context, app_server,
     moved = notes_of(project, owner)[0]
     assert (moved["color"], moved["x"] - note_x) == ("blue", round(100 / zoom_of(writer)))
 
+    # A save over someone else's newer text is refused, and the note says so; "Keep mine" saves it on top.
+    def competing_edit_first(route):
+        current = notes_of(project, owner)[0]
+        path = f"/api/v1/projects/{project.id}/notes/{current['id']}"
+        answer = api_client(owner).patch(path, {"version": current["version"], "text": "At dawn"}, "application/json")
+        assert answer.status_code == 200, answer.content
+        route.continue_()
+
+    reader.route("**/api/v1/projects/*/notes/*", competing_edit_first, times=1)
+    reader.locator("[data-note] textarea").fill("At night")
+    conflict = reader.locator("[data-note] [data-note-conflict]")
+    conflict.wait_for(state="visible")
+    assert "changed this note while you typed" in conflict.inner_text()
+    assert notes_of(project, owner)[0]["text"] == "At dawn"  # nothing overwritten unseen
+    shot(reader, "note-conflict")
+    conflict.locator("[data-keep=mine]").click()
+    reader.locator("[data-note] [data-note-state]:has-text('Saved')").wait_for()
+    assert notes_of(project, owner)[0]["text"] == "At night"
+    writer.wait_for_function("() => document.querySelector('[data-note] textarea').value === 'At night'")
+
 
 @needs_notes
 def test_a_viewer_reads_notes_and_cannot_change_them(page, app_server, owner, shot):
@@ -371,17 +391,26 @@ def test_the_runs_panel_lists_a_finished_run_with_its_cost_and_jobs(page, app_se
     item = page.locator(f'[data-run="{run.id}"]')
     item.wait_for()
     assert item.locator("[data-run-status]").inner_text() == "succeeded"
-    assert item.locator("[data-run-cost]").inner_text() == f"${sum(job.cost_actual or 0 for job in run.jobs.all()):.2f}"
-    assert item.locator("[data-run-duration]").inner_text().endswith("s")
+    jobs_in_db = list(run.jobs.select_related("node"))
+    assert item.locator("[data-run-cost]").inner_text() == f"${sum(job.cost_actual or 0 for job in jobs_in_db):.2f}"
+    assert item.locator("[data-run-duration]").inner_text().endswith(" s")
     item.locator("[data-run-toggle]").click()
     jobs = item.locator("[data-run-job]")
-    assert sorted(jobs.locator(".job-title").all_inner_texts()) == ["Line", "Shot"]
-    assert jobs.locator(".badge").all_inner_texts() == ["succeeded", "succeeded"]
+    assert sorted(jobs.locator(".job-title").all_inner_texts()) == sorted(job.node.title for job in jobs_in_db)
+    assert set(jobs.locator(".badge").all_inner_texts()) == {"succeeded"}
     shot(page, "runs-panel")
 
-    # A new run appears at the top by itself (live), and can be canceled from there.
-    page.evaluate("(id) => window.reelgraph.widgets.runs.toggle(true)", str(video.id))
-    assert page.locator("[data-run]").count() == 1
+    # A re-roll started from the card menu appears at the top by itself (live), the first one stays open.
+    head = page.locator(f'[data-node-id="{video.id}"] .node-head').bounding_box()
+    page.mouse.click(head["x"] + 60, head["y"] + 10, button="right")
+    page.click("[data-menu] >> text=Re-roll (new take)…")
+    page.click("dialog[open] [data-confirm-run]")
+    page.wait_for_function("document.querySelectorAll('[data-run]').length === 2")
+    newest = Run.objects.filter(project=project).latest("created_at")
+    assert page.locator("[data-run]").first.get_attribute("data-run") == str(newest.id)
+    page.wait_for_selector(f'[data-run="{newest.id}"][data-status="succeeded"]', timeout=120_000)
+    assert item.locator("[data-run-jobs]").is_visible()
+    shot(page, "runs-panel-after-re-roll")
 
 
 def send_live(project, event: dict) -> None:
