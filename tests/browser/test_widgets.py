@@ -80,6 +80,15 @@ def overlaps(a, b) -> bool:
     return not (apart or a["y"] >= b["y"] + b["height"] or b["y"] >= a["y"] + a["height"])
 
 
+def open_card_menu(page, node) -> None:
+    """Right-click the card's header, once the card is on screen."""
+    head = page.locator(f'[data-node-id="{node.id}"] .node-head')
+    head.wait_for()
+    box = head.bounding_box()
+    page.mouse.click(box["x"] + 60, box["y"] + 10, button="right")
+    page.locator("[data-menu]").wait_for(state="visible")
+
+
 def menu_items(page) -> list[str]:
     return page.locator("[data-menu]:not([hidden]) [data-menu-item]").all_inner_texts()
 
@@ -147,10 +156,17 @@ def test_the_canvas_menu_opens_at_the_pointer_stays_inside_the_window_and_closes
 def test_duplicate_in_the_card_menu_makes_a_copy_in_free_visible_space(two_cards, shot):
     page, project, nodes = two_cards
     card = page.locator(f'[data-node-id="{nodes["prompt"].id}"]')
-    head = card.locator(".node-head").bounding_box()
 
-    page.mouse.click(head["x"] + 60, head["y"] + 10, button="right")
+    # From the keyboard: the menu of the selected card, at the card, its first item focused.
+    card.locator(".node-head").click()
+    page.keyboard.press("Shift+F10")
     page.locator("[data-menu]").wait_for(state="visible")
+    assert inside(page.locator("[data-menu]").bounding_box(), viewport_box(page))
+    assert page.evaluate("document.activeElement.textContent") == "Run"
+    page.keyboard.press("Escape")
+    page.locator("[data-menu]").wait_for(state="hidden")
+
+    open_card_menu(page, nodes["prompt"])
     assert menu_items(page) == ["Run", "Re-roll (new take)…", "Duplicate", "Copy", "Open larger preview", "Delete"]
     # Nothing made yet: no take to re-roll, no picture to enlarge.
     for label in ("Re-roll (new take)…", "Open larger preview"):
@@ -254,8 +270,7 @@ def test_the_lightbox_shows_a_larger_video_that_plays(page, app_server, owner, w
     assert page.locator("dialog[data-lightbox] video").count() == 0  # closed means stopped
 
     # The card menu opens the same preview.
-    head = card.locator(".node-head").bounding_box()
-    page.mouse.click(head["x"] + 60, head["y"] + 10, button="right")
+    open_card_menu(page, video)
     page.click("[data-menu] >> text=Open larger preview")
     dialog.wait_for()
     assert "Re-roll (new take)…" not in page.locator("dialog[data-lightbox]").inner_text()
@@ -266,9 +281,8 @@ def test_re_roll_in_the_card_menu_shows_the_cost_before_making_a_new_take(page, 
     video = made_video(project, owner, workers)
     log_in(page, app_server, owner.username, PASSWORD)
     open_canvas(page, app_server, project.id)
-    head = page.locator(f'[data-node-id="{video.id}"] .node-head').bounding_box()
 
-    page.mouse.click(head["x"] + 60, head["y"] + 10, button="right")
+    open_card_menu(page, video)
     page.click("[data-menu] >> text=Re-roll (new take)…")
     dialog = page.locator("dialog[open]")
     dialog.wait_for()
@@ -401,8 +415,7 @@ def test_the_runs_panel_lists_a_finished_run_with_its_cost_and_jobs(page, app_se
     shot(page, "runs-panel")
 
     # A re-roll started from the card menu appears at the top by itself (live), the first one stays open.
-    head = page.locator(f'[data-node-id="{video.id}"] .node-head').bounding_box()
-    page.mouse.click(head["x"] + 60, head["y"] + 10, button="right")
+    open_card_menu(page, video)
     page.click("[data-menu] >> text=Re-roll (new take)…")
     page.click("dialog[open] [data-confirm-run]")
     page.wait_for_function("document.querySelectorAll('[data-run]').length === 2")
