@@ -81,11 +81,8 @@ def overlaps(a, b) -> bool:
 
 
 def open_card_menu(page, node) -> None:
-    """Right-click the card's header, once the card is on screen."""
-    head = page.locator(f'[data-node-id="{node.id}"] .node-head')
-    head.wait_for()
-    box = head.bounding_box()
-    page.mouse.click(box["x"] + 60, box["y"] + 10, button="right")
+    """Right-click the card's header (Playwright waits until the card is visible and still)."""
+    page.locator(f'[data-node-id="{node.id}"] .node-head').click(button="right", position={"x": 60, "y": 10})
     page.locator("[data-menu]").wait_for(state="visible")
 
 
