@@ -24,7 +24,7 @@ def inspector(request, project_id, node_id):
     node = get_object_or_404(Node.objects.select_related("selected_take"), project=project, pk=node_id)
     node_type = get_node_type(node.type)
     editable = can_edit(project)
-    errors, notice, trigger = {}, "", None
+    errors, notice, trigger, stale = {}, "", None, False
     submitted = None
     if request.method == "POST":
         if not editable:
@@ -41,7 +41,7 @@ def inspector(request, project_id, node_id):
             )
         except StaleVersion:
             node = Node.objects.select_related("selected_take").get(pk=node.pk)
-            submitted = None
+            submitted, stale = None, True
             notice = "Someone else changed this node just now: these are their settings. Make your change again."
         except Unprocessable as error:
             errors = {f["field"].removeprefix("params."): f["message"] for f in error.details.get("fields", [])}
@@ -65,6 +65,7 @@ def inspector(request, project_id, node_id):
             "can_edit": editable,
             "notice": notice,
             "has_errors": bool(errors),
+            "stale": stale,
             "take": node.selected_take,
             # What the form was built from, so the canvas knows whether a newer version changes it.
             "shown": {"title": node.title, "params": node.params},

@@ -136,10 +136,10 @@ def connect(page: Page, source_card, source_port: str, target_card, target_port:
 
 
 def set_param(page: Page, name: str, value: str) -> None:
+    """Change a setting in the inspector and wait until it says it saved it (it saves as one types)."""
     field = page.locator(f'#inspector [name="{name}"]')
     if field.evaluate("element => element.tagName") == "SELECT":
         field.select_option(value)
     else:
         field.fill(value)
-    page.click("#inspector button[type=submit]")
-    page.wait_for_selector("#inspector .notice", timeout=10_000)
+    page.wait_for_selector("#inspector [data-save-state=saved]", timeout=10_000)

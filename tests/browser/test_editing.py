@@ -45,13 +45,14 @@ def test_an_invalid_setting_shows_its_error_next_to_the_field(canvas, shot):
     cards["prompt"].locator(".node-head").click()
     page.wait_for_selector('#inspector [name="text"]')
 
-    page.fill('#inspector [name="text"]', "x" * 4001)
-    page.click("#inspector button[type=submit]")
+    page.fill('#inspector [name="text"]', "x" * 4001)  # no Save button pressed: it saves as one types
 
     error = page.locator("#inspector #param-text-error")
     error.wait_for()
     assert error.inner_text() == "String should have at most 4000 characters"
     assert page.locator('#inspector [data-field="text"]').get_attribute("class") == "field has-error"
+    assert page.inner_text("#inspector [data-save-state]") == "Not saved: fix the fields marked below."
+    assert page.input_value('#inspector [name="text"]') == "x" * 4001  # what was typed stays
     shot(page, "field-error")
     assert Node.objects.get(pk=nodes["prompt"].pk).params == {"text": "A lighthouse"}
 
@@ -71,7 +72,6 @@ def test_undo_and_redo_restore_positions_edges_and_settings(canvas, shot):
     cards["video"].locator(".node-head").click()
     page.wait_for_selector('#inspector [name="duration_seconds"]')
     page.select_option('#inspector [name="duration_seconds"]', "4")
-    page.click("#inspector button[type=submit]")
     page.wait_for_function("window.reelgraph.history.done.length === 3")
     moved = Node.objects.get(pk=video.pk)
     assert (moved.x, moved.params["duration_seconds"], Edge.objects.count()) == (video.x + 100 * moved_zoom(page), 4, 1)
@@ -107,3 +107,70 @@ def test_undo_and_redo_restore_positions_edges_and_settings(canvas, shot):
 def moved_zoom(page) -> float:
     """A drag of 100 screen pixels moves a node 100 / zoom canvas units."""
     return 1 / page.evaluate("window.reelgraph.view.zoom")
+
+
+def test_typed_text_is_saved_as_one_types_and_kept_when_another_node_is_selected(canvas, shot):
+    page, nodes, cards = canvas
+    cards["prompt"].locator(".node-head").click()
+    field = page.locator('#inspector [name="text"]')
+    field.wait_for()
+
+    field.fill("A lighthouse in a storm")
+    state = page.locator("#inspector [data-save-state]")
+    page.wait_for_selector("#inspector [data-save-state=saved]")
+    assert state.inner_text() == "Saved"
+    assert Node.objects.get(pk=nodes["prompt"].pk).params["text"] == "A lighthouse in a storm"
+
+    # Typed, then straight to another node (before the pause that saves): the text is saved anyway.
+    field.press_sequentially(", at dawn", delay=0)
+    cards["video"].locator(".node-head").click()
+    page.wait_for_selector('#inspector [name="duration_seconds"]')
+    cards["prompt"].locator(".node-head").click()
+    page.wait_for_function(
+        "document.querySelector('#inspector [name=text]')?.value === 'A lighthouse in a storm, at dawn'"
+    )
+    shot(page, "text-kept")
+    assert Node.objects.get(pk=nodes["prompt"].pk).params["text"] == "A lighthouse in a storm, at dawn"
+
+
+def test_a_setting_someone_else_saved_first_is_a_conflict_the_user_resolves(canvas, shot):
+    page, nodes, cards = canvas
+    cards["prompt"].locator(".node-head").click()
+    field = page.locator('#inspector [name="text"]')
+    field.wait_for()
+    prompt = Node.objects.get(pk=nodes["prompt"].pk)
+    # The same node saved from elsewhere first (another tab of this user): the form's version is old.
+    status = page.evaluate(
+        """async ([path, body]) => (await fetch(`/api/v1${path}`, { method: "PATCH", body: JSON.stringify(body),
+            headers: { "Content-Type": "application/json",
+                       "X-CSRFToken": document.cookie.match(/csrftoken=([^;]+)/)[1] } })).status""",
+        [f"/projects/{prompt.project_id}/nodes/{prompt.id}", {"version": prompt.version, "params": {"text": "Theirs"}}],
+    )
+    assert status == 200
+
+    field.fill("Mine")
+    page.wait_for_selector("#inspector [data-save-state=conflict]")
+    assert page.input_value('#inspector [name="text"]') == "Mine"  # nothing typed is thrown away
+    shot(page, "conflict")
+    page.click("#inspector [data-conflict=mine]")
+    page.wait_for_selector("#inspector [data-save-state=saved]")
+    assert Node.objects.get(pk=prompt.pk).params["text"] == "Mine"
+
+
+def test_the_prompt_is_edited_on_its_card_and_saved_as_one_types(canvas, shot):
+    page, nodes, cards = canvas
+    inline = cards["prompt"].locator("[data-inline=text]")
+    assert inline.input_value() == "A lighthouse"
+
+    inline.fill("A lighthouse, seen from the sea")
+    cards["prompt"].locator("[data-inline-state=saved]").wait_for()
+    assert Node.objects.get(pk=nodes["prompt"].pk).params["text"] == "A lighthouse, seen from the sea"
+    assert inline.input_value() == "A lighthouse, seen from the sea"  # drawn again, the card kept it
+    shot(page, "inline-prompt")
+
+    cards["prompt"].locator(".node-head").click()
+    assert page.locator('#inspector [name="text"]').input_value() == "A lighthouse, seen from the sea"
+    page.locator("[data-viewport]").click(position={"x": 600, "y": 600})
+    page.keyboard.press("Control+z")
+    page.wait_for_function("document.querySelector('[data-inline=text]').value === 'A lighthouse'")
+    assert Node.objects.get(pk=nodes["prompt"].pk).params["text"] == "A lighthouse"

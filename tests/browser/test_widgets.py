@@ -10,10 +10,10 @@ from django.test import Client
 from generation.events import send
 from generation.executor import plan_run
 from generation.models import Run
-from nodes.models import Edge, Node
+from nodes.models import Node
 from nodes.services import add_node, connect
 from projects.models import Membership
-from tests.browser.conftest import log_in, open_canvas, port
+from tests.browser.conftest import log_in, open_canvas
 from tests.factories import PASSWORD, ProjectFactory, UserFactory
 from tests.graphs import wait_for_run
 
@@ -486,40 +486,3 @@ def test_live_notes_appear_follow_newer_versions_and_stay_read_only_for_a_viewer
 
     send_live(project, {"type": "note.deleted", "note_id": note["id"], "by": owner.username})
     card.wait_for(state="detached")
-
-
-def test_a_wire_dropped_on_empty_canvas_offers_the_types_that_take_it_and_connects_the_one_picked(two_cards, shot):
-    page, project, nodes = two_cards
-    video_card = page.locator(f'[data-node-id="{nodes["video"].id}"]')
-    dot = port(video_card, "out", "video").bounding_box()
-    area = viewport_box(page)
-    drop = {"x": area["x"] + 420, "y": area["y"] + 460}
-
-    page.mouse.move(dot["x"] + dot["width"] / 2, dot["y"] + dot["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(drop["x"], drop["y"], steps=8)
-    page.mouse.up()
-
-    search = page.locator("[data-wire-search]")
-    search.wait_for(state="visible")
-    assert near((search.bounding_box()["x"], search.bounding_box()["y"]), (drop["x"], drop["y"]))
-    assert page.evaluate("document.querySelector('[data-viewport]').scrollLeft") == 0  # the canvas did not shift
-    offered = search.locator("li[data-type]").evaluate_all("(items) => items.map((item) => item.dataset.type)")
-    assert offered == ["extend", "stitch"]  # the types with a video input, and nothing else
-    shot(page, "wire-search")
-    page.keyboard.type("stit")
-    page.keyboard.press("Enter")
-
-    page.wait_for_function("window.reelgraph.store.edges.size === 1")
-    stitch = Node.objects.get(project=project, type="stitch")
-    edge = Edge.objects.get(project=project)
-    assert (edge.source_id, edge.source_port, edge.target_id, edge.target_port) == (
-        nodes["video"].id,
-        "video",
-        stitch.id,
-        "videos",
-    )
-    card = page.locator(f'[data-node-id="{stitch.id}"]')
-    assert inside(card.bounding_box(), area)
-    assert page.locator("[data-wire-search]").is_hidden()
-    shot(page, "wire-connected")

@@ -54,6 +54,13 @@ function showsFiles(node) {
   return Object.values(node.media || {}).some((media) => media.url);
 }
 
+// The Prompt card's own text field: what the user writes is edited where it is shown.
+function inlinePrompt(node, canEdit) {
+  if (node.type !== "prompt" || !canEdit) return "";
+  return `<div class="inline-edit"><textarea class="inline-prompt" data-inline="text" rows="3" maxlength="4000" placeholder="Describe the shot…" aria-label="Prompt text">${escape(node.params?.text)}</textarea>
+    <span class="inline-state small" data-inline-state></span></div>`;
+}
+
 function preview(node) {
   const parts = [];
   const details = node.selected_take?.details || {};
@@ -95,8 +102,34 @@ function preview(node) {
   return parts.join("");
 }
 
-export function cardHtml(node, type, { plan, problems, canEdit }) {
+const FILE_NODES = ["image", "audio", "clip"];
+
+// What feeds a multi port (Stitch's clips), numbered in the order they are used.
+function orderedInputs(type, ordered) {
+  return (type?.inputs || [])
+    .filter((port) => port.multi && ordered?.[port.name]?.length > 1)
+    .map(
+      (port) => `<ol class="multi-inputs" data-multi-inputs="${escape(port.name)}" aria-label="${escape(port.label)} in order">${ordered[port.name]
+        .map((title, index) => `<li><span class="order">${index + 1}</span>${escape(title)}</li>`)
+        .join("")}</ol>`,
+    )
+    .join("");
+}
+
+// A cached output that no longer matches its inputs says so, instead of a green "succeeded".
+function statusOf(node) {
+  return node.outdated && node.status === "succeeded" ? "outdated" : node.status;
+}
+
+function fileButtons(node, canEdit) {
+  if (!canEdit || !FILE_NODES.includes(node.type)) return "";
+  return `<button type="button" data-action="pick-file" title="Pick a file from your computer, or drop one on this card">${node.params?.asset_id ? "Replace file" : "Choose file"}</button>
+    <button type="button" data-action="choose-asset" title="Use a file this project already has">From project</button>`;
+}
+
+export function cardHtml(node, type, { plan, problems, canEdit, ordered }) {
   const running = ["queued", "running"].includes(node.status);
+  const status = statusOf(node);
   const progress = Math.round((node.progress || 0) * 100);
   const planLine = plan
     ? plan.action === "cached"
@@ -107,22 +140,25 @@ export function cardHtml(node, type, { plan, problems, canEdit }) {
     <header class="node-head" data-drag-handle>
       <span class="node-title">${escape(node.title || type?.label || node.type)}</span>
       <span class="node-type">${escape(type?.label || node.type)}</span>
-      <span class="badge status-${escape(node.status)}" data-status>${escape(node.status)}</span>
+      <span class="badge status-${escape(status)}" data-status${status === "outdated" ? ' title="Its inputs or settings changed since this output was made: it will run again."' : ""}>${escape(status.replace("_", " "))}</span>
     </header>
     <div class="ports">
       <div class="inputs">${portRows(type?.inputs || [], "in")}</div>
       <div class="outputs">${portRows(type?.outputs || [], "out")}</div>
     </div>
     <div class="node-body">
+    ${orderedInputs(type, ordered)}
     <div class="progress" data-progress ${running ? "" : "hidden"}>
       <div class="bar" style="width:${progress}%"></div><span class="label" data-progress-label>${progress}% ${escape(node.progress_label || node.status)}</span>
     </div>
+    ${inlinePrompt(node, canEdit)}
     <div class="preview">${preview(node)}</div>
     <div class="meta"><span class="maker" data-maker>${escape(makerLabel(node))}</span><span class="plan" data-plan>${escape(planLine)}</span></div>
     ${(problems || []).length ? `<ul class="problems" data-problems>${problems.map((p) => `<li>${escape(p.message)}</li>`).join("")}</ul>` : ""}
     ${node.error ? `<div class="error" data-error><span>${escape(node.error)}</span>${canEdit ? '<button type="button" data-action="retry">Retry</button>' : ""}</div>` : ""}
     <footer class="node-actions">
       ${canEdit ? `<button type="button" data-action="run" title="Run this node and what it needs">Run</button>` : ""}
+      ${fileButtons(node, canEdit)}
       ${node.selected_take ? `<button type="button" data-action="takes">Takes</button>` : ""}
       ${showsFiles(node) ? `<button type="button" data-action="report" class="quiet" title="Report this output to the moderators">Report</button>` : ""}
     </footer>

@@ -9,7 +9,6 @@ export class Editor {
     this.history = history;
     this.toast = toast;
     this.onSettings = onSettings;
-    this.base = `/projects/${store.projectId}`;
   }
 
   // A PATCH with the version we hold. When someone else changed the node meanwhile, their version
@@ -17,7 +16,7 @@ export class Editor {
   async patch(id, changes) {
     const node = this.store.nodes.get(id);
     try {
-      const updated = await api("PATCH", `${this.base}/nodes/${id}`, { version: node.version, ...changes });
+      const updated = await api("PATCH", `/projects/${this.store.projectId}/nodes/${id}`, { version: node.version, ...changes });
       this.store.putNode(updated);
       return updated;
     } catch (error) {
@@ -30,7 +29,7 @@ export class Editor {
   }
 
   async createNode(data) {
-    const node = await api("POST", `${this.base}/nodes`, data);
+    const node = await api("POST", `/projects/${this.store.projectId}/nodes`, data);
     this.store.putNode(node);
     return node;
   }
@@ -53,7 +52,7 @@ export class Editor {
   }
 
   async deleteOne(id) {
-    await api("DELETE", `${this.base}/nodes/${id}`);
+    await api("DELETE", `/projects/${this.store.projectId}/nodes/${id}`);
     this.store.removeNode(id);
   }
 
@@ -100,7 +99,7 @@ export class Editor {
       const source = created.get(edge.source) || h.id(edge.source);
       const target = created.get(edge.target) || h.id(edge.target);
       if (!this.store.nodes.has(source) || !this.store.nodes.has(target)) continue;
-      const made = await api("POST", `${this.base}/edges`, { source, source_port: edge.source_port, target, target_port: edge.target_port, order: edge.order });
+      const made = await api("POST", `/projects/${this.store.projectId}/edges`, { source, source_port: edge.source_port, target, target_port: edge.target_port, order: edge.order });
       this.store.putEdge(made);
     }
     return created;
@@ -145,7 +144,7 @@ export class Editor {
   }
 
   async createEdge(edge, replace = false) {
-    const made = await api("POST", `${this.base}/edges`, { ...edge, replace });
+    const made = await api("POST", `/projects/${this.store.projectId}/edges`, { ...edge, replace });
     if (!this.isMulti(made.target, made.target_port)) {
       for (const [id, existing] of this.store.edges) {
         if (id !== made.id && existing.target === made.target && existing.target_port === made.target_port) this.store.removeEdge(id);
@@ -187,7 +186,7 @@ export class Editor {
   }
 
   async removeEdge(id) {
-    await api("DELETE", `${this.base}/edges/${id}`);
+    await api("DELETE", `/projects/${this.store.projectId}/edges/${id}`);
     this.store.removeEdge(id);
   }
 
@@ -204,6 +203,38 @@ export class Editor {
         await this.removeEdge(current);
       },
     });
+  }
+
+  // The edges into a multi port (Stitch's clips), put in a new order; undoable.
+  async reorderInputs(nodeId, port, edgeIds) {
+    const before = this.orderedEdges(nodeId, port).map((edge) => edge.id);
+    await this.putOrder(nodeId, port, edgeIds);
+    this.history.record({
+      label: "reorder",
+      undo: async (h) => this.putOrder(h.id(nodeId), port, before),
+      redo: async (h) => this.putOrder(h.id(nodeId), port, edgeIds),
+    });
+  }
+
+  async putOrder(nodeId, port, edgeIds) {
+    const edges = await api("PUT", `/projects/${this.store.projectId}/nodes/${nodeId}/inputs/${port}/order`, { edges: edgeIds });
+    this.store.putEdges(edges);
+    return edges;
+  }
+
+  orderedEdges(nodeId, port) {
+    return [...this.store.edges.values()].filter((edge) => edge.target === nodeId && edge.target_port === port).sort((a, b) => a.order - b.order);
+  }
+
+  // Settings changed outside the inspector (a card's new file, a prompt typed on its card): saved
+  // with the version held, and undoable.
+  async setParams(id, changes) {
+    const node = this.store.nodes.get(id);
+    const before = { title: node.title, params: node.params };
+    const updated = await this.patch(id, { params: { ...node.params, ...changes } });
+    this.recordSettings(id, before, { title: updated.title, params: updated.params });
+    this.onSettings?.(id);
+    return updated;
   }
 
   // A save made in the inspector (by htmx): recorded so that it can be undone like any other edit.

@@ -3,7 +3,6 @@
 // note's version, so that nobody's text is overwritten unseen. Viewers read them. Every change
 // arrives live through the note.* events; the graph snapshot brings them all on (re)connect.
 
-import { listen } from "./listen.js";
 
 const COLORS = ["yellow", "blue", "green", "pink"];
 const SAVE_DELAY = 600; // ms after the last key press
@@ -14,16 +13,15 @@ export class Notes {
     this.view = view;
     this.api = api;
     this.toast = toast;
-    this.base = `/projects/${store.projectId}/notes`;
     this.layer = document.createElement("div");
     this.layer.className = "note-layer";
     this.layer.dataset.notes = "";
     view.world.prepend(this.layer); // beneath the edges and the cards
     this.items = new Map(); // note id -> StickyNote
-    listen(store, "graph.snapshot", (event) => event.notes && this.replaceAll(event.notes));
-    listen(store, "note.created", (event) => this.put(event.note));
-    listen(store, "note.updated", (event) => this.put(event.note));
-    listen(store, "note.deleted", (event) => this.remove(event.note_id));
+    store.register("graph.snapshot", (event) => event.notes && this.replaceAll(event.notes));
+    store.register("note.created", (event) => this.put(event.note));
+    store.register("note.updated", (event) => this.put(event.note));
+    store.register("note.deleted", (event) => this.remove(event.note_id));
   }
 
   replaceAll(notes) {
@@ -48,7 +46,7 @@ export class Notes {
 
   async create(at) {
     try {
-      const note = await this.api("POST", this.base, { text: "", x: Math.round(at.x), y: Math.round(at.y) });
+      const note = await this.api("POST", `/projects/${this.store.projectId}/notes`, { text: "", x: Math.round(at.x), y: Math.round(at.y) });
       this.put(note, { own: true }).focus();
     } catch (error) {
       this.toast(error.message, "error");
@@ -167,14 +165,14 @@ class StickyNote {
 
   // `changes` may be a function, read when the save is sent (the text typed by then).
   save(changes) {
-    this.chain = this.chain.then(() => this.send(typeof changes === "function" ? changes() : changes));
+    this.chain = this.chain.then(() => this.write(typeof changes === "function" ? changes() : changes));
     return this.chain;
   }
 
-  async send(changes) {
+  async write(changes) {
     if (this.gone) return; // deleted meanwhile: the saves still queued have nothing to save
     try {
-      const note = await this.notes.api("PATCH", `${this.notes.base}/${this.note.id}`, { version: this.base, ...changes });
+      const note = await this.notes.api("PATCH", `/projects/${this.notes.store.projectId}/notes/${this.note.id}`, { version: this.base, ...changes });
       if ("text" in changes) this.dirty = this.text.value !== note.text;
       this.accept(note, { own: true });
       this.showState(this.dirty ? "Unsaved…" : "Saved");
@@ -202,7 +200,7 @@ class StickyNote {
   }
 
   async conflict(error) {
-    const theirs = error.details?.note || (await this.notes.api("GET", this.notes.base)).find((n) => n.id === this.note.id);
+    const theirs = error.details?.note || (await this.notes.api("GET", `/projects/${this.notes.store.projectId}/notes`)).find((n) => n.id === this.note.id);
     if (!theirs) return this.notes.remove(this.note.id);
     this.note = theirs;
     this.render();
@@ -225,7 +223,7 @@ class StickyNote {
 
   async delete() {
     try {
-      await this.notes.api("DELETE", `${this.notes.base}/${this.note.id}`);
+      await this.notes.api("DELETE", `/projects/${this.notes.store.projectId}/notes/${this.note.id}`);
       this.notes.remove(this.note.id);
     } catch (error) {
       this.notes.toast(error.message, "error");

@@ -1,4 +1,4 @@
-// The canvas's surroundings: toasts, who is here, the run plan dialog, the add-node search.
+// The canvas's surroundings: toasts, who is here, the run plan dialog.
 
 import { escape } from "./cards.js";
 
@@ -62,63 +62,4 @@ export function showProblems(dialog, error, store) {
     .join("");
   dialog.innerHTML = `<form method="dialog"><h2>This cannot run yet</h2><ul class="problem-list">${rows}</ul><menu><button class="primary" type="submit">OK</button></menu></form>`;
   dialog.showModal();
-}
-
-export class Search {
-  constructor(element, store, onPick) {
-    this.element = element;
-    this.input = element.querySelector("input");
-    this.list = element.querySelector("ul");
-    this.store = store;
-    this.onPick = onPick;
-    this.input.addEventListener("input", () => this.filter());
-    this.input.addEventListener("keydown", (event) => {
-      if (event.key === "Enter") {
-        const first = this.list.querySelector("[data-type]");
-        if (first) this.pick(first.dataset.type);
-      } else if (event.key === "Escape") {
-        this.close();
-      }
-    });
-    this.list.addEventListener("click", (event) => {
-      const item = event.target.closest("[data-type]");
-      if (item) this.pick(item.dataset.type);
-    });
-  }
-
-  open(left, top, at) {
-    this.at = at;
-    Object.assign(this.element.style, { left: `${left}px`, top: `${top}px` });
-    this.element.hidden = false;
-    this.input.value = "";
-    this.filter();
-    this.input.focus();
-  }
-
-  filter() {
-    const query = this.input.value.trim().toLowerCase();
-    // Best matches first: the name itself, then names that start with it, then descriptions.
-    const rank = (type) => {
-      const label = type.label.toLowerCase();
-      if (!query || type.name === query || label === query) return 0;
-      if (type.name.startsWith(query) || label.startsWith(query)) return 1;
-      if (type.name.includes(query) || label.includes(query)) return 2;
-      return type.description.toLowerCase().includes(query) ? 3 : 9;
-    };
-    const types = [...this.store.types.values()]
-      .map((type, index) => ({ type, rank: rank(type), index }))
-      .filter((entry) => entry.rank < 9)
-      .sort((a, b) => a.rank - b.rank || a.index - b.index)
-      .map((entry) => entry.type);
-    this.list.innerHTML = types.map((type) => `<li data-type="${escape(type.name)}"><strong>${escape(type.label)}</strong> <span class="muted">${escape(type.description)}</span></li>`).join("");
-  }
-
-  pick(type) {
-    this.close();
-    this.onPick(type, this.at);
-  }
-
-  close() {
-    this.element.hidden = true;
-  }
 }

@@ -1,5 +1,26 @@
 // What the canvas knows: node types, nodes, edges, selection, the last plan. The server is the truth;
 // the store keeps the newest state it has heard of (from API answers and live events alike).
+// Every live event goes through `apply`, which calls the one handler kept for its type in
+// `handlers`; feature modules add theirs with `register`. Events nobody handles are ignored.
+
+function putNodeOf(event, store) {
+  store.putNode(event.node);
+}
+
+const HANDLERS = {
+  "graph.snapshot": (event, store) => store.replaceAll(event),
+  "node.status": putNodeOf,
+  "node.output": putNodeOf,
+  "node.created": putNodeOf,
+  "node.updated": putNodeOf,
+  "node.progress": (event, store) => store.setProgress(event.node_id, event),
+  "node.deleted": (event, store) => store.removeNode(event.node_id, event.edge_ids),
+  "edge.created": (event, store) => store.putEdge(event.edge, event.replaced),
+  "edge.deleted": (event, store) => store.removeEdge(event.edge_id),
+  "edges.reordered": (event, store) => store.putEdges(event.edges),
+  "run.planned": (event, store) => store.putRun(event.run),
+  "run.finished": (event, store) => store.endRun(event.run),
+};
 
 export class Store {
   constructor({ projectId, canEdit }) {
@@ -13,6 +34,23 @@ export class Store {
     this.problems = new Map(); // node id -> [problem]
     this.runs = new Map(); // run id -> run state, while running
     this.listeners = new Set();
+    this.handlers = { ...HANDLERS };
+  }
+
+  apply(event) {
+    this.handlers[event.type]?.(event, this);
+  }
+
+  // A feature's handler for an event type: it runs after the one already kept for that type, so
+  // that the store has taken the event in before features react to it.
+  register(type, handler) {
+    const before = this.handlers[type];
+    this.handlers[type] = before
+      ? (event, store) => {
+          before(event, store);
+          handler(event, store);
+        }
+      : handler;
   }
 
   on(listener) {
@@ -57,9 +95,39 @@ export class Store {
     this.emit({ kind: "graph" });
   }
 
-  putEdge(edge) {
+  putEdge(edge, replaced = []) {
+    for (const id of replaced) this.edges.delete(id);
     this.edges.set(edge.id, edge);
     this.emit({ kind: "edges" });
+  }
+
+  // The edges into a multi port, in their new order.
+  putEdges(edges) {
+    for (const edge of edges) this.edges.set(edge.id, edge);
+    this.emit({ kind: "edges" });
+  }
+
+  // Live progress: kept on the node (cards drawn again show it) and announced on its own, because
+  // drawing the whole card at every progress step would restart its previews.
+  setProgress(id, { progress, label, job_id }) {
+    const node = this.nodes.get(id);
+    if (!node) return;
+    Object.assign(node, { progress, progress_label: label, job_id });
+    this.emit({ kind: "progress", id });
+  }
+
+  putRun(run) {
+    if (run.status === "running") this.runs.set(run.id, run);
+    this.emit({ kind: "runs" });
+  }
+
+  endRun(run) {
+    this.runs.delete(run.id);
+    this.emit({ kind: "runs" });
+  }
+
+  get running() {
+    return [...this.runs.values()].filter((run) => run.status === "running");
   }
 
   removeEdge(id) {
@@ -73,6 +141,7 @@ export class Store {
     this.runs = new Map((snapshot.runs || []).map((run) => [run.id, run]));
     for (const id of [...this.selection]) if (!this.nodes.has(id)) this.selection.delete(id);
     this.emit({ kind: "graph" });
+    this.emit({ kind: "runs" });
   }
 
   edgesOf(nodeId) {
@@ -89,18 +158,5 @@ export class Store {
     if (this.selection.has(id)) this.selection.delete(id);
     else this.selection.add(id);
     this.emit({ kind: "selection" });
-  }
-
-  // Live events by type (issue 14) ------------------------------------------------------------
-  // Feature modules register one handler per event type; apply() hands an event to it. Events
-  // with no handler are ignored.
-  handlers = {};
-
-  register(type, handler) {
-    this.handlers[type] = handler;
-  }
-
-  apply(event) {
-    this.handlers[event.type]?.(event, this);
   }
 }

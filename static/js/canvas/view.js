@@ -20,6 +20,7 @@ export class View {
     this.frame = 0;
     this.redrawAll = false;
     this.movedNodes = new Set(); // nodes whose edges need new curves in the next frame
+    this.observeSizes();
   }
 
   // Viewport ---------------------------------------------------------------------------------------
@@ -104,6 +105,7 @@ export class View {
   // Nodes ------------------------------------------------------------------------------------------
 
   renderAll() {
+    this.resizes.disconnect();
     this.nodesLayer.replaceChildren();
     this.elements.clear();
     this.portOffsets.clear();
@@ -121,6 +123,7 @@ export class View {
     element.dataset.nodeId = node.id;
     this.fillElement(element, node);
     this.elements.set(node.id, element);
+    this.resizes.observe(element);
     return element;
   }
 
@@ -130,22 +133,53 @@ export class View {
     element.style.left = `${node.x}px`;
     element.style.top = `${node.y}px`;
     const keepTakes = element.querySelector("[data-takes]:not([hidden])")?.innerHTML;
+    const typing = this.typingIn(element);
     // A playing video is not replaced while nothing about it changed.
     const video = element.querySelector("[data-video]");
     const playing = video && !video.paused ? video : null;
+    const ordered = this.orderedInputs(node.id);
     element.innerHTML = cardHtml(node, store.type(node.type), {
       plan: store.plan.get(node.id),
       problems: store.problems.get(node.id),
       canEdit: store.canEdit,
+      ordered,
     });
+    element.dataset.ordered = JSON.stringify(ordered);
     if (playing && element.querySelector("[data-video]")?.getAttribute("src") === playing.getAttribute("src")) {
       element.querySelector("[data-video]").replaceWith(playing);
     }
+    if (typing) this.keepTyping(element, typing);
     if (keepTakes) {
       const takes = element.querySelector("[data-takes]");
       takes.innerHTML = keepTakes;
       takes.hidden = false;
     }
+  }
+
+  // A field of the card the user is typing in: drawing the card again must not take it from them.
+  typingIn(element) {
+    const field = element.querySelector("[data-inline]");
+    if (!field || field !== document.activeElement) return null;
+    return { name: field.dataset.inline, value: field.value, start: field.selectionStart, end: field.selectionEnd };
+  }
+
+  keepTyping(element, typing) {
+    const field = element.querySelector(`[data-inline="${typing.name}"]`);
+    if (!field) return;
+    field.value = typing.value;
+    field.focus({ preventScroll: true });
+    field.setSelectionRange(typing.start, typing.end);
+  }
+
+  // Port name -> titles of what feeds it, in order: for the numbered inputs of multi ports.
+  orderedInputs(id) {
+    const ordered = {};
+    const edges = [...this.store.edges.values()].filter((edge) => edge.target === id).sort((a, b) => a.order - b.order);
+    for (const edge of edges) {
+      const source = this.store.nodes.get(edge.source);
+      (ordered[edge.target_port] ||= []).push(source?.title || source?.type || "?");
+    }
+    return ordered;
   }
 
   updateNode(id) {
@@ -172,18 +206,36 @@ export class View {
     this.scheduleCull();
   }
 
-  // Only the status, progress and label: the cheap update that live progress needs.
-  updateProgress(id, progress, label) {
+  // Only the progress bar and its label: the cheap update that live progress needs.
+  updateProgress(id) {
     const element = this.elements.get(id);
-    if (!element) return;
+    const node = this.store.nodes.get(id);
+    if (!element || !node) return;
     const bar = element.querySelector("[data-progress]");
+    const percent = Math.round((node.progress || 0) * 100);
     bar.hidden = false;
-    bar.querySelector(".bar").style.width = `${Math.round(progress * 100)}%`;
-    bar.querySelector("[data-progress-label]").textContent = `${Math.round(progress * 100)}% ${label}`;
+    bar.querySelector(".bar").style.width = `${percent}%`;
+    bar.querySelector("[data-progress-label]").textContent = `${percent}% ${node.progress_label || ""}`;
+  }
+
+  // Edges changed: drawn again, and the cards that number their multi inputs show the new list.
+  edgesChanged() {
+    const shown = [...this.nodesLayer.querySelectorAll("[data-multi-inputs]")].map((list) => list.closest("[data-node-id]").dataset.nodeId);
+    const numbered = [...this.store.edges.values()].filter((edge) => this.isMulti(edge)).map((edge) => edge.target);
+    const ids = [...new Set([...shown, ...numbered])].filter((id) => JSON.stringify(this.orderedInputs(id)) !== this.elements.get(id)?.dataset.ordered);
+    if (ids.length) this.updateNodes(ids);
+    else this.drawEdges();
+  }
+
+  isMulti(edge) {
+    const type = this.store.type(this.store.nodes.get(edge.target)?.type);
+    return Boolean(type?.inputs.find((port) => port.name === edge.target_port)?.multi);
   }
 
   removeElement(id) {
-    this.elements.get(id)?.remove();
+    const element = this.elements.get(id);
+    if (element) this.resizes.unobserve(element);
+    element?.remove();
     this.elements.delete(id);
     this.portOffsets.delete(id);
     this.drawEdges();
@@ -204,18 +256,38 @@ export class View {
     for (const [id, element] of this.elements) element.classList.toggle("selected", this.store.selection.has(id));
   }
 
+  // Port centres relative to the card's border box. `offsetLeft`/`offsetTop` are relative to the
+  // offsetParent's padding edge, so the chain is walked up to the card and its border added: adding
+  // the port row's offset to the dot's (as before) counted the row twice when the dot's offsetParent
+  // is already the card.
   measurePorts(id) {
     const element = this.elements.get(id);
     if (!element) return;
     const offsets = {};
     for (const port of element.querySelectorAll("[data-port]")) {
       const dot = port.querySelector("[data-dot]");
-      offsets[`${port.dataset.direction}:${port.dataset.port}`] = {
-        x: dot.offsetLeft + dot.offsetWidth / 2 + port.offsetLeft,
-        y: port.offsetTop + port.offsetHeight / 2,
-      };
+      const centre = { x: dot.offsetWidth / 2, y: dot.offsetHeight / 2 };
+      for (let node = dot; node && node !== element; node = node.offsetParent) {
+        centre.x += node.offsetLeft + (node.offsetParent !== element ? node.offsetParent?.clientLeft || 0 : 0);
+        centre.y += node.offsetTop + (node.offsetParent !== element ? node.offsetParent?.clientTop || 0 : 0);
+      }
+      offsets[`${port.dataset.direction}:${port.dataset.port}`] = { x: centre.x + element.clientLeft, y: centre.y + element.clientTop };
     }
     this.portOffsets.set(id, offsets);
+  }
+
+  // A card changes size when its previews load, when it collapses zoomed far out (level of detail)
+  // and when its content changes: its ports may move, so they are measured again and its edges bent.
+  observeSizes() {
+    this.resizes = new ResizeObserver((entries) => {
+      for (const entry of entries) {
+        const id = entry.target.dataset.nodeId;
+        if (!this.elements.has(id)) continue;
+        this.measurePorts(id);
+        this.movedNodes.add(id);
+      }
+      this.scheduleEdges();
+    });
   }
 
   portPosition(nodeId, direction, port) {

@@ -1,6 +1,6 @@
 // The canvas widgets that users bring as habits from other node editors: right-click menus, a
-// minimap, a larger preview, sticky notes, the runs panel, and a wire dropped on empty canvas
-// opening the node search filtered to what fits it. main.js calls installWidgets once.
+// minimap, a larger preview, sticky notes and the runs panel. main.js calls installWidgets once.
+// Their live events come through store.register (which chains a handler after the store's own).
 // ctx = {root, store, view, editor, history, api, toast, actions} (actions: run, inspect,
 // openSearch, addNodeAt, dropFile).
 
@@ -9,7 +9,6 @@ import { Lightbox } from "./lightbox.js";
 import { Minimap } from "./minimap.js";
 import { Notes } from "./notes.js";
 import { RunsPanel } from "./runspanel.js";
-import { installWireDrop } from "./wiredrop.js";
 
 export function installWidgets(ctx) {
   const lightbox = new Lightbox(ctx);
@@ -17,6 +16,5 @@ export function installWidgets(ctx) {
   const minimap = new Minimap(ctx);
   const runs = new RunsPanel(ctx);
   installContextMenus({ ...ctx, lightbox, notes });
-  const wireSearch = installWireDrop(ctx);
-  return { lightbox, notes, minimap, runs, wireSearch };
+  return { lightbox, notes, minimap, runs };
 }
