@@ -250,6 +250,7 @@ def test_the_lightbox_shows_a_larger_video_that_plays(page, app_server, owner, w
     card = page.locator(f'[data-node-id="{video.id}"]')
     small = card.locator("[data-video]")
     small.wait_for()
+    small_width = small.bounding_box()["width"]
 
     small.dblclick(position={"x": 60, "y": 20})  # on the picture, above the player's controls
     dialog = page.locator("dialog[data-lightbox][open]")
@@ -258,7 +259,8 @@ def test_the_lightbox_shows_a_larger_video_that_plays(page, app_server, owner, w
     assert player.get_attribute("src") == small.get_attribute("src")
     assert player.evaluate("(video) => video.controls")
     large = player.bounding_box()
-    assert large["width"] > 2 * small.bounding_box()["width"]
+    assert large["width"] > 2 * small_width
+    assert page.evaluate("document.fullscreenElement") is None  # the larger preview, not the card's video full screen
     page.wait_for_function("() => document.querySelector('dialog[open] video').currentTime > 0.3")
     shot(page, "lightbox-video")
 
@@ -312,7 +314,7 @@ def test_a_note_typed_in_one_browser_appears_in_another(new_context, app_server,
     writer.click("[data-menu] >> text=Add note here")
     text = writer.locator("[data-note] textarea")
     text.wait_for()
-    assert writer.evaluate("document.activeElement.matches('[data-note] textarea')")
+    writer.wait_for_function("document.activeElement?.matches('[data-note] textarea')")  # ready to type in
     text.type("Shoot the storm at dusk")
     writer.locator("[data-note] [data-note-state]:has-text('Saved')").wait_for()
 
