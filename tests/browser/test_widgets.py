@@ -80,6 +80,12 @@ def overlaps(a, b) -> bool:
     return not (apart or a["y"] >= b["y"] + b["height"] or b["y"] >= a["y"] + a["height"])
 
 
+def open_card_menu(page, node) -> None:
+    """Right-click the card's header (Playwright waits until the card is visible and still)."""
+    page.locator(f'[data-node-id="{node.id}"] .node-head').click(button="right", position={"x": 60, "y": 10})
+    page.locator("[data-menu]").wait_for(state="visible")
+
+
 def menu_items(page) -> list[str]:
     return page.locator("[data-menu]:not([hidden]) [data-menu-item]").all_inner_texts()
 
@@ -147,10 +153,17 @@ def test_the_canvas_menu_opens_at_the_pointer_stays_inside_the_window_and_closes
 def test_duplicate_in_the_card_menu_makes_a_copy_in_free_visible_space(two_cards, shot):
     page, project, nodes = two_cards
     card = page.locator(f'[data-node-id="{nodes["prompt"].id}"]')
-    head = card.locator(".node-head").bounding_box()
 
-    page.mouse.click(head["x"] + 60, head["y"] + 10, button="right")
+    # From the keyboard: the menu of the selected card, at the card, its first item focused.
+    card.locator(".node-head").click()
+    page.keyboard.press("Shift+F10")
     page.locator("[data-menu]").wait_for(state="visible")
+    assert inside(page.locator("[data-menu]").bounding_box(), viewport_box(page))
+    assert page.evaluate("document.activeElement.textContent") == "Run"
+    page.keyboard.press("Escape")
+    page.locator("[data-menu]").wait_for(state="hidden")
+
+    open_card_menu(page, nodes["prompt"])
     assert menu_items(page) == ["Run", "Re-roll (new take)…", "Duplicate", "Copy", "Open larger preview", "Delete"]
     # Nothing made yet: no take to re-roll, no picture to enlarge.
     for label in ("Re-roll (new take)…", "Open larger preview"):
@@ -237,6 +250,7 @@ def test_the_lightbox_shows_a_larger_video_that_plays(page, app_server, owner, w
     card = page.locator(f'[data-node-id="{video.id}"]')
     small = card.locator("[data-video]")
     small.wait_for()
+    small_width = small.bounding_box()["width"]
 
     small.dblclick(position={"x": 60, "y": 20})  # on the picture, above the player's controls
     dialog = page.locator("dialog[data-lightbox][open]")
@@ -245,7 +259,8 @@ def test_the_lightbox_shows_a_larger_video_that_plays(page, app_server, owner, w
     assert player.get_attribute("src") == small.get_attribute("src")
     assert player.evaluate("(video) => video.controls")
     large = player.bounding_box()
-    assert large["width"] > 2 * small.bounding_box()["width"]
+    assert large["width"] > 2 * small_width
+    assert page.evaluate("document.fullscreenElement") is None  # the larger preview, not the card's video full screen
     page.wait_for_function("() => document.querySelector('dialog[open] video').currentTime > 0.3")
     shot(page, "lightbox-video")
 
@@ -254,8 +269,7 @@ def test_the_lightbox_shows_a_larger_video_that_plays(page, app_server, owner, w
     assert page.locator("dialog[data-lightbox] video").count() == 0  # closed means stopped
 
     # The card menu opens the same preview.
-    head = card.locator(".node-head").bounding_box()
-    page.mouse.click(head["x"] + 60, head["y"] + 10, button="right")
+    open_card_menu(page, video)
     page.click("[data-menu] >> text=Open larger preview")
     dialog.wait_for()
     assert "Re-roll (new take)…" not in page.locator("dialog[data-lightbox]").inner_text()
@@ -266,9 +280,8 @@ def test_re_roll_in_the_card_menu_shows_the_cost_before_making_a_new_take(page, 
     video = made_video(project, owner, workers)
     log_in(page, app_server, owner.username, PASSWORD)
     open_canvas(page, app_server, project.id)
-    head = page.locator(f'[data-node-id="{video.id}"] .node-head').bounding_box()
 
-    page.mouse.click(head["x"] + 60, head["y"] + 10, button="right")
+    open_card_menu(page, video)
     page.click("[data-menu] >> text=Re-roll (new take)…")
     dialog = page.locator("dialog[open]")
     dialog.wait_for()
@@ -301,7 +314,7 @@ def test_a_note_typed_in_one_browser_appears_in_another(new_context, app_server,
     writer.click("[data-menu] >> text=Add note here")
     text = writer.locator("[data-note] textarea")
     text.wait_for()
-    assert writer.evaluate("document.activeElement.matches('[data-note] textarea')")
+    writer.wait_for_function("document.activeElement?.matches('[data-note] textarea')")  # ready to type in
     text.type("Shoot the storm at dusk")
     writer.locator("[data-note] [data-note-state]:has-text('Saved')").wait_for()
 
@@ -328,6 +341,26 @@ def test_a_note_typed_in_one_browser_appears_in_another(new_context, app_server,
     )
     moved = notes_of(project, owner)[0]
     assert (moved["color"], moved["x"] - note_x) == ("blue", round(100 / zoom_of(writer)))
+
+    # A save over someone else's newer text is refused, and the note says so; "Keep mine" saves it on top.
+    def competing_edit_first(route):
+        current = notes_of(project, owner)[0]
+        path = f"/api/v1/projects/{project.id}/notes/{current['id']}"
+        answer = api_client(owner).patch(path, {"version": current["version"], "text": "At dawn"}, "application/json")
+        assert answer.status_code == 200, answer.content
+        route.continue_()
+
+    reader.route("**/api/v1/projects/*/notes/*", competing_edit_first, times=1)
+    reader.locator("[data-note] textarea").fill("At night")
+    conflict = reader.locator("[data-note] [data-note-conflict]")
+    conflict.wait_for(state="visible")
+    assert "changed this note while you typed" in conflict.inner_text()
+    assert notes_of(project, owner)[0]["text"] == "At dawn"  # nothing overwritten unseen
+    shot(reader, "note-conflict")
+    conflict.locator("[data-keep=mine]").click()
+    reader.locator("[data-note] [data-note-state]:has-text('Saved')").wait_for()
+    assert notes_of(project, owner)[0]["text"] == "At night"
+    writer.wait_for_function("() => document.querySelector('[data-note] textarea').value === 'At night'")
 
 
 @needs_notes
@@ -371,17 +404,25 @@ def test_the_runs_panel_lists_a_finished_run_with_its_cost_and_jobs(page, app_se
     item = page.locator(f'[data-run="{run.id}"]')
     item.wait_for()
     assert item.locator("[data-run-status]").inner_text() == "succeeded"
-    assert item.locator("[data-run-cost]").inner_text() == f"${sum(job.cost_actual or 0 for job in run.jobs.all()):.2f}"
-    assert item.locator("[data-run-duration]").inner_text().endswith("s")
+    jobs_in_db = list(run.jobs.select_related("node"))
+    assert item.locator("[data-run-cost]").inner_text() == f"${sum(job.cost_actual or 0 for job in jobs_in_db):.2f}"
+    assert item.locator("[data-run-duration]").inner_text().endswith(" s")
     item.locator("[data-run-toggle]").click()
     jobs = item.locator("[data-run-job]")
-    assert sorted(jobs.locator(".job-title").all_inner_texts()) == ["Line", "Shot"]
-    assert jobs.locator(".badge").all_inner_texts() == ["succeeded", "succeeded"]
+    assert sorted(jobs.locator(".job-title").all_inner_texts()) == sorted(job.node.title for job in jobs_in_db)
+    assert set(jobs.locator(".badge").all_inner_texts()) == {"succeeded"}
     shot(page, "runs-panel")
 
-    # A new run appears at the top by itself (live), and can be canceled from there.
-    page.evaluate("(id) => window.reelgraph.widgets.runs.toggle(true)", str(video.id))
-    assert page.locator("[data-run]").count() == 1
+    # A re-roll started from the card menu appears at the top by itself (live), the first one stays open.
+    open_card_menu(page, video)
+    page.click("[data-menu] >> text=Re-roll (new take)…")
+    page.click("dialog[open] [data-confirm-run]")
+    page.wait_for_function("document.querySelectorAll('[data-run]').length === 2")
+    newest = Run.objects.filter(project=project).latest("created_at")
+    assert page.locator("[data-run]").first.get_attribute("data-run") == str(newest.id)
+    page.wait_for_selector(f'[data-run="{newest.id}"][data-status="succeeded"]', timeout=120_000)
+    assert item.locator("[data-run-jobs]").is_visible()
+    shot(page, "runs-panel-after-re-roll")
 
 
 def send_live(project, event: dict) -> None:

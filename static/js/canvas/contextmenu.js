@@ -19,15 +19,22 @@ export function installContextMenus(ctx) {
     }
   });
 
+  const openAt = (point, id, returnFocus) =>
+    menu.open(id ? cardItems(ctx, id, (snapshot) => (clipboard = snapshot)) : canvasItems(ctx, point, () => clipboard), point, returnFocus);
+
   view.viewport.addEventListener("contextmenu", (event) => {
     if (event.target.closest("[data-note], [data-menu], video, audio")) return; // their own menus
     event.preventDefault();
-    // The context-menu key and Shift+F10 send button 0 (a Mac's Ctrl+click too, but with the pointer's place).
-    const keyboard = event.button !== 2 && !event.ctrlKey;
-    const point = keyboard ? keyboardPoint(view, store) : { x: event.clientX, y: event.clientY };
-    const id = keyboard ? singleSelection(store) : event.target.closest("[data-node-id]")?.dataset.nodeId;
-    const items = id ? cardItems(ctx, id, (snapshot) => (clipboard = snapshot)) : canvasItems(ctx, point, () => clipboard);
-    menu.open(items, point, event.target);
+    const id = event.target.closest("[data-node-id]")?.dataset.nodeId;
+    openAt({ x: event.clientX, y: event.clientY }, id, event.target);
+  });
+
+  // From the keyboard (the menu key, Shift+F10): for the one selected card, else for the canvas.
+  document.addEventListener("keydown", (event) => {
+    const menuKey = event.key === "ContextMenu" || (event.shiftKey && event.key === "F10");
+    if (!menuKey || event.target.closest?.(TYPING) || root.querySelector("dialog[open]")) return;
+    event.preventDefault(); // the browser's own context-menu event would open the menu a second time
+    openAt(keyboardPoint(view, store), singleSelection(store), view.viewport);
   });
 
   const attempt = (work) => Promise.resolve().then(work).catch((error) => toast(error.message, "error"));

@@ -21,6 +21,7 @@ export class Lightbox {
       event.stopPropagation();
       event.preventDefault(); // not the browser's own full screen for a double-clicked video too
       if (media.tagName === "VIDEO") media.pause(); // its two clicks started it: the larger one plays instead
+      leaveFullScreenOf(media); // the browser's own double-click action on a video, which preventDefault does not stop
       this.open(id);
     });
   }
@@ -58,4 +59,12 @@ export class Lightbox {
       return video.play().catch(() => {});
     });
   }
+}
+
+// Leaves full screen if (or as soon as) `element` takes it; a full screen chosen later stays.
+function leaveFullScreenOf(element) {
+  const leave = () => document.fullscreenElement === element && document.exitFullscreen().catch(() => {});
+  leave();
+  document.addEventListener("fullscreenchange", leave, { once: true });
+  setTimeout(() => document.removeEventListener("fullscreenchange", leave), 1000);
 }

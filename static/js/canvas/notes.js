@@ -3,7 +3,6 @@
 // note's version, so that nobody's text is overwritten unseen. Viewers read them. Every change
 // arrives live through the note.* events; the graph snapshot brings them all on (re)connect.
 
-import { listen } from "./listen.js";
 
 const COLORS = ["yellow", "blue", "green", "pink"];
 const SAVE_DELAY = 600; // ms after the last key press
@@ -19,10 +18,10 @@ export class Notes {
     this.layer.dataset.notes = "";
     view.world.prepend(this.layer); // beneath the edges and the cards
     this.items = new Map(); // note id -> StickyNote
-    listen(store, "graph.snapshot", (event) => event.notes && this.replaceAll(event.notes));
-    listen(store, "note.created", (event) => this.put(event.note));
-    listen(store, "note.updated", (event) => this.put(event.note));
-    listen(store, "note.deleted", (event) => this.remove(event.note_id));
+    store.register("graph.snapshot", (event) => event.notes && this.replaceAll(event.notes));
+    store.register("note.created", (event) => this.put(event.note));
+    store.register("note.updated", (event) => this.put(event.note));
+    store.register("note.deleted", (event) => this.remove(event.note_id));
   }
 
   replaceAll(notes) {

@@ -3,7 +3,6 @@
 // itself on the run and node-status events.
 
 import { escape } from "./cards.js";
-import { listen } from "./listen.js";
 
 const REFRESH_DELAY = 400; // ms: a burst of node.status events makes one request
 
@@ -25,8 +24,8 @@ export class RunsPanel {
       <button type="button" class="quiet" data-runs-more hidden>Older runs</button>`;
     root.querySelector("[data-viewport]").append(this.element);
     this.bind();
-    for (const type of ["run.planned", "run.finished", "node.status"]) listen(store, type, () => this.schedule());
-    listen(store, "run.finished", () => this.element.hidden && (this.toggleButton.dataset.unseen = "true"));
+    for (const type of ["run.planned", "run.finished", "node.status"]) store.register(type, () => this.schedule());
+    store.register("run.finished", () => this.element.hidden && (this.toggleButton.dataset.unseen = "true"));
   }
 
   makeButton(root) {

@@ -1,5 +1,6 @@
 // The canvas widgets that users bring as habits from other node editors: right-click menus, a
 // minimap, a larger preview, sticky notes and the runs panel. main.js calls installWidgets once.
+// Their live events come through store.register (which chains a handler after the store's own).
 // ctx = {root, store, view, editor, history, api, toast, actions} (actions: run, inspect,
 // openSearch, addNodeAt, dropFile).
 
