@@ -35,6 +35,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m bench.characters
 	$(BIN)/python -m bench.makespan
 	$(BIN)/python -m bench.operations
+	$(BIN)/python -m bench.recovery
 	$(BIN)/python -m bench.web
 	$(BIN)/python -m bench.canvas
 	$(BIN)/python -m bench.load

@@ -118,11 +118,12 @@ class JobContext:
     def record_usage(self, usage: Usage) -> None:
         self.usages.append(usage)
 
-    def begin_submit(self, fingerprint: str) -> None:
+    def begin_submit(self, fingerprint: str, *, model: str) -> None:
         if "submitting" in self.state:
             raise SubmitOutcomeUnknown("an earlier attempt was stopped while it submitted, before the answer was saved")
         started = timezone.now().isoformat()
         self.state["submitting"] = {"at": started, "fingerprint": fingerprint, "provider": self.video.label}
+        self.state["model"] = model  # the provider object may serve several models (Veo 3.1 and Fast)
         # Committed before the request leaves: recovery must see it even if this process dies next.
         Job.objects.filter(pk=self.job.pk, status=Job.Status.RUNNING).update(state=self.state)
 

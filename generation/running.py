@@ -192,7 +192,7 @@ def report_progress(job: Job, fraction: float, label: str) -> None:
 
 def _provider_fields(ctx: JobContext) -> dict[str, str]:
     provider, model = (ctx.providers_used or ctx.makers or [("", "")])[0]
-    return {"provider": provider, "model": model}
+    return {"provider": provider, "model": model or ctx.state.get("model", "")}
 
 
 def _wait(job: Job, ctx: JobContext, wait: Wait) -> None:

@@ -95,6 +95,7 @@ def test_transient_failures_are_retried_until_the_job_succeeds(project, alice, w
     assert run.status == Run.Status.SUCCEEDED, workers.logs()
     job = Job.objects.get(run=run, node=video)
     assert job.attempts == 3
+    assert (job.error_code, job.error_message) == ("", "")  # the earlier attempts' error is not its outcome
     assert submit_count("simulated") == 1  # the two failed calls never got an operation
 
 

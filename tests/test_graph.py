@@ -177,7 +177,9 @@ def test_a_stitched_video_can_only_be_extended_from_its_last_frame():
         [edge("t", "text", "v", "prompt"), edge("v", "video", "s", "videos"), edge("s", "video", "e", "video")],
     )
 
-    assert problems_of(graph)["e"][0].message.startswith("Veo can only extend a video Veo made")
+    assert problems_of(graph)["e"][0].message == (
+        "Veo can only extend a video Veo made: set the mode to last_frame, which extends any video."
+    )
     graph.nodes["e"] = node("e", "extend", mode="last_frame")
     assert graph.validate().problems == []
 

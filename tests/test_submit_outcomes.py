@@ -91,6 +91,7 @@ def test_running_the_node_again_is_the_users_choice_and_submits_again(project, a
         job.refresh_from_db()
 
     assert job.status == Job.Status.SUCCEEDED
+    assert (job.provider, job.model) == ("veo", "veo-3.1-generate-preview")  # Veo 3.1, not Fast
     assert gemini.operations_created == 2  # the user chose to pay again
     video.refresh_from_db()
     assert video.status == Node.Status.SUCCEEDED and video.takes.count() == 1

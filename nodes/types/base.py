@@ -121,7 +121,7 @@ class RunContext(Protocol):
 
     def record_usage(self, usage: Usage) -> None: ...
 
-    def begin_submit(self, fingerprint: str) -> None:
+    def begin_submit(self, fingerprint: str, *, model: str) -> None:
         """Record, before a provider is asked to start paid work, that it may be; refuses (an unknown
         outcome) when an earlier attempt of this job got that far and never stored an operation."""
 

@@ -60,7 +60,7 @@ class ExtendNode(NodeType):
         if params.mode != "veo" or not sources:
             return []
         source = sources[0]
-        use_last_frame = "or set the mode to last_frame, which extends any video"
+        use_last_frame = "set the mode to last_frame, which extends any video"
         if source.get("uploaded"):
             return [
                 Problem(
@@ -76,13 +76,15 @@ class ExtendNode(NodeType):
         if source.get("resolution", "720p") != "720p":
             problems.append(
                 Problem(
-                    f"Veo extends 720p videos only: make the source 720p, {use_last_frame}.", "veo_rule", field="mode"
+                    f"Veo extends 720p videos only: make the source 720p, or {use_last_frame}.",
+                    "veo_rule",
+                    field="mode",
                 )
             )
         if source.get("base_duration", 8) != 8:
             problems.append(
                 Problem(
-                    f"Veo extends videos generated at 8 seconds only: set the source to 8 s, {use_last_frame}.",
+                    f"Veo extends videos generated at 8 seconds only: set the source to 8 s, or {use_last_frame}.",
                     "veo_rule",
                     field="mode",
                 )
