@@ -11,7 +11,9 @@ class CharacterOut(Schema):
     sex: str
     det_score: float
     face_model: str
-    approximate: bool = Field(description="Made by offline face detection: same photo, not same person.")
+    approximate: bool = Field(
+        description="Made by the Haar fallback (offline, without the SFace files): same photo, not same person."
+    )
     project: UUID | None
     source_asset: UUID | None
     face_url: str | None = Field(

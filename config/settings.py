@@ -308,7 +308,7 @@ SFACE_DRIFT_THRESHOLD = env.float("SFACE_DRIFT_THRESHOLD", default=0.40)
 # Character search (matching an upload, similar characters): an owner's library of up to this many
 # characters for one face model is scanned exactly (always right, a few ms); a larger one uses the
 # HNSW index, read with this ef_search (see docs/BENCHMARKS.md, Characters).
-CHARACTER_EXACT_SCAN_LIMIT = env.int("CHARACTER_EXACT_SCAN_LIMIT", default=20_000)
+CHARACTER_EXACT_SCAN_LIMIT = env.int("CHARACTER_EXACT_SCAN_LIMIT", default=10_000)
 CHARACTER_HNSW_EF_SEARCH = env.int("CHARACTER_HNSW_EF_SEARCH", default=100)
 # The Haar signature recognises one photo again (re-encoded, resized), not a person: a high bar.
 HAAR_MATCH_THRESHOLD = env.float("HAAR_MATCH_THRESHOLD", default=0.9)

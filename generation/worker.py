@@ -90,3 +90,7 @@ def preload() -> None:
         import_string(implementations[provider_name(capability)])
     get_resolver().reverse_dict  # noqa: B018 (reading it builds the map)
     imageio_ffmpeg.get_ffmpeg_exe()  # cached after the first call
+    if provider_name("faces") == "local":
+        from generation.providers import sface_faces
+
+        sface_faces.preload()  # checking and preparing the two ONNX files took 2 s of every image job

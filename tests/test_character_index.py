@@ -57,3 +57,12 @@ def test_the_exact_scan_returns_exactly_the_k_nearest_by_cosine(alice, character
         found = nearest_characters(alice, query, k=10)
 
     assert [c.name for c in found] == expected
+
+
+def test_embeddings_are_stored_in_the_row_not_out_of_line(characters):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_relation_size(reltoastrelid) FROM pg_class WHERE relname = 'characters_character'")
+        (out_of_line,) = cursor.fetchone()
+
+    assert Character.objects.count() == 1000
+    assert out_of_line == 0  # 1,000 embeddings of 2 KB, none of them in the TOAST table

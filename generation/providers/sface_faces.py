@@ -126,6 +126,13 @@ def _models(folder: Path) -> tuple:
         return _sessions[folder]
 
 
+def preload() -> None:
+    """Load the models now (in a worker, before it forks a process per job), when they are installed."""
+    folder = model_dir()
+    if folder is not None:
+        _models(folder)
+
+
 class SFaceProvider:
     name = "local"
     label = "Offline face recognition (YuNet + SFace)"
