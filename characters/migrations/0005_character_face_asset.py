@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('characters', '0002_character_hidden_at_character_hidden_reason'),
+        ('characters', '0004_embedding_storage_plain'),
         ('projects', '0003_asset_hidden_at_asset_hidden_reason'),
     ]
 
