@@ -10,7 +10,8 @@ from ninja.pagination import PageNumberPagination, paginate
 from config.errors import errors
 from generation import executor, quotas
 from generation.models import Job, Run
-from generation.schemas import JobOut, PlanOut, RunIn, RunOut
+from generation.schemas import JobOut, PlanOut, PlanStateOut, RunIn, RunOut
+from nodes.graph import GraphInvalid
 from projects.access import project_for
 from projects.models import Membership
 
@@ -82,6 +83,22 @@ def start_run(request, project_id: UUID, payload: RunIn):
         quotas.check_run_rate(request.auth)
     plan = executor.plan_run(project, payload.targets, user=request.auth, dry_run=payload.dry_run, force=payload.force)
     return plan_out(plan)
+
+
+@router.get("/projects/{project_id}/plan", response={200: PlanStateOut, **errors(404)})
+def read_plan(request, project_id: UUID):
+    """The plan of every node of the project, priced, as the canvas shows it on its cards. Unlike a
+    dry run, an invalid graph and a conflicting run are answered as states: a page refreshing this in
+    the background meets them all the time, and they are not failures."""
+    project = project_for(request.auth, project_id)
+    empty = {"valid": True, "cost_estimate": "0", "nodes": [], "problems": {}, "conflict": ""}
+    try:
+        plan = executor.plan_run(project, [], user=request.auth, dry_run=True)
+    except GraphInvalid as error:
+        return {**empty, "valid": False, "problems": error.by_node()}
+    except executor.RunConflict as error:
+        return {**empty, "conflict": str(error)}
+    return {**empty, "cost_estimate": str(plan.cost), "nodes": [planned.as_dict() for planned in plan.nodes]}
 
 
 def _visible_runs(request):
