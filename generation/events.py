@@ -18,7 +18,8 @@ from typing_extensions import TypedDict  # pydantic (the API schemas) needs this
 
 from characters.models import Character
 from generation.models import Job, Run
-from nodes.models import Edge, Node, Take
+from nodes.models import Edge, Node, Note, Take
+from nodes.notes import note_fields
 from nodes.registry import NODE_TYPES
 from nodes.services import node_fields
 from projects.media import signed_url
@@ -76,6 +77,7 @@ class NodeState(TypedDict):
     progress_label: str
     media: dict[str, MediaState]
     characters: dict[str, CharacterState]
+    outdated: bool  # it has an output, but its settings or inputs changed since: a run would redo it
 
 
 class EdgeState(TypedDict):
@@ -97,11 +99,25 @@ class RunState(TypedDict):
     finished_at: str | None
 
 
+class NoteState(TypedDict):
+    id: str
+    text: str
+    x: float
+    y: float
+    width: float
+    height: float
+    color: str
+    version: int
+    created_by: str
+    updated_at: str
+
+
 class GraphSnapshot(TypedDict):
     type: Literal["graph.snapshot"]
     project: dict[str, str]
     nodes: list[NodeState]
     edges: list[EdgeState]
+    notes: list[NoteState]
     runs: list[RunState]
 
 
@@ -173,6 +189,28 @@ class EdgeDeleted(TypedDict):
     by: str
 
 
+class EdgesReordered(TypedDict):
+    """The clips of a multi-valued input (a Stitch's) in their new order."""
+
+    type: Literal["edges.reordered"]
+    node_id: str
+    port: str
+    edges: list[EdgeState]
+    by: str
+
+
+class NoteChanged(TypedDict):
+    type: Literal["note.created", "note.updated"]
+    note: NoteState
+    by: str
+
+
+class NoteDeleted(TypedDict):
+    type: Literal["note.deleted"]
+    note_id: str
+    by: str
+
+
 class ProjectUpdated(TypedDict):
     type: Literal["project.updated"]
     project: dict[str, str]
@@ -212,6 +250,9 @@ Event = (
     | NodeDeleted
     | EdgeCreated
     | EdgeDeleted
+    | EdgesReordered
+    | NoteChanged
+    | NoteDeleted
     | ProjectUpdated
     | MemberChanged
     | MemberRemoved
@@ -299,8 +340,17 @@ def _faces(characters) -> set[str]:
     return {str(c.source_asset_id) for c in characters.values() if c.source_asset_id}
 
 
-def node_state(node: Node, job: Job | None = None, media=None) -> NodeState:
+def outdated_ids(project_id) -> set[str]:
+    from generation.executor import outdated_node_ids  # the planner sends events itself
+
+    return outdated_node_ids(Project.objects.get(pk=project_id))
+
+
+def node_state(node: Node, job: Job | None = None, media=None, outdated: set[str] | None = None) -> NodeState:
+    """`outdated`: the ids of the project's outdated nodes, when the caller has them (one plan for many nodes)."""
     take = node.selected_take
+    if outdated is None:
+        outdated = outdated_ids(node.project_id) if take is not None else set()
     files, characters = media if media is not None else output_media([node])
     asset_ids, character_ids = _output_ids([node])
     return {
@@ -313,6 +363,7 @@ def node_state(node: Node, job: Job | None = None, media=None) -> NodeState:
         "progress_label": job.progress_label if job else "",
         "media": {key: value for key, value in files.items() if key in asset_ids},
         "characters": {key: value for key, value in characters.items() if key in character_ids},
+        "outdated": str(node.id) in outdated,
     }
 
 
@@ -325,6 +376,10 @@ def edge_state(edge: Edge) -> EdgeState:
         "target_port": edge.target_port,
         "order": edge.order,
     }
+
+
+def note_state(note: Note) -> NoteState:
+    return note_fields(note)
 
 
 def run_state(run: Run) -> RunState:
@@ -343,17 +398,19 @@ def graph_snapshot(project: Project) -> GraphSnapshot:
     active_jobs = {job.node_id: job for job in Job.objects.filter(project=project, status__in=Job.ACTIVE)}
     nodes = list(project.nodes.select_related("selected_take"))
     media = output_media(nodes)
+    outdated = outdated_ids(project.id)
     return {
         "type": "graph.snapshot",
         "project": {"id": str(project.id), "name": project.name},
-        "nodes": [node_state(n, active_jobs.get(n.id), media) for n in nodes],
+        "nodes": [node_state(n, active_jobs.get(n.id), media, outdated) for n in nodes],
         "edges": [edge_state(edge) for edge in project.edges.all()],
+        "notes": [note_state(note) for note in project.notes.select_related("created_by")],
         "runs": [run_state(run) for run in project.runs.filter(status=Run.Status.RUNNING)],
     }
 
 
-def node_status(node: Node, job: Job | None = None) -> NodeStatus:
-    return {"type": "node.status", "node": node_state(node, job)}
+def node_status(node: Node, job: Job | None = None, outdated: set[str] | None = None) -> NodeStatus:
+    return {"type": "node.status", "node": node_state(node, job, outdated=outdated)}
 
 
 def node_progress(job: Job) -> NodeProgress:

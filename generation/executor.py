@@ -29,7 +29,7 @@ from generation import costs, events, quotas
 from generation.models import Job, Run
 from generation.providers import provider_name
 from nodes.graph import GraphInvalid, NodeProblem, cache_key, output_identity
-from nodes.models import Node
+from nodes.models import Node, Take
 from nodes.registry import get_node_type
 from nodes.services import load_graph
 from projects.models import Asset, Project
@@ -55,6 +55,7 @@ class PlannedNode:
     cost: Decimal = Decimal("0")
     job_id: str | None = None
     key: str = ""
+    take: Take | None = None  # the take a cached node uses
 
     def as_dict(self) -> dict:
         return {
@@ -63,6 +64,7 @@ class PlannedNode:
             "reason": self.reason,
             "cost": str(self.cost),
             "job": self.job_id,
+            "take": self.take.number if self.take else None,
         }
 
 
@@ -108,6 +110,27 @@ def plan_run(project: Project, targets=None, *, user=None, dry_run: bool = False
         return _start(project, plan, graph, validation, nodes, target_ids, user, force)
 
 
+def outdated_node_ids(project: Project) -> set[str]:
+    """Nodes with a selected take that a run would not use as it is: their settings or inputs changed
+    (or became invalid) since it was made. Plans the whole project without writing or locking anything."""
+    nodes = {str(node.id): node for node in Node.objects.filter(project=project).select_related("selected_take")}
+    with_takes = {node_id for node_id, node in nodes.items() if node.selected_take_id}
+    if not with_takes:
+        return set()
+    graph = load_graph(project)
+    validation = graph.validate(set(nodes))
+    hashes = _asset_hashes(project, graph, validation, set(nodes))
+    broken = graph.downstream_closure([problem.node_id for problem in validation.problems])
+    validation.order = [node_id for node_id in validation.order if node_id not in broken]
+    plan = _decide(graph, validation, nodes, hashes, set(), strict=False)
+    stale = {
+        planned.node_id
+        for planned in plan.nodes
+        if planned.action != "cached" or planned.take.id != nodes[planned.node_id].selected_take_id
+    }
+    return (stale | broken) & with_takes
+
+
 def _asset_hashes(project, graph, validation, closure) -> dict[str, list[str]]:
     """Content hashes of the files each node's params refer to; a missing file is a problem."""
     wanted = {
@@ -134,8 +157,27 @@ def _asset_hashes(project, graph, validation, closure) -> dict[str, list[str]]:
     return hashes
 
 
-def _decide(graph, validation, nodes, hashes, forced: set[str]) -> Plan:
+def _takes_by_key(nodes, node_ids) -> dict[tuple[str, str], Take]:
+    """Every earlier take of these nodes by (node, cache key): the selected one, else the newest, wins."""
+    found: dict[tuple[str, str], Take] = {}
+    for take in Take.objects.filter(node_id__in=node_ids).order_by("number"):
+        found[(str(take.node_id), take.cache_key)] = take
+    for node_id in node_ids:
+        selected = nodes[node_id].selected_take
+        if selected is not None:
+            found[(node_id, selected.cache_key)] = selected
+    return found
+
+
+def _cached_reason(node, take: Take) -> str:
+    return "unchanged" if take.id == node.selected_take_id else f"cached (take {take.number})"
+
+
+def _decide(graph, validation, nodes, hashes, forced: set[str], *, strict: bool = True) -> Plan:
+    """Per node in order: joined (already running with the same inputs), cached (a take made with the
+    same key: undo never pays twice), or run. `strict=False` treats a conflicting run as a change."""
     active = {str(job.node_id): job for job in Job.objects.filter(node_id__in=validation.order, status__in=Job.ACTIVE)}
+    takes = _takes_by_key(nodes, validation.order)
     identity: dict[str, Callable[[str], str]] = {}
     planned: dict[str, PlannedNode] = {}
     provider_of = {capability: provider_name(capability) for capability in ("video", "text", "faces")}
@@ -148,18 +190,19 @@ def _decide(graph, validation, nodes, hashes, forced: set[str]) -> Plan:
         }
         key = cache_key(graph.nodes[node_id], node_type, params, inputs, hashes.get(node_id, []))
         upstream_runs = any(planned[source].action != "cached" for source in graph.sources(node_id))
-        take = node.selected_take
         job = active.get(node_id)
-        if job is not None:
+        if job is not None and (job.plan_key == key or strict):
             if job.plan_key != key:
                 raise RunConflict(node, job)
             planned[node_id] = PlannedNode(node_id, "joined", "already running", job_id=str(job.id))
             identity[node_id] = _planned_identity(key)
             continue
-        if node_id not in forced and not upstream_runs and take is not None and take.cache_key == key:
-            planned[node_id] = PlannedNode(node_id, "cached", "unchanged")
-            identity[node_id] = partial(output_identity, take.cache_key, str(take.id))
+        earlier = takes.get((node_id, key))
+        if node_id not in forced and not upstream_runs and earlier is not None:
+            planned[node_id] = PlannedNode(node_id, "cached", _cached_reason(node, earlier), take=earlier)
+            identity[node_id] = partial(output_identity, earlier.cache_key, str(earlier.id))
             continue
+        take = node.selected_take
         usages = node_type.estimate(params, graph.input_facts(node_id, validation.facts))
         cost = sum((costs.price(usage, provider_of.get(usage.capability, "")) for usage in usages), Decimal("0"))
         reason = _why_it_runs(node_id in forced, upstream_runs, take)
@@ -182,7 +225,32 @@ def _why_it_runs(forced: bool, upstream_runs: bool, take) -> str:
     return "never run" if take is None else "changed"
 
 
+def _use_earlier_takes(project, plan, nodes) -> None:
+    """Cached nodes whose matching take is not the selected one select it now, in the run's transaction,
+    so the jobs downstream read it."""
+    changed = []
+    for planned in plan.nodes:
+        node = nodes[planned.node_id]
+        if planned.action != "cached" or planned.take.id == node.selected_take_id:
+            continue
+        take = planned.take
+        Node.objects.filter(pk=node.pk).update(
+            selected_take=take,
+            output=take.outputs,
+            cache_key=take.cache_key,
+            status=Node.Status.SUCCEEDED,
+            error_message="",
+            updated_at=timezone.now(),
+        )
+        changed.append(node.pk)
+    if changed:
+        outdated = outdated_node_ids(project)
+        for node in Node.objects.filter(pk__in=changed).select_related("selected_take"):
+            events.broadcast(project.id, events.node_status(node, outdated=outdated))
+
+
 def _start(project, plan, graph, validation, nodes, target_ids, user, force) -> Plan:
+    _use_earlier_takes(project, plan, nodes)
     to_run = [planned for planned in plan.nodes if planned.action == "run"]
     joined = [planned for planned in plan.nodes if planned.action == "joined"]
     if not to_run and joined:
@@ -231,8 +299,9 @@ def _start(project, plan, graph, validation, nodes, target_ids, user, force) -> 
     events.broadcast(project.id, events.run_planned(run))
     queued = Node.objects.filter(id__in=[job.node_id for job in plan.jobs]).select_related("selected_take")
     job_by_node = {job.node_id: job for job in plan.jobs}
+    outdated = outdated_node_ids(project) if plan.jobs else set()
     for node in queued:
-        events.broadcast(project.id, events.node_status(node, job_by_node[node.id]))
+        events.broadcast(project.id, events.node_status(node, job_by_node[node.id], outdated))
     if not to_run:
         events.broadcast(project.id, events.run_finished(run))
     ready = [job for job in plan.jobs if job.status == Job.Status.QUEUED]

@@ -15,13 +15,15 @@ class Run(models.Model):
         SUCCEEDED = "succeeded"
         FAILED = "failed"
         CANCELED = "canceled"
+        # A submit's outcome is unknown (see Job.Status.NEEDS_ATTENTION): the user decides what happens.
+        NEEDS_ATTENTION = "needs_attention"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="runs")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
     targets = models.JSONField(default=list, blank=True)
     force = models.BooleanField(default=False)
     # Per node of the closure: {"node": id, "action": run|cached|joined, "job": id, "cost": "0.00"}.
@@ -47,15 +49,20 @@ class Job(models.Model):
         SUCCEEDED = "succeeded"
         FAILED = "failed"
         CANCELED = "canceled"
+        # A submit whose outcome is unknown (it timed out, the connection dropped after the request was
+        # sent, a 5xx, or the worker died inside it): the provider may have started, and billed, the
+        # video. Nothing happens until the user runs the node again (which may pay again).
+        NEEDS_ATTENTION = "needs_attention"
 
     ACTIVE = (Status.WAITING, Status.QUEUED, Status.RUNNING)
-    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED, Status.NEEDS_ATTENTION)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="jobs")
-    node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="jobs")
+    # Jobs (and what they cost) outlive their nodes: deleting a node cancels its job and keeps the row.
+    node = models.ForeignKey(Node, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="jobs")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.WAITING)
     # Ids of the jobs whose outputs this one needs (they may belong to an earlier run it joined).
     depends_on = models.JSONField(default=list, blank=True)
     queue = models.CharField(max_length=20, default="default")

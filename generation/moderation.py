@@ -180,8 +180,10 @@ def retry_jobs(jobs, moderator, reason: str) -> list[Job]:
     reason = _need_reason(reason)
     started = []
     for job in jobs:
-        if job.status not in (Job.Status.FAILED, Job.Status.CANCELED):
-            raise Unprocessable(f"{job} is {job.status}: only failed or canceled jobs can be retried.")
+        if job.status not in (Job.Status.FAILED, Job.Status.CANCELED, Job.Status.NEEDS_ATTENTION):
+            raise Unprocessable(f"{job} is {job.status}: only failed, canceled or needs-attention jobs can be retried.")
+        if job.node_id is None:
+            raise Unprocessable(f"{job} cannot run again: its node was deleted.")
         owner = job.created_by
         if owner is not None and not owner.is_active:
             raise Unprocessable(f"{job} belongs to a suspended account: reinstate it first.")

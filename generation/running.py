@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -24,11 +25,11 @@ from pydantic import ValidationError
 from redis.exceptions import RedisError
 from rq import get_current_job
 
-from generation import costs, events, executor, moderation
+from generation import costs, events, executor, moderation, steplock
 from generation.context import JobContext
 from generation.media import MediaError
 from generation.models import Job, Run
-from generation.providers.base import ProviderError, SafetyBlocked
+from generation.providers.base import ProviderError, SafetyBlocked, SubmitOutcomeUnknown
 from nodes.graph import GraphNode, cache_key
 from nodes.models import Node, Take
 from nodes.registry import get_node_type
@@ -41,6 +42,10 @@ logger = logging.getLogger(__name__)
 INFRASTRUCTURE_ERRORS = (RedisError, OperationalError, InterfaceError)
 
 
+# A step's scratch folder names the process that made it, so a worker can sweep a dead one's (see worker).
+SCRATCH_PREFIX = "reelgraph-job-"
+
+
 class JobFailed(Exception):
     """Raised to RQ after a job has been recorded as failed, so RQ's own records agree."""
 
@@ -49,21 +54,35 @@ class JobFailed(Exception):
 
 
 def run_job(job_id: str) -> None:
-    job = _claim(Job.objects.filter(pk=job_id, status=Job.Status.QUEUED), job_id, first=True)
-    if job is None:
-        logger.info("job %s is not queued (done, canceled or taken); nothing to do", job_id)
-        return
-    _step(job, first=True)
+    with _step_lock(job_id) as locked:
+        job = locked and _claim(Job.objects.filter(pk=job_id, status=Job.Status.QUEUED), job_id, first=True)
+        if not job:
+            logger.info("job %s is not queued (done, canceled or taken); nothing to do", job_id)
+            return
+        _step(job, first=True)
 
 
 def poll_job(job_id: str) -> None:
-    waiting = Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).exclude(provider_operation="")
-    free = waiting.filter(Q(lease_until__isnull=True) | Q(lease_until__lt=timezone.now()))
-    job = _claim(free, job_id, first=False)
-    if job is None:
-        logger.info("job %s has no operation to poll right now; nothing to do", job_id)
-        return
-    _step(job, first=False)
+    with _step_lock(job_id) as locked:
+        waiting = Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).exclude(provider_operation="")
+        free = waiting.filter(Q(lease_until__isnull=True) | Q(lease_until__lt=timezone.now()))
+        job = locked and _claim(free, job_id, first=False)
+        if not job:
+            logger.info("job %s has no operation to poll right now; nothing to do", job_id)
+            return
+        _step(job, first=False)
+
+
+@contextlib.contextmanager
+def _step_lock(job_id: str):
+    """A step runs under its job's lock (generation.steplock), so the moment its process dies the
+    reconciler knows; yields False when another process is executing a step of this job."""
+    try:
+        with steplock.held(job_id, exit_if_lost=get_current_job() is not None):
+            yield True
+    except steplock.Busy:
+        logger.info("job %s: another process is executing a step of it", job_id)
+        yield False
 
 
 def _claim(queryset, job_id: str, *, first: bool) -> Job | None:
@@ -120,8 +139,10 @@ def _attempt(job: Job, *, first: bool) -> None:
         if first:
             _set_node_status(job, Node.Status.RUNNING)
         params = node_type.Params.model_validate(job.params)
-        with tempfile.TemporaryDirectory(prefix="reelgraph-job-") as scratch:
+        with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as scratch:
             ctx = JobContext(job, params, Path(scratch), report_progress)
+            if job.provider_operation and ctx.discard_unfinished_outputs():
+                logger.warning("job %s: removed the files of a collection its last worker did not finish", job.id)
             if not job.cache_key:
                 job.cache_key = _final_cache_key(job, node_type, params, ctx)
             result = node_type.resume(ctx) if job.provider_operation else node_type.run(ctx)
@@ -129,6 +150,8 @@ def _attempt(job: Job, *, first: bool) -> None:
                 _wait(job, ctx, result)
             else:
                 _succeed(job, ctx, result)
+    except SubmitOutcomeUnknown as error:
+        needs_attention(job, error.message)
     except ProviderError as error:
         if error.transient:
             _transient(job, error)
@@ -175,6 +198,7 @@ def _provider_fields(ctx: JobContext) -> dict[str, str]:
 def _wait(job: Job, ctx: JobContext, wait: Wait) -> None:
     """Store the operation, free the worker, and come back with a scheduled poll."""
     job.progress, job.progress_label = wait.progress, wait.label
+    ctx.state.pop("submitting", None)  # the operation is stored from here on: the outcome is known
     updated = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
         provider_operation=wait.operation,
         state=ctx.state,
@@ -188,6 +212,11 @@ def _wait(job: Job, ctx: JobContext, wait: Wait) -> None:
     if updated:
         events.broadcast(job.project_id, events.node_progress(job))
         executor.schedule_poll(job, wait.poll_after)
+        return
+    # Canceled while it submitted: the provider has started (and bills) the work, so keep its name and cost.
+    Job.objects.filter(pk=job.pk, status=Job.Status.CANCELED, provider_operation="").update(
+        provider_operation=wait.operation, cost_actual=F("cost_estimate"), **_provider_fields(ctx)
+    )
 
 
 # Endings ---------------------------------------------------------------------------------------------
@@ -217,6 +246,8 @@ def _succeed(job: Job, ctx: JobContext, outputs: dict) -> None:
             lease_until=None,
             finished_at=timezone.now(),
             cost_actual=spent,
+            error_code="",  # an earlier attempt's error is history, not this job's outcome
+            error_message="",
             **provider,
         )
         # A paid result is never thrown away: even a job canceled at the last moment keeps its take.
@@ -279,9 +310,14 @@ def _transient(job: Job, error: ProviderError) -> None:
     if not (current and current.retries_left):
         _fail(job, error.code, f"{error.message} Gave up after {job.attempts} attempts.")
         return
+    job.state.pop("submitting", None)  # the error proves nothing was accepted: a new submit pays once
     with transaction.atomic():
         Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
-            status=Job.Status.QUEUED, lease_until=None, error_code=error.code, error_message=error.message
+            status=Job.Status.QUEUED,
+            lease_until=None,
+            state=job.state,
+            error_code=error.code,
+            error_message=error.message,
         )
         job.error_code, job.error_message = error.code, error.message
         events.broadcast(job.project_id, events.job_error(job, retrying=True))
@@ -290,26 +326,57 @@ def _transient(job: Job, error: ProviderError) -> None:
 
 
 def _fail(job: Job, code: str, message: str) -> None:
+    paid = {}
+    if job.state.get("generated"):  # the provider made the video (and bills it); what came after failed
+        message = f"{message} The video was generated, so it is billed (about ${job.cost_estimate:.2f})."
+        paid = {"cost_actual": F("cost_estimate"), "state": job.state}
+    _end_unfinished(job, Job.Status.FAILED, code, message, dependants=f"Not run: {job.node} failed.", **paid)
+
+
+def needs_attention(job: Job, why: str) -> None:
+    """A submit's outcome is unknown: the provider may have started, and will bill, the work. It is not
+    repeated; the job ends here, its estimated cost counted as spent, until the user runs the node again."""
+    provider = (job.state.get("submitting") or {}).get("provider") or "The provider"
+    message = (
+        f"{provider} may have started this video; running it again may charge again "
+        f"(about ${job.cost_estimate:.2f}). {why[:1].upper()}{why[1:]}. "
+        "Run the node again to submit it anew, or leave it."
+    )
+    logger.warning("job %s needs attention: %s", job.id, why)
+    _end_unfinished(
+        job,
+        Job.Status.NEEDS_ATTENTION,
+        SubmitOutcomeUnknown.code,
+        message,
+        dependants=f"Not run: {job.node} needs attention.",
+        cost_actual=F("cost_estimate"),  # counted against the daily limit: it may have been billed
+    )
+
+
+def _end_unfinished(job: Job, status: str, code: str, message: str, *, dependants: str, **fields) -> None:
+    """End a job without a result (failed, or needing attention): its node shows why, what depends on
+    it is canceled, and RQ is told never to retry it."""
     with project_lock(job.project_id), transaction.atomic():
-        failed = Job.objects.filter(pk=job.pk, status__in=Job.ACTIVE).update(
-            status=Job.Status.FAILED,
+        ended = Job.objects.filter(pk=job.pk, status__in=Job.ACTIVE).update(
+            status=status,
             error_code=code,
             error_message=message,
             lease_until=None,
             finished_at=timezone.now(),
+            **fields,
         )
-        if not failed:
+        if not ended:
             return
         job.refresh_from_db()
         if code == SafetyBlocked.code:
             moderation.record_safety_block(job, message)  # into the moderation queue
         events.broadcast(job.project_id, events.job_error(job, retrying=False))
-        _set_node_status(job, Node.Status.FAILED, message)
-        canceled = _cancel_dependants(job, f"Not run: {job.node} failed.")
+        _set_node_status(job, status, message)  # the node's statuses share these names
+        canceled = _cancel_dependants(job, dependants)
         _finish_runs({job.run_id, *(dependant.run_id for dependant in canceled)})
     current = get_current_job()
     if current is not None:
-        current.retries_left = 0  # recorded as failed: RQ must not retry it
+        current.retries_left = 0  # recorded as ended: RQ must not retry it (for a submit, that would pay twice)
         raise JobFailed(message)
 
 
@@ -323,7 +390,11 @@ def cancel(job: Job, reason: str) -> bool:
         job.status = Job.Status.CANCELED
         job.error_code, job.error_message = "canceled", reason
         job.lease_until, job.finished_at = None, timezone.now()
-        job.save(update_fields=["status", "error_code", "error_message", "lease_until", "finished_at"])
+        if job.provider_operation or "submitting" in job.state:
+            # Submitted (or maybe): the provider bills it all the same, so it counts as spent.
+            job.cost_actual = job.cost_estimate
+        fields = ["status", "error_code", "error_message", "lease_until", "finished_at", "cost_actual"]
+        job.save(update_fields=fields)
         _set_node_status(job, Node.Status.CANCELED, reason)
         canceled = _cancel_dependants(job, f"Not run: {job.node} was canceled.")
         _finish_runs({job.run_id, *(dependant.run_id for dependant in canceled)})
@@ -357,13 +428,23 @@ def _cancel_dependants(job: Job, reason: str) -> list[Job]:
     return canceled
 
 
-def _finish_runs(run_ids) -> None:
+def finish_run(run: Run) -> int:
+    """Close `run` if none of its jobs is still live; returns 1 if it did."""
+    with project_lock(run.project_id), transaction.atomic():
+        return _finish_runs({run.id})
+
+
+def _finish_runs(run_ids) -> int:
+    finished = 0
     for run in Run.objects.select_for_update().filter(pk__in=run_ids, status=Run.Status.RUNNING):
         statuses = set(run.jobs.values_list("status", flat=True))
         if statuses & set(Job.ACTIVE):
             continue
+        finished += 1
         if Job.Status.FAILED in statuses:
             run.status = Run.Status.FAILED
+        elif Job.Status.NEEDS_ATTENTION in statuses:
+            run.status = Run.Status.NEEDS_ATTENTION
         elif Job.Status.CANCELED in statuses:
             run.status = Run.Status.CANCELED
         else:
@@ -371,6 +452,7 @@ def _finish_runs(run_ids) -> None:
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "finished_at"])
         events.broadcast(run.project_id, events.run_finished(run))
+    return finished
 
 
 def _set_node_status(job: Job, status: str, error: str = "") -> None:

@@ -19,14 +19,18 @@ class PlannedNodeOut(Schema):
     reason: str
     cost: str
     job: UUID | None
+    take: int | None = Field(default=None, description="The number of the take a cached node uses.")
 
 
 class JobOut(Schema):
     id: UUID
     project: UUID
-    node: UUID
+    node: UUID | None = Field(description="None once the node was deleted: jobs and their cost outlive it.")
     run: UUID
-    status: str
+    status: str = Field(
+        description="waiting, queued, running, succeeded, failed, canceled, or needs_attention (a submit's "
+        "outcome is unknown: the provider may have started and billed it; running the node again submits again)"
+    )
     queue: str
     provider: str
     model: str

@@ -1,7 +1,11 @@
 """The RQ worker class Reelgraph runs: RQ's own, plus the reconciler in its maintenance loop."""
 
 import logging
+import os
+import shutil
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import connections
@@ -21,6 +25,7 @@ class Worker(RQWorker):
         super().__init__(*args, **kwargs)
 
     def work(self, *args, **kwargs) -> bool:
+        sweep_scratch()
         preload()
         return super().work(*args, **kwargs)
 
@@ -37,6 +42,33 @@ class Worker(RQWorker):
         finally:
             # Jobs run in forked children, which must not inherit this process's database connection.
             connections.close_all()
+
+
+def sweep_scratch(directory: Path | None = None) -> list[Path]:
+    """Remove the scratch folders of job processes that died without cleaning up (a SIGKILL leaves
+    them); a live process's folder is left alone. Returns what was removed."""
+    from generation.running import SCRATCH_PREFIX
+
+    removed = []
+    for folder in Path(directory or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        pid = folder.name.removeprefix(SCRATCH_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    if removed:
+        logger.info("removed %d scratch folder(s) of dead job processes", len(removed))
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
 
 
 def preload() -> None:

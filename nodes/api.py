@@ -8,7 +8,7 @@ from ninja import Router, Status
 from config.errors import errors
 from generation import editing, events, moderation
 from generation.models import Job
-from nodes.models import Edge, Node, Take
+from nodes.models import Edge, Node, Note, Take
 from nodes.registry import NODE_TYPES
 from nodes.schemas import (
     EdgeIn,
@@ -16,10 +16,14 @@ from nodes.schemas import (
     GraphDocument,
     GraphOut,
     ImportOut,
+    InputOrderIn,
     NodeIn,
     NodeOut,
     NodePatch,
     NodeTypeOut,
+    NoteIn,
+    NoteOut,
+    NotePatch,
     ReportIn,
     ReportOut,
     TakeOut,
@@ -129,6 +133,17 @@ def disconnect(request, project_id: UUID, edge_id: UUID):
     return Status(204, None)
 
 
+@router.put(
+    "/projects/{project_id}/nodes/{node_id}/inputs/{port}/order",
+    response={200: list[EdgeOut], **errors(403, 404)},
+)
+def reorder_inputs(request, project_id: UUID, node_id: UUID, port: str, payload: InputOrderIn):
+    """Reorder the connections into a multi-valued input (a Stitch's clips): list every one, in the new order."""
+    project = project_for(request.auth, project_id, role=EDITOR)
+    edges = editing.reorder_inputs(_node(project, node_id), request.auth, port, payload.edges)
+    return [events.edge_state(edge) for edge in edges]
+
+
 @router.get("/projects/{project_id}/nodes/{node_id}/takes", response={200: list[TakeOut], **errors(404)})
 def takes(request, project_id: UUID, node_id: UUID):
     """Every output a node has made, newest first; `selected` is the one downstream nodes use."""
@@ -153,6 +168,39 @@ def report(request, project_id: UUID, node_id: UUID, payload: ReportIn):
     node = _node(project_for(request.auth, project_id), node_id)
     made = moderation.report_output(node, request.auth, payload.reason)
     return Status(201, {"id": made.id, "status": made.status, "assets": [a.id for a in made.assets.all()]})
+
+
+def _note(project, note_id: UUID) -> Note:
+    return get_object_or_404(Note.objects.select_related("created_by"), project=project, pk=note_id)
+
+
+@router.get("/projects/{project_id}/notes", response={200: list[NoteOut], **errors(404)})
+def notes(request, project_id: UUID):
+    """The canvas's sticky notes, oldest first."""
+    project = project_for(request.auth, project_id)
+    return [events.note_state(note) for note in project.notes.select_related("created_by")]
+
+
+@router.post("/projects/{project_id}/notes", response={201: NoteOut, **errors(403, 404)})
+def add_note(request, project_id: UUID, payload: NoteIn):
+    project = project_for(request.auth, project_id, role=EDITOR)
+    return Status(201, events.note_state(editing.add_note(project, request.auth, **payload.model_dump())))
+
+
+@router.patch("/projects/{project_id}/notes/{note_id}", response={200: NoteOut, **errors(403, 404, 409)})
+def update_note(request, project_id: UUID, note_id: UUID, payload: NotePatch):
+    """Change a note. `version` must be the one you last saw: a stale one is a 409 `version_conflict`."""
+    project = project_for(request.auth, project_id, role=EDITOR)
+    changes = payload.model_dump(exclude={"version"}, exclude_unset=True)
+    note = editing.update_note(_note(project, note_id), request.auth, payload.version, changes)
+    return events.note_state(note)
+
+
+@router.delete("/projects/{project_id}/notes/{note_id}", response={204: None, **errors(403, 404)})
+def delete_note(request, project_id: UUID, note_id: UUID):
+    project = project_for(request.auth, project_id, role=EDITOR)
+    editing.delete_note(_note(project, note_id), request.auth)
+    return Status(204, None)
 
 
 def take_out(take: Take, node: Node) -> dict:

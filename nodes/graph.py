@@ -102,13 +102,23 @@ class Graph:
 
     def upstream_closure(self, targets: Iterable[str]) -> set[str]:
         """The targets and everything they need, transitively."""
+        return self._reach(targets, self.sources)
+
+    def downstream_closure(self, sources: Iterable[str]) -> set[str]:
+        """The sources and everything that depends on them, transitively."""
+        targets: dict[str, set[str]] = defaultdict(set)
+        for edge in self.edges:
+            targets[edge.source].add(edge.target)
+        return self._reach(sources, targets.__getitem__)
+
+    def _reach(self, starts: Iterable[str], neighbours) -> set[str]:
         seen: set[str] = set()
-        pending = [target for target in targets if target in self.nodes]
+        pending = [start for start in starts if start in self.nodes]
         while pending:
             node_id = pending.pop()
             if node_id not in seen:
                 seen.add(node_id)
-                pending.extend(self.sources(node_id))
+                pending.extend(neighbours(node_id))
         return seen
 
     def topological_order(self, node_ids: Iterable[str]) -> list[str]:

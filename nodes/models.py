@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 
 from projects.models import Project
@@ -13,6 +14,7 @@ class Node(models.Model):
         SUCCEEDED = "succeeded"
         FAILED = "failed"
         CANCELED = "canceled"
+        NEEDS_ATTENTION = "needs_attention"  # its job's submit may have reached the provider: see Job
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="nodes")
@@ -21,7 +23,7 @@ class Node(models.Model):
     x = models.FloatField(default=0)
     y = models.FloatField(default=0)
     params = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.IDLE)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.IDLE)
     # Port name -> value: text for text ports, asset or character ids for the others.
     output = models.JSONField(default=dict, blank=True)
     # The cache key of the last successful run: equal keys mean the output is still valid.
@@ -84,3 +86,35 @@ class Edge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}.{self.source_port} -> {self.target}.{self.target_port}"
+
+
+class Note(models.Model):
+    """A sticky note on the canvas: words for collaborators, never part of a run."""
+
+    class Color(models.TextChoices):
+        YELLOW = "yellow"
+        BLUE = "blue"
+        GREEN = "green"
+        PINK = "pink"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="notes")
+    text = models.TextField(max_length=5000, blank=True)
+    x = models.FloatField(default=0)
+    y = models.FloatField(default=0)
+    width = models.FloatField(default=220)
+    height = models.FloatField(default=160)
+    color = models.CharField(max_length=10, choices=Color.choices, default=Color.YELLOW)
+    # As for nodes: an edit carrying an older version is refused (409).
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.text[:40] or "Note"

@@ -2,6 +2,7 @@
 
 from nodes.types.audio import AudioNode
 from nodes.types.base import NodeType
+from nodes.types.clip import ClipNode
 from nodes.types.extend import ExtendNode
 from nodes.types.image import ImageNode
 from nodes.types.prompt import PromptNode
@@ -10,7 +11,7 @@ from nodes.types.video import VideoNode
 
 NODE_TYPES: dict[str, NodeType] = {
     node_type.name: node_type
-    for node_type in (ImageNode(), AudioNode(), PromptNode(), VideoNode(), ExtendNode(), StitchNode())
+    for node_type in (ImageNode(), AudioNode(), PromptNode(), VideoNode(), ExtendNode(), StitchNode(), ClipNode())
 }
 
 

@@ -60,6 +60,7 @@ class NodeOut(Schema):
     progress_label: str
     media: dict[str, MediaState]
     characters: dict[str, CharacterState]
+    outdated: bool = Field(description="It has an output, but its settings or inputs changed since: a run redoes it.")
 
 
 class EdgeOut(Schema):
@@ -76,10 +77,47 @@ class ProjectRef(Schema):
     name: str
 
 
+class NoteOut(Schema):
+    id: UUID
+    text: str
+    x: float
+    y: float
+    width: float
+    height: float
+    color: str
+    version: int
+    created_by: str = Field(description="The username of who wrote it first.")
+    updated_at: datetime
+
+
+NoteColor = Literal["yellow", "blue", "green", "pink"]
+NOTE_SIZE = Field(default=None, ge=40, le=4000, allow_inf_nan=False)
+
+
+class NoteIn(Schema):
+    text: str = Field(default="", max_length=5000)
+    x: float = COORDINATE
+    y: float = COORDINATE
+    width: float = Field(default=220, ge=40, le=4000, allow_inf_nan=False)
+    height: float = Field(default=160, ge=40, le=4000, allow_inf_nan=False)
+    color: NoteColor = "yellow"
+
+
+class NotePatch(Schema):
+    version: int = Field(ge=1, description="The version you last saw; a stale one is refused with 409.")
+    text: str | None = Field(default=None, max_length=5000)
+    x: float | None = Field(default=None, ge=-1_000_000, le=1_000_000, allow_inf_nan=False)
+    y: float | None = Field(default=None, ge=-1_000_000, le=1_000_000, allow_inf_nan=False)
+    width: float | None = NOTE_SIZE
+    height: float | None = NOTE_SIZE
+    color: NoteColor | None = None
+
+
 class GraphOut(Schema):
     project: ProjectRef
     nodes: list[NodeOut]
     edges: list[EdgeOut]
+    notes: list[NoteOut]
 
 
 class NodeIn(Schema):
@@ -105,6 +143,10 @@ class EdgeIn(Schema):
     target_port: str = PORT
     order: int | None = Field(default=None, ge=0, le=10_000)
     replace: bool = Field(default=False, description="Replace the connection already in a single input.")
+
+
+class InputOrderIn(Schema):
+    edges: list[UUID] = Field(max_length=1000, description="Every edge into the port, exactly once, in the new order.")
 
 
 class DocumentNode(Schema):

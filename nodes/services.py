@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Max
-from django.utils import timezone
+from django.db.models import Max
 from pydantic import ValidationError
 
-from config.errors import Conflict, Unprocessable
+from config.errors import ApiError, Conflict, Unprocessable
 from nodes.graph import Graph, GraphEdge, GraphNode
 from nodes.models import Edge, Node, Take
 from nodes.registry import NODE_TYPES, get_node_type
+from nodes.versioning import stale_message, update_if_current
 
 DOCUMENT_FORMAT = "reelgraph.graph"
 DOCUMENT_VERSION = 1
@@ -24,6 +24,28 @@ class StaleVersion(Conflict):
 
 class EdgeRefused(Unprocessable):
     code = "edge_refused"
+
+
+class GoneMeanwhile(ApiError):
+    status = 404
+    code = "not_found"
+
+
+def lock_graph(project_id) -> None:
+    """Serialise writes to one project's graph on its row (as run planning does): the checks of
+    one write (a free port, no loop, the next order) and its change are never interleaved with
+    another's. Call inside the write's transaction; the lock is held until it commits."""
+    from projects.models import Project
+
+    Project.objects.select_for_update().filter(pk=project_id).values_list("pk", flat=True).first()
+
+
+def current(model, instance, what: str):
+    """`instance` as it is now, read again under the graph's lock: gone meanwhile is a 404."""
+    found = model.objects.filter(pk=instance.pk).first()
+    if found is None:
+        raise GoneMeanwhile(f"That {what} was deleted a moment ago (by someone else?): reload the graph.")
+    return found
 
 
 def load_graph(project) -> Graph:
@@ -91,16 +113,9 @@ def update_node(node: Node, version: int, changes: dict[str, Any]) -> Node:
     fields: dict[str, Any] = {key: changes[key] for key in ("title", "x", "y") if changes.get(key) is not None}
     if changes.get("params") is not None:
         fields["params"] = validated_params(node.type, {**node.params, **changes["params"]})
-    updated = Node.objects.filter(pk=node.pk, version=version).update(
-        **fields, version=F("version") + 1, updated_at=timezone.now()
-    )
-    current = Node.objects.select_related("selected_take").get(pk=node.pk)
+    updated, current = update_if_current(Node.objects.select_related("selected_take"), node.pk, version, fields)
     if not updated:
-        raise StaleVersion(
-            f"Someone else changed this node (now version {current.version}, you sent {version}): "
-            "reload it and apply your change again.",
-            details={"node": node_fields(current)},
-        )
+        raise StaleVersion(stale_message("node", current.version, version), details={"node": node_fields(current)})
     return current
 
 
@@ -158,7 +173,7 @@ def connect(project, *, source, source_port: str, target, target_port: str, orde
                 details={"target_port": target_port},
             )
         if order is None:
-            order = (into_port.aggregate(Max("order"))["order__max"] or -1) + 1
+            order = next_order(into_port)
         edge = Edge.objects.create(
             project=project,
             source=source,
@@ -168,6 +183,33 @@ def connect(project, *, source, source_port: str, target, target_port: str, orde
             order=order,
         )
     return edge, replaced
+
+
+def next_order(into_port) -> int:
+    """The place after the last edge into a port: 0 for the first (a maximum of 0 is a real maximum)."""
+    highest = into_port.aggregate(Max("order"))["order__max"]
+    return 0 if highest is None else highest + 1
+
+
+@transaction.atomic
+def reorder_inputs(node: Node, port: str, edge_ids: list[str]) -> list[Edge]:
+    """Put the edges into one input port in the given order (0..n-1). The list must name exactly those edges."""
+    if get_node_type(node.type).input(port) is None:
+        raise Unprocessable(
+            f"{get_node_type(node.type).label} has no input {port!r}.",
+            details={"fields": [{"field": "port", "message": "no such input"}]},
+        )
+    edges = {str(edge.id): edge for edge in Edge.objects.select_for_update().filter(target=node, target_port=port)}
+    wanted = [str(edge_id) for edge_id in edge_ids]
+    if sorted(wanted) != sorted(edges):
+        raise Unprocessable(
+            f"List every connection into {port!r} exactly once ({len(edges)} now), in the new order.",
+            details={"fields": [{"field": "edges", "message": "must name exactly the edges into this port"}]},
+        )
+    for order, edge_id in enumerate(wanted):
+        edges[edge_id].order = order
+    Edge.objects.bulk_update(edges.values(), ["order"])
+    return [edges[edge_id] for edge_id in wanted]
 
 
 @transaction.atomic
@@ -218,6 +260,7 @@ def import_graph(project, document: dict[str, Any], *, replace: bool = True) -> 
     """
     from projects.models import Asset
 
+    lock_graph(project.pk)
     if replace:
         Node.objects.filter(project=project).delete()
     own_assets = {str(a) for a in Asset.objects.filter(project=project).values_list("id", flat=True)}

@@ -3,11 +3,13 @@
 from uuid import UUID
 
 from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.signals import user_logged_in
 from django.shortcuts import get_object_or_404
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
+from characters.models import Character
 from config.errors import ApiError, Conflict, Unprocessable, errors
 from generation import editing
 from generation.uploads import store_upload
@@ -154,6 +156,17 @@ def upload(request, project_id: UUID, file: UploadedFile = File(...)):
     return Status(201, store_upload(project, file, request.auth))
 
 
+@router.post(
+    "/projects/{project_id}/assets/from-character/{character_id}", response={201: AssetOut, **errors(403, 404)}
+)
+def from_character(request, project_id: UUID, character_id: UUID):
+    """A character of your library onto this project's canvas: its face photo as an image of the project.
+    Add an Image node with `{"asset_id": <this id>, "character": <character id>}` to use the character itself."""
+    project = project_for(request.auth, project_id, role=EDITOR)
+    character = get_object_or_404(Character.objects.library_of(request.auth), pk=character_id)
+    return Status(201, editing.asset_from_character(project, request.auth, character))
+
+
 @router.get("/projects/{project_id}/assets", response={200: list[AssetOut], **errors(404)})
 @paginate(PageNumberPagination)
 def list_assets(request, project_id: UUID, kind: str | None = None):
@@ -200,12 +213,17 @@ def finish_direct_upload(request, project_id: UUID, payload: DirectUploadDone):
 # Personal tokens --------------------------------------------------------------------------------
 
 
-@router.post("/tokens", auth=None, response={201: TokenCreated, **errors()}, tags=["tokens"])
+@router.post("/tokens", auth=None, response={201: TokenCreated, **errors(429)}, tags=["tokens"])
 def new_token(request, payload: TokenIn):
-    """Exchange a username and password for a personal token, shown this once."""
+    """Exchange a username and password for a personal token, shown this once.
+
+    Failed attempts are counted per username and per client address: past the limit, a 429
+    `locked_out` with `Retry-After` (see config/throttling.py), whatever the password."""
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None:
         raise ApiError("Wrong username or password.", code="unauthorized", status=401)
+    # A login like the page's (no session here): the failed-login count starts again, last_login is kept.
+    user_logged_in.send(sender=user.__class__, request=request, user=user)
     token, secret = create_token(user, payload.name)
     return Status(201, {**TokenOut.model_validate(token).model_dump(), "token": secret})
 

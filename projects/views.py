@@ -163,8 +163,14 @@ def tokens(request):
     form = TokenForm(request.POST or None)
     created_secret = None
     if request.method == "POST" and "revoke" in request.POST:
-        ApiToken.objects.filter(user=request.user, pk=request.POST["revoke"]).delete()
-        messages.success(request, "The token was revoked: programs using it are refused from now on.")
+        revoked = (
+            request.POST["revoke"].isdigit()
+            and ApiToken.objects.filter(user=request.user, pk=int(request.POST["revoke"])).delete()[0]
+        )
+        if revoked:
+            messages.success(request, "The token was revoked: programs using it are refused from now on.")
+        else:
+            messages.error(request, "There is no such token (it may have been revoked already).")
         return redirect("tokens")
     if request.method == "POST" and form.is_valid():
         _, created_secret = create_token(request.user, form.cleaned_data["name"])

@@ -27,7 +27,8 @@ class Api:
         return self.client.get(BASE + path, params)
 
     def post(self, path, body=None, **extra):
-        return self._send("post", path, body if body is not None else {}, **extra)
+        """Sends exactly `body` as JSON; no body at all when it is None."""
+        return self._send("post", path, body, **extra)
 
     def patch(self, path, body, **extra):
         return self._send("patch", path, body, **extra)

@@ -30,6 +30,7 @@ from generation import events
 from generation.models import Job, Run
 from generation.moderation import MODERATORS
 from nodes.models import Take
+from nodes.notes import add_note
 from projects.media import signed_url
 from projects.models import Membership
 from projects.tokens import create_token
@@ -98,6 +99,10 @@ MATRIX: dict[tuple[str, str], dict] = {
     ("api/v1/projects/<project_id>/members/<user_id>", "remove_member"): {"DELETE": (LOGIN, 404, OK, 403, OK, 404)},
     ("api/v1/projects/<project_id>/assets", "upload"): {"POST": (EDITORS, "upload")},
     ("api/v1/projects/<project_id>/assets", "list_assets"): {"GET": MEMBERS},
+    # An editor may add only a character of their own library (the world's character is the owner's).
+    ("api/v1/projects/<project_id>/assets/from-character/<character_id>", "from_character"): {
+        "POST": (LOGIN, 404, 403, 404, OK, 404)
+    },
     ("api/v1/assets/<asset_id>", "read_asset"): {"GET": MEMBERS},
     ("api/v1/assets/<asset_id>/url", "asset_url"): {"GET": MEMBERS},
     # Direct uploads need S3 (a 400 that says so) once the caller may upload at all.
@@ -134,7 +139,16 @@ MATRIX: dict[tuple[str, str], dict] = {
         )
     },
     ("api/v1/projects/<project_id>/edges/<edge_id>", "disconnect"): {"DELETE": EDITORS},
+    ("api/v1/projects/<project_id>/nodes/<node_id>/inputs/<port>/order", "reorder_inputs"): {
+        "PUT": (EDITORS, {"edges": ["{edge_id}"]})
+    },
     ("api/v1/projects/<project_id>/nodes/<node_id>/takes", "takes"): {"GET": MEMBERS},
+    ("api/v1/projects/<project_id>/notes", "notes"): {"GET": MEMBERS},
+    ("api/v1/projects/<project_id>/notes", "add_note"): {"POST": (EDITORS, {"text": "Call Ana", "x": 10, "y": 20})},
+    ("api/v1/projects/<project_id>/notes/<note_id>", "update_note"): {
+        "PATCH": (EDITORS, {"version": "{note_version}", "text": "Called"})
+    },
+    ("api/v1/projects/<project_id>/notes/<note_id>", "delete_note"): {"DELETE": EDITORS},
     ("api/v1/projects/<project_id>/nodes/<node_id>/takes/<take_id>/select", "select_take"): {"POST": EDITORS},
     ("api/v1/projects/<project_id>/nodes/<node_id>/report", "report"): {"POST": (MEMBERS, {"reason": "Not ok."})},
     ("api/v1/projects/<project_id>/runs", "start_run"): {
@@ -154,6 +168,7 @@ MATRIX: dict[tuple[str, str], dict] = {
     ("api/v1/characters/<character_id>", "delete"): {"DELETE": OWN_THINGS},
     ("api/v1/characters/<character_id>/similar", "similar"): {"GET": OWN_THINGS},
     ("api/v1/characters/<character_id>/merge", "merge"): {"POST": (OWN_THINGS, {"into": "{twin_id}"})},
+    ("^api/", "api-not-found"): {"GET": (404,) * 6, "POST": (404,) * 6},  # JSON, for everyone
 }
 NO_ADMIN = (ADMIN_LOGIN,) * 5
 DENIED = (*NO_ADMIN, 403)
@@ -166,6 +181,7 @@ ADMIN_RULES = [
     ("admin/", r"login", PUBLIC),
     ("admin/", r"logout", (OK,) * 5 + (405,)),  # POST only, for staff
     ("admin/", r".*_(add|delete)|auth_user_password_change|autocomplete|auth_group_.*|projects_apitoken_.*", DENIED),
+    ("admin/axes/", r".*", DENIED),  # lockouts and login logs: superusers only
     ("admin/", r"view_on_site", (*NO_ADMIN, 404)),  # no model here has a public page
     ("admin/(?P<url>.*)$", r"None", (*NO_ADMIN, 404)),  # the catch-all: an unknown admin page
     ("admin/", r".*", STAFF),
@@ -176,8 +192,8 @@ ADMIN_RULES = [
 WS_CONNECT = (False, False, True, True, True, False)
 WS_EVENTS = {
     "graph.snapshot", "run.planned", "run.finished", "node.status", "node.progress", "node.output", "job.error",
-    "node.created", "node.updated", "node.deleted", "edge.created", "edge.deleted", "project.updated",
-    "member.changed", "member.removed", "presence",
+    "node.created", "node.updated", "node.deleted", "edge.created", "edge.deleted", "edges.reordered",
+    "note.created", "note.updated", "note.deleted", "project.updated", "member.changed", "member.removed", "presence",
 }  # fmt: skip
 
 
@@ -247,11 +263,12 @@ def world(settings, redis):
     character = Character.objects.create(owner=owner, name="Ada", embedding=rng.normal(size=512), source_asset=asset)
     twin = Character.objects.create(owner=owner, name="Ada 2", embedding=rng.normal(size=512), source_asset=asset)
     token, _ = create_token(owner, "laptop")
+    note = add_note(project, owner, text="Shoot at dawn")
     values = {
         "project_id": project.id, "node_id": video.id, "prompt_id": prompt.id, "user_id": people["viewer"].id,
         "asset_id": asset.id, "token_id": token.id, "edge_id": edge.id, "take_id": take.id, "run_id": run.id,
         "job_id": job.id, "character_id": character.id, "twin_id": twin.id, "spare_id": spare.id,
-        "node_version": video.version,
+        "node_version": video.version, "port": "prompt", "note_id": note.id, "note_version": note.version,
         "token": signed_url(asset)[0].rsplit("/", 1)[-1], "object_id": project.id, "queue_index": 0,
         "job_id_rq": "x", "key": "x", "result_id": "x", "scheduler_index": 0, "connection_index": 0,
         "scheduler_name": "x", "cron_job_name": "x",

@@ -19,7 +19,7 @@ def api(alice):
 def test_node_types_describe_ports_and_param_schemas(api):
     types = {t["name"]: t for t in api.get("/node-types").json()}
 
-    assert set(types) == {"image", "audio", "prompt", "video", "extend", "stitch"}
+    assert set(types) == {"image", "audio", "prompt", "video", "extend", "stitch", "clip"}
     video = types["video"]
     assert [(p["name"], p["kind"], p["required"]) for p in video["inputs"]] == [
         ("prompt", "text", True),

@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 from django.db import connection, transaction
+from django.test import override_settings
 
 from characters.models import Character
-from characters.services import nearest_characters, nearest_queryset
+from characters.services import nearest_characters, nearest_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -20,23 +21,39 @@ def characters(alice):
     return vectors
 
 
-def test_the_nearest_character_query_uses_the_hnsw_index(alice, characters):
+def plan(owner, query, *, exact: bool) -> str:
+    with transaction.atomic():
+        return "\n".join(
+            line for (line,) in nearest_rows(owner, query, 5, None, visible=False, exact=exact, explain=True)
+        )
+
+
+def test_a_large_library_is_searched_through_the_hnsw_index_and_a_small_one_exactly(alice, characters):
     query = characters[42] + 0.01
 
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL hnsw.iterative_scan = strict_order")
-        plan = nearest_queryset(alice, query, k=5).explain()
-
-    assert "Index Scan using character_embedding_hnsw" in plan
-    assert "Seq Scan" not in plan
+    assert "Index Scan using character_embedding_hnsw" in plan(alice, query, exact=False)
+    assert "character_embedding_hnsw" not in plan(alice, query, exact=True)
 
 
-def test_the_nearest_character_is_the_one_with_the_closest_embedding(alice, bob, characters):
+@pytest.mark.parametrize("exact_scan_limit", [0, 10_000], ids=["hnsw", "exact"])
+def test_the_nearest_character_is_the_one_with_the_closest_embedding(alice, bob, characters, exact_scan_limit):
     Character.objects.create(owner=bob, name="bob's twin", embedding=characters[42])
 
-    found = nearest_characters(alice, characters[42] * 1.5, k=3)
+    with override_settings(CHARACTER_EXACT_SCAN_LIMIT=exact_scan_limit):
+        found = nearest_characters(alice, characters[42] * 1.5, k=3)
 
     assert found[0].name == "extra 42"
     assert found[0].distance == pytest.approx(0, abs=1e-5)
     assert all(c.owner_id == alice.id for c in found)
     assert [c.distance for c in found] == sorted(c.distance for c in found)
+
+
+def test_the_exact_scan_returns_exactly_the_k_nearest_by_cosine(alice, characters):
+    query = np.random.default_rng(8).normal(size=512).astype(np.float32)
+    unit = characters / np.linalg.norm(characters, axis=1, keepdims=True)
+    expected = [f"extra {i}" for i in np.argsort(-(unit @ (query / np.linalg.norm(query))))[:10]]
+
+    with override_settings(CHARACTER_EXACT_SCAN_LIMIT=10_000):
+        found = nearest_characters(alice, query, k=10)
+
+    assert [c.name for c in found] == expected

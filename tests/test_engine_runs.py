@@ -73,7 +73,7 @@ def test_a_film_graph_runs_from_one_request_into_one_playable_video(project, ali
     assert outputs.count() >= 8 and not outputs.filter(provider="").exists() and not outputs.filter(model="").exists()
     makers = {take.node.title: (take.provider, take.model) for take in Take.objects.filter(node__project=project)}
     assert makers == {
-        "Astronaut photo": ("local", "opencv-haar-frontalface"),
+        "Astronaut photo": ("local", "sface-2021dec-int8bq"),
         "Opening line": ("local", "reelgraph-rules-v1"),
         "Opening shot": ("local", "reelgraph-offline-render"),
         "Continue": ("local", "reelgraph-offline-render"),

@@ -5,14 +5,14 @@ import pytest
 from PIL import Image
 
 from generation.providers.base import PermanentProviderError
-from generation.providers.local_faces import LocalFaceProvider
+from generation.providers.local_faces import HaarFaceProvider
 from generation.providers.local_text import STYLES, LocalTextProvider
 from nodes.types.capabilities import EnhanceRequest
 from tests.graphs import FIXTURES
 
 
 def test_the_astronaut_has_one_face_and_the_cat_none():
-    faces = LocalFaceProvider()
+    faces = HaarFaceProvider()
 
     (face,) = faces.analyze(FIXTURES / "astronaut.png").faces
     assert faces.analyze(FIXTURES / "chelsea.png").faces == []
@@ -28,7 +28,7 @@ def test_the_same_photo_resized_and_recompressed_is_recognised(tmp_path):
     copy = tmp_path / "astronaut.jpg"
     with Image.open(FIXTURES / "astronaut.png") as image:
         image.convert("RGB").resize((400, 400)).save(copy, quality=80)
-    faces = LocalFaceProvider()
+    faces = HaarFaceProvider()
 
     original = faces.analyze(FIXTURES / "astronaut.png").faces[0].embedding
     again = faces.analyze(copy).faces[0].embedding
@@ -41,7 +41,7 @@ def test_an_unreadable_image_is_a_permanent_error(tmp_path):
     broken.write_bytes(b"not an image")
 
     with pytest.raises(PermanentProviderError, match="could not be read"):
-        LocalFaceProvider().analyze(broken)
+        HaarFaceProvider().analyze(broken)
 
 
 def test_the_offline_enhancer_keeps_the_words_and_adds_camera_light_style_and_sound():

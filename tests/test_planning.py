@@ -143,4 +143,4 @@ def test_the_same_face_uploaded_twice_is_one_character_and_a_cat_is_none(project
     character = Character.objects.get()
     assert character.owner == alice
     assert character.reference_assets.count() == 2
-    assert character.embedding_model == "local:opencv-haar-frontalface"
+    assert character.embedding_model == "local:sface-2021dec-int8bq"

@@ -1,6 +1,7 @@
 """The Veo adapter through the real google-genai SDK, against a loopback server speaking the Gemini API."""
 
 import base64
+import socket
 
 import pytest
 from django.test import override_settings
@@ -10,11 +11,13 @@ from generation.providers.base import (
     PermanentProviderError,
     ProviderNotConfigured,
     SafetyBlocked,
+    SubmitOutcomeUnknown,
     TransientProviderError,
 )
 from generation.providers.veo import VeoProvider
 from nodes.types.capabilities import VideoRequest, VideoSource
-from tests.fakes.gemini import GeminiFake, api_error
+from tests.fakes.gemini import Accept, GeminiFake, api_error
+from tests.fakes.server import Response
 from tests.graphs import FIXTURES
 
 MODEL = "veo-3.1-generate-preview"
@@ -138,11 +141,21 @@ def test_a_rate_limit_is_transient_and_the_next_try_succeeds(gemini, tmp_path):
     assert len(gemini.submitted()) == 2
 
 
-def test_a_server_error_is_transient(gemini):
-    gemini.submits.append(api_error(503, "The service is currently unavailable.", "UNAVAILABLE"))
+def test_a_server_error_while_polling_is_transient(gemini):
+    operation = VeoProvider().submit(text())
+    gemini.poll_answers.append(api_error(503, "The service is currently unavailable.", "UNAVAILABLE"))
 
     with pytest.raises(TransientProviderError, match="server error"):
+        VeoProvider().poll(operation)
+    assert VeoProvider().poll(operation).done
+
+
+def test_a_server_error_answering_a_submit_is_an_unknown_outcome_not_a_retry(gemini):
+    gemini.submits.append(api_error(500, "Internal error encountered.", "INTERNAL"))
+
+    with pytest.raises(SubmitOutcomeUnknown, match="server error \\(500\\)") as unknown:
         VeoProvider().submit(text())
+    assert not unknown.value.transient
 
 
 def test_an_operation_error_fails_with_its_message(gemini):
@@ -194,10 +207,46 @@ def test_without_a_key_veo_says_what_to_set():
         VeoProvider()
 
 
-def test_a_provider_that_hangs_times_out_as_a_transient_error(gemini):
-    from tests.fakes.server import Response
-
-    gemini.submits.append(Response(200, {"name": "never"}, delay=3))
+def test_a_poll_that_hangs_times_out_as_a_transient_error(gemini):
+    operation = VeoProvider().submit(text())
+    gemini.poll_answers.append(Response(200, {"name": operation, "done": False}, delay=3))
 
     with override_settings(PROVIDER_TIMEOUT_SECONDS=1), pytest.raises(TransientProviderError, match="did not answer"):
+        VeoProvider().poll(operation)
+
+
+def test_a_submit_accepted_but_answered_after_the_timeout_is_an_unknown_outcome(gemini):
+    gemini.submits.append(Accept(delay=3))
+
+    with override_settings(VEO_SUBMIT_TIMEOUT_SECONDS=1), pytest.raises(SubmitOutcomeUnknown) as unknown:
         VeoProvider().submit(text())
+
+    assert "did not answer within 1 s after the request was sent" in unknown.value.message
+    assert not unknown.value.transient
+    assert gemini.operations_created == 1
+
+
+def test_a_submit_whose_connection_drops_after_sending_is_an_unknown_outcome(gemini):
+    gemini.submits.append(Accept(drop=True))
+
+    with pytest.raises(SubmitOutcomeUnknown, match="connection to Veo broke after the request was sent"):
+        VeoProvider().submit(text())
+    assert gemini.operations_created == 1
+
+
+def test_the_submit_has_its_own_longer_timeout(gemini):
+    gemini.submits.append(Accept(delay=2))
+
+    with override_settings(PROVIDER_TIMEOUT_SECONDS=1, VEO_SUBMIT_TIMEOUT_SECONDS=10):
+        operation = VeoProvider().submit(text())
+
+    assert operation in gemini.operations and gemini.operations_created == 1
+
+
+def test_a_refused_connection_proves_nothing_was_sent_and_is_transient(gemini):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # bound, never listening: connections to it are refused
+        with override_settings(GEMINI_BASE_URL=f"http://127.0.0.1:{port}"), pytest.raises(TransientProviderError):
+            VeoProvider().submit(text())
+    assert gemini.operations_created == 0

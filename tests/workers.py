@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
@@ -48,8 +50,13 @@ class WorkerProcess:
         )
 
     def kill(self) -> None:
-        """As if the machine died: SIGKILL to the worker, its scheduler and whatever job it runs."""
+        """As if the machine died: SIGKILL to the worker, its scheduler and whatever job it runs (RQ
+        starts each job's work horse in a session of its own, so the process group alone misses it)."""
+        doomed = descendants(self.process.pid)
         os.killpg(self.process.pid, signal.SIGKILL)
+        for pid in doomed:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         self.process.wait()
 
     def stop(self, timeout: float = 30) -> None:
@@ -64,6 +71,21 @@ class WorkerProcess:
 
     def output(self) -> str:
         return self.log_path.read_text()
+
+
+def descendants(pid: int) -> list[int]:
+    """The processes started, directly or not, by `pid` (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, pending = [], [pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.append(child)
+            pending.append(child)
+    return found
 
 
 class Workers:

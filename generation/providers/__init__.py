@@ -17,7 +17,7 @@ IMPLEMENTATIONS = {
         "gemini": "generation.providers.gemini_text.GeminiTextProvider",
     },
     "faces": {
-        "local": "generation.providers.local_faces.LocalFaceProvider",
+        "local": "generation.providers.local_faces.offline_face_provider",
         "insightface": "generation.providers.insightface_faces.InsightFaceProvider",
     },
 }

@@ -43,6 +43,14 @@ class PermanentProviderError(ProviderError):
     code = "provider_rejected"
 
 
+class SubmitOutcomeUnknown(ProviderError):
+    """A request to start paid work whose answer was lost after it was sent (a timeout, a dropped
+    connection, a 5xx): the provider may have started, and will bill, the work. Never retried on its
+    own; the engine asks the user (the job needs attention). The message says what was lost."""
+
+    code = "outcome_unknown"
+
+
 class SafetyBlocked(PermanentProviderError):
     code = "safety_blocked"
 
@@ -86,5 +94,9 @@ class FaceProvider(Protocol):
     label: str
     # Cosine similarity at or above which two embeddings of this provider are the same person.
     match_threshold: float
+    # Below this, a face in a generated video has drifted from its character.
+    drift_threshold: float
+    # True when the model recognises the same photo, not the same person (the Haar fallback).
+    approximate: bool
 
     def analyze(self, image: Path) -> FaceAnalysis: ...

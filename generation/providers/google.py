@@ -9,7 +9,15 @@ from django.conf import settings
 from google import genai
 from google.genai import errors, types
 
-from generation.providers.base import PermanentProviderError, ProviderNotConfigured, TransientProviderError
+from generation.providers.base import (
+    PermanentProviderError,
+    ProviderNotConfigured,
+    SubmitOutcomeUnknown,
+    TransientProviderError,
+)
+
+# Transport errors raised before a byte of the request left: nothing can have been accepted.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol, httpx.ProxyError)
 
 
 def client() -> genai.Client:
@@ -27,8 +35,12 @@ def client() -> genai.Client:
 
 
 @contextlib.contextmanager
-def translated_errors(service: str):
-    """429 and 5xx are worth another try; any other refusal is final, with Google's own words."""
+def translated_errors(service: str, *, starts_paid_work: bool = False):
+    """429 and 5xx are worth another try; any other refusal is final, with Google's own words.
+
+    `starts_paid_work` (a Veo submit, which has no idempotency key): an answer lost after the request
+    was sent (a read timeout, a dropped connection, a 5xx) is an unknown outcome, never retried;
+    only what proves nothing was accepted (a 4xx, a 429, a connection that never opened) is."""
     try:
         yield
     except errors.ClientError as error:
@@ -39,10 +51,22 @@ def translated_errors(service: str):
             raise ProviderNotConfigured(f"{service} refused the request ({error.code}): {message}") from error
         raise PermanentProviderError(f"{service} refused the request ({error.code}): {message}") from error
     except errors.ServerError as error:
+        if starts_paid_work:
+            raise SubmitOutcomeUnknown(f"{service} answered the request with a server error ({error.code})") from error
         raise TransientProviderError(f"{service} had a server error ({error.code}).") from error
+    except NOT_SENT as error:
+        raise TransientProviderError(f"{service} could not be reached: {error or error.__class__.__name__}.") from error
     except httpx.TimeoutException as error:
+        if starts_paid_work:
+            raise SubmitOutcomeUnknown(
+                f"{service} did not answer within {settings.VEO_SUBMIT_TIMEOUT_SECONDS:g} s after the request was sent"
+            ) from error
         raise TransientProviderError(
             f"{service} did not answer within {settings.PROVIDER_TIMEOUT_SECONDS:g} s."
         ) from error
     except httpx.TransportError as error:
+        if starts_paid_work:
+            raise SubmitOutcomeUnknown(
+                f"the connection to {service} broke after the request was sent ({error.__class__.__name__})"
+            ) from error
         raise TransientProviderError(f"{service} could not be reached: {error}.") from error

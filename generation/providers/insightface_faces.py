@@ -60,7 +60,7 @@ class InsightFaceProvider:
 
     def __init__(self) -> None:
         self.model = settings.INSIGHTFACE_MODEL
-        self.match_threshold = settings.CHARACTER_MATCH_THRESHOLD
+        self.match_threshold = self.drift_threshold = settings.CHARACTER_MATCH_THRESHOLD
 
     def analyze(self, image: Path) -> FaceAnalysis:
         picture = cv2.imread(str(image), cv2.IMREAD_COLOR)  # BGR, as InsightFace expects

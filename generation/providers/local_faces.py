@@ -1,15 +1,18 @@
-"""Offline face detection: OpenCV's Haar cascade finds faces; a DCT of the face is its signature.
+"""The offline face provider: YuNet + SFace when their model files are installed (sface_faces),
+else, as a last resort, OpenCV's Haar cascade with a DCT of the face as its signature.
 
 The signature recognises the same photo again (resized, re-encoded, cropped a little), not the
-same person in a different photo: that takes a recognition model (InsightFace). Age and sex are
-not estimated offline and are reported as unknown.
+same person in a different photo: its characters are marked approximate. Age and sex are not
+estimated offline and are reported as unknown.
 """
 
 from pathlib import Path
 
 import cv2
 import numpy as np
+from django.conf import settings
 
+from generation.providers import sface_faces
 from generation.providers.base import PermanentProviderError
 from nodes.types.capabilities import Face, FaceAnalysis
 
@@ -22,13 +25,20 @@ MARGIN = 0.1
 BLUR_SIGMA = 1.5
 
 
-class LocalFaceProvider:
+def offline_face_provider():
+    """SFace when its files are installed (a real recognition model), else the Haar signature."""
+    return sface_faces.SFaceProvider() if sface_faces.model_dir() else HaarFaceProvider()
+
+
+class HaarFaceProvider:
     name = "local"
-    label = "Offline face detection"
+    label = "Offline face detection (approximate)"
     model = "opencv-haar-frontalface"
-    match_threshold = 0.9
     # Shown wherever its output appears: it recognises the same photo, not the same person.
     approximate = True
+
+    def __init__(self) -> None:
+        self.match_threshold = self.drift_threshold = settings.HAAR_MATCH_THRESHOLD
 
     def analyze(self, image: Path) -> FaceAnalysis:
         picture = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)

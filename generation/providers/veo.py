@@ -56,8 +56,10 @@ class VeoProvider:
                 for path in request.reference_images
             ]
             or None,
+            # Its own, long timeout: a submit that times out cannot be retried (see translated_errors).
+            http_options=types.HttpOptions(timeout=int(settings.VEO_SUBMIT_TIMEOUT_SECONDS * 1000)),
         )
-        with google.translated_errors("Veo"):
+        with google.translated_errors("Veo", starts_paid_work=True):
             operation = self.client.models.generate_videos(model=request.model, source=source, config=config)
         return operation.name
 

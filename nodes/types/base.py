@@ -121,8 +121,15 @@ class RunContext(Protocol):
 
     def record_usage(self, usage: Usage) -> None: ...
 
+    def begin_submit(self, fingerprint: str) -> None:
+        """Record, before a provider is asked to start paid work, that it may be; refuses (an unknown
+        outcome) when an earlier attempt of this job got that far and never stored an operation."""
+
     def character_for(self, face: Any, image: AssetValue, provider: Any) -> str:
         """The character this face belongs to (matched or newly created); returns its id."""
+
+    def own_character(self, character_id: str) -> CharacterValue:
+        """A character of the user who runs the node (or of the project's owner); any other is a NodeError."""
 
     def face_model(self) -> str:
         """The name of the face model in use, as characters record it (embeddings of others differ)."""

@@ -52,7 +52,7 @@ class ExtendNode(NodeType):
                 "veo_extensions": source.get("veo_extensions", 0) + (1 if veo else 0),
                 "veo_extendable": veo and source.get("veo_extendable", False),
             },
-            "clip": {**source, "duration": added, "veo_extensions": 0, "veo_extendable": not veo},
+            "clip": {**source, "duration": added, "veo_extensions": 0, "veo_extendable": not veo, "uploaded": False},
         }
 
     def check(self, params: ExtendParams, inputs) -> list[Problem]:
@@ -61,6 +61,15 @@ class ExtendNode(NodeType):
             return []
         source = sources[0]
         use_last_frame = "or set the mode to last_frame, which extends any video"
+        if source.get("uploaded"):
+            return [
+                Problem(
+                    "Veo can only extend videos Veo made, not an uploaded clip: "
+                    "set the mode to last_frame, which extends any video.",
+                    code="veo_rule",
+                    field="mode",
+                )
+            ]
         if not source.get("veo_extendable", False):
             return [Problem(f"Veo can only extend a video Veo made: {use_last_frame}.", code="veo_rule", field="mode")]
         problems = []

@@ -1,5 +1,9 @@
 """Veo 3.1: the facts and the submit-then-poll steps the video-making node types share."""
 
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
 from typing import Annotated, Literal
 
 from django.conf import settings
@@ -52,8 +56,25 @@ def aspect_ratio_of(width: int | None, height: int | None) -> str:
 def submit(ctx: RunContext, request: VideoRequest, label: str) -> Wait:
     """Start a generation and hand its operation to the engine to wait on."""
     ctx.progress(0.04, f"Submitting to {ctx.video.label}")
+    # From here until the operation is stored, a crash leaves an outcome nobody knows: recorded first.
+    ctx.begin_submit(fingerprint(request))
     operation = ctx.video.submit(request)
     return Wait(operation, poll_after=ctx.video.poll_interval, progress=0.05, label=label)
+
+
+def fingerprint(request: VideoRequest) -> str:
+    """What identifies a request: its fields, with each file's content instead of its (scratch) path."""
+
+    def plain(value):
+        if isinstance(value, Path):
+            return hashlib.sha256(value.read_bytes()).hexdigest()
+        if isinstance(value, (list, tuple)):
+            return [plain(item) for item in value]
+        if dataclasses.is_dataclass(value):
+            return {field.name: plain(getattr(value, field.name)) for field in dataclasses.fields(value)}
+        return value
+
+    return hashlib.sha256(json.dumps(plain(request), sort_keys=True).encode()).hexdigest()
 
 
 def collect(ctx: RunContext, resolution: str, *, extension: bool = False) -> GeneratedVideo | Wait:
@@ -66,6 +87,8 @@ def collect(ctx: RunContext, resolution: str, *, extension: bool = False) -> Gen
         if status.eta_seconds is not None:
             poll_after = max(MIN_POLL_SECONDS, min(poll_after, status.eta_seconds))
         return Wait(ctx.operation, poll_after, progress=status.progress, label=status.label)
+    # Made: the provider bills it from here, even if the download then fails (the engine counts it).
+    ctx.state["generated"] = True
     ctx.progress(0.9, "Downloading")
     result = ctx.video.download(ctx.operation, ctx.workdir, extension=extension)
     ctx.record_usage(Usage("video", result.billed_seconds, model=result.model, resolution=resolution))

@@ -141,8 +141,8 @@ class VideoNode(NodeType):
 
 def identity_scores(ctx: RunContext, video, characters) -> dict[str, dict]:
     """How well each character survives into the video: the best cosine similarity between the
-    character and any face in a handful of sampled frames. Below the face model's threshold, the
-    output is marked "identity drift"."""
+    character and any face in a handful of sampled frames. Below the face model's drift threshold,
+    the output is marked "identity drift"."""
     frames = ctx.media.sample_frames(video, ctx.workdir, count=5)
     found = [face.embedding for frame in frames for face in ctx.faces.analyze(frame).faces]
     scores = {}
@@ -160,6 +160,6 @@ def identity_scores(ctx: RunContext, video, characters) -> dict[str, dict]:
         scores[character.id] = {
             "name": character.name,
             "score": round(best, 4),
-            "drift": best < ctx.faces.match_threshold,
+            "drift": best < ctx.faces.drift_threshold,
         }
     return scores

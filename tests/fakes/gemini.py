@@ -4,8 +4,10 @@ operation polling and file download, and generateContent for text."""
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from generation import media
@@ -18,8 +20,19 @@ def api_error(status: int, message: str, reason: str) -> Response:
     return Response(status, {"error": {"code": status, "message": message, "status": reason}})
 
 
+@dataclass
+class Accept:
+    """A submit step: create the operation (Google has accepted it, and bills it), then answer late
+    (`delay` seconds), never (`drop`: the connection closes), or once `release` is set."""
+
+    delay: float = 0.0
+    drop: bool = False
+    release: threading.Event | None = None
+    received: threading.Event = field(default_factory=threading.Event)
+
+
 class GeminiFake(FakeServer):
-    """Scripts: `submits` (per predictLongRunning call: "ok", or a Response to send instead),
+    """Scripts: `submits` (per predictLongRunning call: "ok", an Accept, or a Response to send instead),
     `outcomes` (per operation: "ok", "blocked", or ("error", message)), `texts` (per
     generateContent call: a text to answer, or a Response). Operations finish after `polls` gets."""
 
@@ -30,6 +43,10 @@ class GeminiFake(FakeServer):
         self.submits: deque = deque()
         self.outcomes: deque = deque()
         self.texts: deque = deque()
+        self.poll_answers: deque = deque()  # Responses sent instead of the next operation gets
+        self.download_answers: deque = deque()  # and instead of the next downloads
+        # Per kind of request ("poll", "download"): an Accept that holds the next one before it is answered.
+        self.holds: dict[str, Accept] = {}
         self.operations: dict[str, dict] = {}
         self.files: dict[str, Path] = {}
         self.durations: dict[str, float] = {}
@@ -41,8 +58,12 @@ class GeminiFake(FakeServer):
         if match := re.fullmatch(r"models/([^/:]+):predictLongRunning", path):
             return self._submit(match.group(1), request.json())
         if match := re.fullmatch(r"models/[^/]+/operations/[^/]+", path):
+            self._hold("poll")
             return self._operation(match.group(0))
         if match := re.fullmatch(r"files/([a-z0-9]+):download", path):
+            self._hold("download")
+            if self.download_answers:
+                return self.download_answers.popleft()
             return Response(200, self.files[match.group(1)].read_bytes(), {"Content-Type": "video/mp4"})
         if match := re.fullmatch(r"models/([^/:]+):generateContent", path):
             return self._generate_content(request.json())
@@ -55,9 +76,28 @@ class GeminiFake(FakeServer):
         name = f"models/{model}/operations/{uuid.uuid4().hex[:12]}"
         outcome = self.outcomes.popleft() if self.outcomes else "ok"
         self.operations[name] = {"body": body, "outcome": outcome, "gets": 0, "file": None}
+        if isinstance(step, Accept):
+            step.received.set()
+            if step.release is not None:
+                step.release.wait(120)
+            return Response(200, {"name": name}, delay=step.delay, drop=step.drop)
         return Response(200, {"name": name})
 
+    def _hold(self, kind: str) -> None:
+        step = self.holds.pop(kind, None)
+        if step is not None:
+            step.received.set()
+            if step.release is not None:
+                step.release.wait(120)
+
+    @property
+    def operations_created(self) -> int:
+        """How many operations Google would have started, and billed."""
+        return len(self.operations)
+
     def _operation(self, name: str) -> Response:
+        if self.poll_answers:
+            return self.poll_answers.popleft()
         operation = self.operations.get(name)
         if operation is None:
             return api_error(404, f"Operation {name} not found.", "NOT_FOUND")

@@ -32,6 +32,7 @@ class Response:
     body: bytes | dict | list = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering (a slow or hanging provider)
+    drop: bool = False  # close the connection without answering, after the request was read
 
     def encoded(self) -> tuple[bytes, str]:
         if isinstance(self.body, bytes):
@@ -59,6 +60,9 @@ class FakeServer:
                 response = fake.handle(request)
                 if response.delay:
                     time.sleep(response.delay)
+                if response.drop:
+                    self.close_connection = True
+                    return
                 body, content_type = response.encoded()
                 try:
                     self.send_response(response.status)

@@ -140,7 +140,7 @@ export function cardHtml(node, type, { plan, problems, canEdit, ordered }) {
     <header class="node-head" data-drag-handle>
       <span class="node-title">${escape(node.title || type?.label || node.type)}</span>
       <span class="node-type">${escape(type?.label || node.type)}</span>
-      <span class="badge status-${escape(status)}" data-status${status === "outdated" ? ' title="Its inputs or settings changed since this output was made: it will run again."' : ""}>${escape(status)}</span>
+      <span class="badge status-${escape(status)}" data-status${status === "outdated" ? ' title="Its inputs or settings changed since this output was made: it will run again."' : ""}>${escape(status.replace("_", " "))}</span>
     </header>
     <div class="ports">
       <div class="inputs">${portRows(type?.inputs || [], "in")}</div>

@@ -127,6 +127,5 @@ api("GET", "/node-types")
     connectProject(store.projectId, { onEvent: (event) => store.apply(event), onState: showLiveState });
   })
   .catch((error) => toast(error.message, "error"));
-window.reelgraph = { store, view, history, editor }; // for tests and benchmarks
-
-installWidgets({ root, store, view, editor, history, api, toast, actions });
+const widgets = installWidgets({ root, store, view, editor, history, api, toast, actions });
+window.reelgraph = { store, view, history, editor, widgets }; // for tests and benchmarks
