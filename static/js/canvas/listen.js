@@ -1,6 +1,6 @@
-// Adds a live-event handler without displacing one that a feature module registered for the same
-// type: the store keeps one handler per event type, so a second one is chained after the first.
+// Adds a live-event handler after those already kept for its type. `store.register` chains them
+// itself; chaining here as well ran every earlier handler once more per listener (four toasts for
+// one finished run).
 export function listen(store, type, handler) {
-  const previous = store.handlers?.[type];
-  store.register(type, previous ? (event, s) => (previous(event, s), handler(event, s)) : handler);
+  store.register(type, handler);
 }
