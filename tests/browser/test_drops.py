@@ -45,6 +45,7 @@ def test_a_character_dragged_from_the_library_becomes_an_image_node_that_carries
     finished = page.locator(".toast", has_text="Run succeeded.")
     finished.first.wait_for()
     assert finished.count() == 1  # one run, told once (each widget listening to runs once told it again)
+    card.locator("[data-plan]", has_text="cached").wait_for()  # its output matches: nothing would run again
     shot(page, "character-placed")
 
 
