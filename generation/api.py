@@ -10,7 +10,8 @@ from ninja.pagination import PageNumberPagination, paginate
 from config.errors import Conflict, errors
 from generation import executor, quotas
 from generation.models import Job, Run
-from generation.schemas import JobOut, PlanOut, RunIn, RunOut, RunPage
+from generation.schemas import JobOut, PlanOut, PlanStateOut, RunIn, RunOut, RunPage
+from nodes.graph import GraphInvalid
 from projects.access import project_for
 from projects.models import Membership
 
@@ -92,6 +93,22 @@ def list_runs(request, project_id: UUID, page: int = Query(1, ge=1, le=10_000)):
     runs = project_for(request.auth, project_id).runs.order_by("-created_at")
     shown = runs.select_related("created_by").prefetch_related("jobs__node")[(page - 1) * 20 : page * 20]
     return {"items": [run_out(run) for run in shown], "count": runs.count()}
+
+
+@router.get("/projects/{project_id}/plan", response={200: PlanStateOut, **errors(404)})
+def read_plan(request, project_id: UUID):
+    """The plan of every node of the project, priced, as the canvas shows it on its cards. Unlike a
+    dry run, an invalid graph and a conflicting run are answered as states: a page refreshing this in
+    the background meets them all the time, and they are not failures."""
+    project = project_for(request.auth, project_id)
+    empty = {"valid": True, "cost_estimate": "0", "nodes": [], "problems": {}, "conflict": ""}
+    try:
+        plan = executor.plan_run(project, [], user=request.auth, dry_run=True)
+    except GraphInvalid as error:
+        return {**empty, "valid": False, "problems": error.by_node()}
+    except executor.RunConflict as error:
+        return {**empty, "conflict": str(error)}
+    return {**empty, "cost_estimate": str(plan.cost), "nodes": [planned.as_dict() for planned in plan.nodes]}
 
 
 def _visible_runs(request):

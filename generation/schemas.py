@@ -74,3 +74,14 @@ class PlanOut(Schema):
 class RunPage(Schema):
     items: list[RunOut]
     count: int
+
+
+class PlanStateOut(Schema):
+    """The plan of the whole project as a state the canvas shows: a graph that cannot run, or a node
+    running with other settings, is an answer here (200), not an error."""
+
+    valid: bool = Field(description="False when some node cannot run yet: see `problems`.")
+    cost_estimate: str
+    nodes: list[PlannedNodeOut] = Field(description="Empty when the graph is not valid.")
+    problems: dict[str, list[dict[str, Any]]] = Field(description="Node id -> its problems (message, code, field).")
+    conflict: str = Field(description="Why no plan can be made while a run is under way; empty otherwise.")

@@ -156,6 +156,7 @@ MATRIX: dict[tuple[str, str], dict] = {
         "POST": (EDITORS, {"dry_run": True, "targets": ["{node_id}"]})
     },
     ("api/v1/projects/<project_id>/runs", "list_runs"): {"GET": MEMBERS},
+    ("api/v1/projects/<project_id>/plan", "read_plan"): {"GET": MEMBERS},
     ("api/v1/runs/<run_id>", "read_run"): {"GET": MEMBERS},
     ("api/v1/runs/<run_id>/cancel", "cancel_run"): {"POST": EDITORS},
     ("api/v1/jobs", "list_jobs"): {"GET": ANY_USER},  # each sees their projects' jobs only

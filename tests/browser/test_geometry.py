@@ -115,7 +115,7 @@ def zoom_label(page) -> int:
     return int(page.inner_text("[data-zoom-label]").rstrip("%"))
 
 
-def test_edges_start_and_end_at_their_dots_at_every_zoom_and_after_a_drag(graph, shot):
+def test_edges_start_and_end_at_their_dots_at_every_zoom_and_after_a_drag(graph, workers, shot):
     page, nodes, edges = graph
 
     page.click("[data-action-button=fit]")
@@ -149,3 +149,19 @@ def test_edges_start_and_end_at_their_dots_at_every_zoom_and_after_a_drag(graph,
     assert abs(moved["x"] - head["x"] - 100) <= 2 and abs(moved["y"] - head["y"] - 150) <= 2
     assert settle(page, edges) == []
     shot(page, "after-drag")
+
+    # The photo's preview loads into the Image card (finding its face is free and runs here): the card
+    # grows, and its edges still leave from its dots.
+    workers.start(1)
+    image = page.locator(f'[data-node-id="{nodes["image"]}"]')
+    height = image.bounding_box()["height"]
+    image.locator("[data-action=run]").click()
+    page.click("dialog[open] [data-confirm-run]")
+    page.wait_for_function(
+        "(id) => document.querySelector(`[data-node-id='${id}'] img.thumb`)?.naturalWidth > 0",
+        arg=nodes["image"],
+        timeout=60_000,
+    )
+    assert image.bounding_box()["height"] > height
+    assert settle(page, edges) == []
+    shot(page, "after-preview")

@@ -63,7 +63,9 @@ export function installDrops({ store, view, editor, toast, run, characters, addN
     try {
       const asset = await api("POST", `/projects/${store.projectId}/assets/from-character/${characterId}`);
       const character = characters.byId.get(characterId);
-      await editor.addNode({ type: "image", title: character?.name || "Character", x: Math.round(at.x), y: Math.round(at.y), params: { asset_id: asset.id, character: characterId } });
+      const params = { asset_id: asset.id, character: characterId };
+      const node = await editor.addNode({ type: "image", title: character?.name || "Character", x: Math.round(at.x), y: Math.round(at.y), params });
+      run([node.id], { confirm: false }); // it outputs the character as it is: nothing to pay
     } catch (error) {
       toast(error.message, "error");
     }

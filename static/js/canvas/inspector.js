@@ -57,7 +57,7 @@ export function installInspector({ root, store, editor, toast, me }) {
     const sections = (store.type(node.type)?.inputs || [])
       .filter((port) => port.multi)
       .map((port) => [port, editor.orderedEdges(node.id, port.name)])
-      .filter(([, edges]) => edges.length)
+      .filter(([, edges]) => edges.length > 1)
       .map(
         ([port, edges]) => `<h3>${escape(port.label)} in order</h3><ol class="input-order" data-port="${escape(port.name)}">${edges
           .map((edge, index) => {

@@ -1,8 +1,8 @@
 // The plan of the whole graph, refreshed in the background after changes: costs and problems shown
-// on the cards. An invalid graph (422 graph_invalid) and a run in the way (409) are states of the
-// graph, shown on the cards, not failures.
+// on the cards. It is read from GET .../plan, which answers an invalid graph and a run in the way as
+// states (200): a dry run answers them with 422 and 409, which the browser logs as errors.
 
-import { api, ApiError } from "./api.js";
+import { api } from "./api.js";
 
 const DELAY = 900; // ms after the last change: typing or dragging asks for one plan, not dozens
 
@@ -20,17 +20,15 @@ export function installPlan({ store, view }) {
   async function refresh() {
     if (!store.nodes.size) return;
     const before = new Map([...store.plan.keys(), ...store.problems.keys()].map((id) => [id, entry(id)]));
+    let state;
     try {
-      const plan = await api("POST", `/projects/${store.projectId}/runs`, { targets: [], dry_run: true });
-      store.problems.clear();
-      store.plan = new Map(plan.nodes.map((n) => [n.node, n]));
-    } catch (error) {
-      // 409: a node runs with other settings, so the last plan stays until the run ends; offline
-      // or refused: the cards keep what they showed.
-      if (!(error instanceof ApiError) || error.code !== "graph_invalid") return;
-      store.plan.clear();
-      store.problems = new Map(Object.entries(error.details.nodes || {}));
+      state = await api("GET", `/projects/${store.projectId}/plan`);
+    } catch {
+      return; // offline or refused: the cards keep what they showed
     }
+    if (state.conflict) return; // a node runs with other settings: the last plan stays until it ends
+    store.plan = new Map(state.nodes.map((n) => [n.node, n]));
+    store.problems = new Map(Object.entries(state.problems));
     // Only the cards whose plan line or problems changed are drawn again.
     const ids = new Set([...before.keys(), ...store.plan.keys(), ...store.problems.keys()]);
     view.updateNodes([...ids].filter((id) => store.nodes.has(id) && before.get(id) !== entry(id)));
