@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench faces
+.PHONY: run test lint bench faces fuzz
 
 $(BIN)/.installed: pyproject.toml requirements/faces.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# A deeper, randomised schemathesis run than the suite's (minutes, not seconds).
+fuzz: $(BIN)/.installed
+	REELGRAPH_FUZZ=1 $(BIN)/pytest tests/test_api_schema.py tests/test_api_unstorable_fuzz.py -p no:cacheprovider
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -33,3 +33,26 @@ class DatabaseUnavailableMiddleware:
         if isinstance(exception, OperationalError | InterfaceError):
             return unavailable(request)
         return None
+
+
+class ApiMethodNotAllowedMiddleware:
+    """django-ninja answers a method an address does not take with a bare text 405; the API answers
+    in its one error shape, keeping the Allow header."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and request.path.startswith("/api/")
+            and "json" not in response.get("Content-Type", "")
+        ):
+            allowed = response.get("Allow", "")
+            message = f"{request.method} is not allowed here; this address takes {allowed or 'no method'}."
+            error = {"code": "method_not_allowed", "message": message, "details": {"allowed": allowed.split(", ")}}
+            json_response = JsonResponse({"error": error}, status=405)
+            json_response["Allow"] = allowed
+            return json_response
+        return response

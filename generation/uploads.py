@@ -64,11 +64,18 @@ def sniff(head: bytes) -> tuple[str, str, str] | None:
     return None
 
 
+def megabytes(size: int) -> str:
+    """A size in MB of 2**20 bytes (as the README's 200 MB default is), rounded down so that a limit
+    is never said to be larger than it is: 1.5 MB, 200 MB, 0.95 MB."""
+    return f"{int(size / 2**20 * 100) / 100:g} MB"
+
+
 def store_upload(project: Project, upload, user, *, name: str | None = None) -> Asset:
     """Validate an uploaded file (anything with .size and .chunks()) and keep it as an Asset."""
     if upload.size > settings.MAX_UPLOAD_BYTES:
         raise TooLarge(
-            f"The file is {upload.size / 1e6:.1f} MB; uploads are limited to {settings.MAX_UPLOAD_BYTES / 1e6:.0f} MB.",
+            f"The file is {megabytes(upload.size)}; uploads are limited to {megabytes(settings.MAX_UPLOAD_BYTES)} "
+            f"({settings.MAX_UPLOAD_BYTES:,} bytes): make it smaller and upload it again.",
             details={"limit_bytes": settings.MAX_UPLOAD_BYTES},
         )
     with tempfile.TemporaryDirectory(prefix="reelgraph-upload-") as scratch:
@@ -115,8 +122,13 @@ def _clean_image(path: Path, out: Path) -> None:
             options: dict = {"icc_profile": image.info["icc_profile"]} if image.info.get("icc_profile") else {}
             # Pillow writes some of what it read (a JPEG comment, EXIF) back out: keep what draws the pixels.
             upright.info = {key: value for key, value in upright.info.items() if key == "transparency"}
-    except Image.DecompressionBombError as error:
-        raise TooLarge(f"The image has too many pixels: {error}") from error
+    except Image.DecompressionBombError as error:  # Pillow's own guard, before the size can be read
+        limit = settings.MAX_IMAGE_PIXELS
+        raise TooLarge(
+            f"The image has far more pixels than the limit of {limit:,} ({limit / 1e6:g} megapixels): "
+            "make it smaller and upload it again.",
+            details={"limit_pixels": limit},
+        ) from error
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise UnsupportedMedia(f"The file could not be read as an image: upload {ACCEPTED}.") from error
     image_format = IMAGE_FORMATS[out.suffix]
@@ -132,7 +144,8 @@ def _check_pixels(width: int, height: int) -> None:
     if width * height > limit:
         raise TooLarge(
             f"The image is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels); "
-            f"images are limited to {limit / 1e6:.0f} megapixels: make it smaller and upload it again.",
+            f"images are limited to {limit / 1e6:g} megapixels ({limit:,} pixels): "
+            "make it smaller and upload it again.",
             details={"limit_pixels": limit},
         )
 

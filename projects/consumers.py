@@ -1,11 +1,13 @@
 import contextlib
 import logging
+import time
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from redis.exceptions import RedisError
 
+from config.unstorable import first_unstorable
 from generation import events
 from projects import presence
 from projects.models import Project
@@ -16,7 +18,31 @@ REFUSED = 4403
 # snapshot of its next connection catches it up.
 TRY_AGAIN_LATER = 4503
 
+# Close codes of RFC 6455: a message over the size limit, and one past the rate limit.
+MESSAGE_TOO_BIG = 1009
+POLICY_VIOLATION = 1008
+# The canvas sends nothing but an occasional ping here (edits go through the API): these limits
+# only stop a client that floods the server and slows everyone's live updates.
+MAX_MESSAGE_BYTES = 64 * 1024
+MESSAGE_BURST = 20  # messages at once,
+MESSAGES_PER_SECOND = 5.0  # refilled at this rate
+
 logger = logging.getLogger(__name__)
+
+
+class TokenBucket:
+    def __init__(self, burst: int, rate: float) -> None:
+        self.burst, self.rate = burst, rate
+        self.tokens, self.checked = float(burst), time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.checked) * self.rate)
+        self.checked = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
 
 
 class ProjectConsumer(AsyncJsonWebsocketConsumer):
@@ -26,6 +52,7 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
     project_id: str | None = None
 
     async def __call__(self, scope, receive, send) -> None:
+        self.inbound = TokenBucket(MESSAGE_BURST, MESSAGES_PER_SECOND)
         try:
             await super().__call__(scope, receive, send)
         except (RedisError, OSError) as error:
@@ -34,6 +61,11 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
             logger.warning("Live channel closed: the channel layer is unavailable (%s)", error)
             with contextlib.suppress(Exception):
                 await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
+        finally:
+            # However this connection ended (a send to a socket the browser had already closed raises,
+            # and then disconnect() never runs), this canvas is no longer open: say so.
+            with contextlib.suppress(Exception):
+                await self.disconnect(1006)
 
     async def connect(self) -> None:
         project = await self._project_for_member()
@@ -51,26 +83,37 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            group, self.group = self.group, None  # once, though both the server and __call__ end it
+            await self.channel_layer.group_discard(group, self.channel_name)
             await sync_to_async(presence.leave)(self.project_id, self.channel_name)
             await self._announce_presence()
 
     async def _announce_presence(self) -> None:
         users = await sync_to_async(presence.present)(self.project_id)
         await self.channel_layer.group_send(
-            self.group, {"type": "project.event", "event": {"type": "presence", "users": users}}
+            events.group_name(self.project_id), {"type": "project.event", "event": {"type": "presence", "users": users}}
         )
 
-    async def receive_json(self, content, **kwargs) -> None:
-        await self.send_json(
-            {
-                "type": "error",
-                "error": {
-                    "code": "unsupported",
-                    "message": "This channel only sends events: make changes through the API.",
-                },
-            }
-        )
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
+        if size > MAX_MESSAGE_BYTES:
+            await self.close(code=MESSAGE_TOO_BIG)
+        elif not self.inbound.take():
+            await self.close(code=POLICY_VIOLATION)
+        else:
+            try:
+                content = await self.decode_json(text_data) if text_data is not None else None
+            except ValueError:
+                await self._error("invalid", "Send JSON text.")
+                return
+            problem = first_unstorable(content)
+            if problem:
+                await self._error("invalid", f"{problem[0]}: {problem[1]}", field=problem[0])
+                return
+            await self._error("unsupported", "This channel only sends events: make changes through the API.")
+
+    async def _error(self, code: str, message: str, **details) -> None:
+        await self.send_json({"type": "error", "error": {"code": code, "message": message, "details": details}})
 
     async def project_event(self, message: dict) -> None:
         event = message["event"]

@@ -2,6 +2,8 @@
 API never fails with a 5xx and that every response matches what the schema says (status codes,
 content types, bodies). Examples are bounded so the suite stays fast."""
 
+import os
+
 import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
@@ -18,6 +20,8 @@ from tests.factories import ProjectFactory, UserFactory
 from tests.graphs import add
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+# `make fuzz`: randomised, many more examples per operation; the suite's run is quick and repeatable.
+FUZZ = os.environ.get("REELGRAPH_FUZZ") == "1"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
@@ -32,6 +36,6 @@ def token(transactional_db):
 
 @pytest.mark.django_db(transaction=True)
 @schema.parametrize()
-@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=100 if FUZZ else 8, deadline=None, suppress_health_check=list(HealthCheck), derandomize=not FUZZ)
 def test_every_operation_honours_the_schema(case, token, redis):
     case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)

@@ -64,3 +64,11 @@ def test_revoking_a_token_that_is_not_one_is_a_message_not_a_500(alice, revoke):
     assert response.status_code == 200
     assert "There is no such token" in response.content.decode()
     assert ApiToken.objects.filter(pk=token.pk).exists()
+
+
+def test_a_method_an_api_address_does_not_take_is_a_json_405(alice):
+    response = Api(alice).client.put("/api/v1/projects")
+    assert response.status_code == 405
+    error = error_of(response)
+    assert error["code"] == "method_not_allowed" and "PUT is not allowed" in error["message"]
+    assert set(response["Allow"].split(", ")) == {"GET", "POST"} == set(error["details"]["allowed"])

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from PIL import Image
 
+from generation.uploads import megabytes
 from projects.models import Asset
 from tests.api import Api, error_of
 from tests.graphs import FIXTURES
@@ -173,3 +174,25 @@ def test_a_hostile_file_name_never_reaches_storage(alice, project):
     asset = Asset.objects.get(pk=response.json()["id"])
     assert asset.file.name == f"projects/{project.id}/assets/{asset.id}.png"
     assert asset.original_name == "<script>alice's passport.png"  # shown escaped, never used as a path
+
+
+def test_a_bomb_past_pillows_own_guard_gets_reelgraphs_message(alice, project):
+    bomb = io.BytesIO()
+    Image.new("1", (20_000, 10_000)).save(bomb, "PNG")  # 200 megapixels: Pillow refuses to open it at all
+
+    response = upload(alice, project, bomb.getvalue(), "small.png")
+
+    assert response.status_code == 413
+    error = error_of(response)
+    assert "limit of 50,000,000 (50 megapixels)" in error["message"] and "make it smaller" in error["message"]
+    assert "decompression bomb" not in error["message"].lower()
+    assert error["details"] == {"limit_pixels": 50_000_000}
+    assert not Asset.objects.exists()
+
+
+def test_the_size_limit_is_said_exactly(alice, project, settings):
+    settings.MAX_UPLOAD_BYTES = 1_572_864
+    response = upload(alice, project, b"\x89PNG\r\n\x1a\n" + b"\0" * 1_572_864, "big.png")
+    assert response.status_code == 413
+    assert "uploads are limited to 1.5 MB (1,572,864 bytes)" in error_of(response)["message"]
+    assert (megabytes(209_715_200), megabytes(1_000_000)) == ("200 MB", "0.95 MB")  # the default; never rounded up
