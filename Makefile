@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench faces fuzz
+.PHONY: run test lint bench faces fuzz mutate
 
 $(BIN)/.installed: pyproject.toml requirements/faces.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,3 +43,10 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m bench.web
 	$(BIN)/python -m bench.canvas
 	$(BIN)/python -m bench.load
+
+# Mutation testing of the core (docs/TESTING.md): plants small bugs in the modules that
+# [tool.mutmut] lists and runs the tests that cover each one. `make mutate ONLY='nodes.graph*'`
+# limits it to the mutants whose names match.
+mutate: $(BIN)/.installed
+	$(BIN)/mutmut run $(ONLY)
+	$(BIN)/mutmut results
