@@ -14,12 +14,18 @@ const MAKERS = {
   ffmpeg: "ffmpeg",
 };
 
+// Offline faces are recognised by YuNet + SFace; only the Haar fallback (no model files) is approximate.
+function offlineMaker(maker, type, model) {
+  if (type === "image" && String(model).startsWith("sface")) return "Offline face recognition (YuNet + SFace)";
+  return maker[type] || "Offline";
+}
+
 export function makerLabel(node) {
   const take = node.selected_take;
   if (!take) return "";
   if (!take.provider) return node.type === "prompt" ? "Your words" : "";
   const maker = MAKERS[take.provider];
-  const name = typeof maker === "object" ? maker[node.type] || "Offline" : maker || take.provider;
+  const name = typeof maker === "object" ? offlineMaker(maker, node.type, take.model) : maker || take.provider;
   const model = take.provider === "local" || !take.model ? "" : ` · ${take.model}`;
   return `${name}${model}`;
 }
