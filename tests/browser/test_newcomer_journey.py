@@ -107,6 +107,16 @@ def wire(page, source, source_port: str, target, target_port: str) -> None:
     )
 
 
+def buttons_outside(card) -> list[str]:
+    """The card's buttons that stick out of it (a full footer must wrap, not overflow)."""
+    edge = box_of(card)
+    return [
+        button.inner_text()
+        for button in card.locator(".node-actions button").all()
+        if (box := button.bounding_box()) and box["x"] + box["width"] > edge["x"] + edge["width"] + 0.5
+    ]
+
+
 def status_of(card) -> str:
     return card.locator("[data-status]").inner_text()
 
@@ -212,6 +222,7 @@ def test_the_newcomers_journey(page, app_server, workers, shot, tmp_path):
     image.locator("img.thumb").wait_for()  # the picture, once loaded
     assert image.locator("[data-action=pick-file]").inner_text() == "Replace file"
     assert page.locator("[data-node-id]").count() == 1  # the file went into this card, not a new one
+    assert buttons_outside(image) == []
     shot(page, "02-image-picked")
 
     # The prompt, typed on its card.
@@ -277,6 +288,8 @@ def test_the_newcomers_journey(page, app_server, workers, shot, tmp_path):
         assert status_of(card) == "succeeded"
     page.click("[data-action-button=fit]")
     shot(page, "08-film")
+    for card in (image, prompt, video, extend_1, extend_2, clip, audio, stitch):
+        assert buttons_outside(card) == []
 
     # The film, downloaded: its length, its streams, and its parts in the order they were connected.
     with page.expect_download() as download:
