@@ -336,8 +336,8 @@ def test_the_newcomers_journey(page, app_server, workers, shot, tmp_path):
     assert extend_2.locator("[data-takes] li", has_text="Take 1").locator("[data-action=use-take]").is_visible()
     shot(page, "10-take-2")
     # The stitch follows the new take: its plan says it will run again, and Run all joins it again.
-    # (Its badge still says "succeeded" here: no live event tells the canvas that it is outdated.)
     stitch.locator("[data-plan]", has_text="will run").wait_for(timeout=30_000)
+    stitch.locator("[data-status]", has_text="outdated").wait_for()
     dialog = open_plan(page, lambda: page.click("[data-action-button=run-all]"))
     assert dialog.locator("h2").inner_text() == "Run 1 node?"
     assert plan_row(dialog, stitch).locator(".badge").inner_text() == "run"
@@ -350,7 +350,7 @@ def test_the_newcomers_journey(page, app_server, workers, shot, tmp_path):
     prompt.locator("[data-inline-state=saved]").wait_for(timeout=10_000)
     video.locator("[data-plan]", has_text="will run").wait_for(timeout=10_000)
     assert prompt.locator("[data-plan]").inner_text().startswith("will run")
-    # (The video's badge should say "outdated" here; it still says "succeeded": see the report.)
+    video.locator("[data-status]", has_text="outdated").wait_for()
     prompt.locator("[data-action=run]").click()
     dialog = page.locator("dialog[open]")
     dialog.locator("[data-plan-total]").wait_for()
@@ -365,18 +365,22 @@ def test_the_newcomers_journey(page, app_server, workers, shot, tmp_path):
         "([text]) => document.querySelector('[data-inline=text]').value === text", arg=[FIRST_PROMPT]
     )
     video.locator("[data-plan]", has_text="cached").wait_for(timeout=10_000)
-    for card in (image, prompt, video, extend_1, extend_2, stitch):
-        assert card.locator("[data-plan]").inner_text() == "cached: will not run"
+    assert prompt.locator("[data-plan]").inner_text() == "cached (take 1): the next run uses it again, free"
     for card in (image, video, extend_1, extend_2, stitch):
-        assert status_of(card) == "succeeded"
-    # (The prompt's badge says "outdated" beside "cached: will not run": `outdated` compares with the
-    # selected take (2) only, while the plan uses the earlier take 1. See the report.)
+        assert card.locator("[data-plan]").inner_text() == "cached: will not run"
+    for card in (image, prompt, video, extend_1, extend_2, stitch):
+        assert status_of(card) == "succeeded"  # going back costs nothing: nothing is outdated
     dialog = open_plan(page, lambda: page.click("[data-action-button=run-all]"))
-    assert dialog.locator("h2").inner_text() == "Run 0 nodes?"
+    assert dialog.locator("h2").inner_text() == "Use 1 earlier take again?"
     assert plan_row(dialog, prompt).locator(".muted").inner_text() == "cached (take 1)"
     assert plan_row(dialog, extend_2).locator(".badge").inner_text() == "cached"
     assert dialog.locator("tr.run").count() == 0
-    assert dialog.locator("[data-confirm-run]").is_disabled()
+    assert float(dialog.locator("[data-plan-total]").inner_text().removeprefix("$")) == 0
     shot(page, "12-undo-cached")
-    dialog.get_by_text("Not now").click()
+    dialog.locator("[data-confirm-run]").click()
+    prompt.locator("[data-plan]", has_text="cached: will not run").wait_for()
+    assert "walks into the rain" not in prompt.locator("[data-output-text]").inner_text()
+    prompt.locator("[data-action=takes]").click()
+    assert "in use" in prompt.locator("[data-takes] li", has_text="Take 1").inner_text()
+    shot(page, "13-take-1-again")
     assert Job.objects.filter(run__project=project).count() == jobs_before_undo

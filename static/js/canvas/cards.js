@@ -123,8 +123,25 @@ function orderedInputs(type, ordered) {
 }
 
 // A cached output that no longer matches its inputs says so, instead of a green "succeeded".
-function statusOf(node) {
-  return node.outdated && node.status === "succeeded" ? "outdated" : node.status;
+// A succeeded node whose output no longer matches its inputs is outdated: the server says so for the
+// node that changed, the plan for everything downstream of it. A node the plan finds among its earlier
+// takes is not: going back to that take costs nothing.
+function statusOf(node, plan) {
+  if (node.status !== "succeeded") return node.status;
+  if (plan?.action === "cached") return "succeeded";
+  return node.outdated || plan?.action === "run" ? "outdated" : "succeeded";
+}
+
+// An earlier take that the next run uses again instead of paying for a new one (undo, then run).
+export function earlierTake(node, plan) {
+  return plan?.action === "cached" && plan.take && plan.take !== node.selected_take?.number ? plan.take : null;
+}
+
+function planText(node, plan) {
+  if (!plan) return "";
+  if (plan.action !== "cached") return `will run · est. ${money(plan.cost)}`;
+  const take = earlierTake(node, plan);
+  return take ? `cached (take ${take}): the next run uses it again, free` : "cached: will not run";
 }
 
 function fileButtons(node, canEdit) {
@@ -135,13 +152,9 @@ function fileButtons(node, canEdit) {
 
 export function cardHtml(node, type, { plan, problems, canEdit, ordered }) {
   const running = ["queued", "running"].includes(node.status);
-  const status = statusOf(node);
+  const status = statusOf(node, plan);
   const progress = Math.round((node.progress || 0) * 100);
-  const planLine = plan
-    ? plan.action === "cached"
-      ? "cached: will not run"
-      : `will run · est. ${money(plan.cost)}`
-    : "";
+  const planLine = planText(node, plan);
   return `
     <header class="node-head" data-drag-handle>
       <span class="node-title">${escape(node.title || type?.label || node.type)}</span>

@@ -1,6 +1,6 @@
 // The canvas's surroundings: toasts, who is here, the run plan dialog.
 
-import { escape } from "./cards.js";
+import { earlierTake, escape } from "./cards.js";
 
 export function makeToaster(container) {
   return function toast(message, tone = "info") {
@@ -39,13 +39,22 @@ export function confirmPlan(dialog, plan, store) {
     })
     .join("");
   const running = plan.nodes.filter((n) => n.action === "run").length;
+  // Nodes going back to an earlier take (after an undo): confirming uses it again and pays nothing.
+  const switching = plan.nodes.filter((n) => store.nodes.get(n.node) && earlierTake(store.nodes.get(n.node), n)).length;
+  const heading =
+    running || !switching
+      ? `Run ${running} node${running === 1 ? "" : "s"}?`
+      : `Use ${switching} earlier take${switching === 1 ? "" : "s"} again?`;
+  const note = running || !switching
+    ? `${plan.nodes.length - running} cached or already running: they will not run again.`
+    : "Nothing runs and nothing is paid: the cached takes are used again.";
   dialog.innerHTML = `
     <form method="dialog">
-      <h2>Run ${running} node${running === 1 ? "" : "s"}?</h2>
-      <p class="muted">${plan.nodes.length - running} cached or already running: they will not run again.</p>
+      <h2>${escape(heading)}</h2>
+      <p class="muted">${escape(note)}</p>
       <table class="plan-table"><thead><tr><th>Node</th><th></th><th>Why</th><th>Estimate</th></tr></thead><tbody>${rows}</tbody></table>
       <p class="total">Estimated cost: <strong data-plan-total>${money(plan.cost_estimate)}</strong></p>
-      <menu><button value="cancel" type="submit">Not now</button><button class="primary" value="run" type="submit" data-confirm-run ${running ? "" : "disabled"}>Run</button></menu>
+      <menu><button value="cancel" type="submit">Not now</button><button class="primary" value="run" type="submit" data-confirm-run ${running || switching ? "" : "disabled"}>${running || !switching ? "Run" : "Use them"}</button></menu>
     </form>`;
   dialog.showModal();
   return new Promise((resolve) => {

@@ -7,10 +7,17 @@ function putNodeOf(event, store) {
   store.putNode(event.node);
 }
 
+// A run moved this node: what the last plan said of it ("will run") is stale until the plan is
+// refreshed, so the card shows no plan line meanwhile rather than a wrong one.
+function putRunNodeOf(event, store) {
+  if (["queued", "running", "succeeded"].includes(event.node.status)) store.plan.delete(event.node.id);
+  store.putNode(event.node);
+}
+
 const HANDLERS = {
   "graph.snapshot": (event, store) => store.replaceAll(event),
-  "node.status": putNodeOf,
-  "node.output": putNodeOf,
+  "node.status": putRunNodeOf,
+  "node.output": putRunNodeOf,
   "node.created": putNodeOf,
   "node.updated": putNodeOf,
   "node.progress": (event, store) => store.setProgress(event.node_id, event),
