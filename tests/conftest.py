@@ -2,6 +2,7 @@ import shutil
 
 import django_rq
 import pytest
+from channels.layers import channel_layers
 from django.conf import settings
 
 from projects.models import Membership
@@ -12,6 +13,17 @@ from tests.workers import Workers
 def pytest_sessionstart(session):
     # Media of earlier test runs (the suite's own var/test folder only).
     shutil.rmtree(settings.VAR_DIR / "media", ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """Each test gets its own channel layer. The Redis layer keeps receive state (a lock, a count of
+    receivers, the event loop they run on) between calls; a consumer of an earlier test's event loop
+    that ended mid-receive left that state behind, and a later test's consumer then died with "Lock
+    is bound to a different event loop" (seen once in CI)."""
+    channel_layers.backends.pop("default", None)
+    yield
+    channel_layers.backends.pop("default", None)
 
 
 @pytest.fixture

@@ -101,6 +101,38 @@ def test_a_last_frame_needs_a_first_frame():
     assert [(p.port, p.code) for p in problems_of(graph)["v"]] == [("last_frame", "veo_rule")]
 
 
+@pytest.mark.parametrize(
+    ("duration", "expected"),
+    [(4, [("duration_seconds", "veo_rule")]), (6, [("duration_seconds", "veo_rule")]), (8, [])],
+)
+def test_a_video_between_a_first_and_a_last_frame_is_8_seconds_long(duration, expected):
+    # Google's Veo 3.1 table: durationSeconds "must be 8 when using extension or interpolation".
+    graph = Graph(
+        [
+            node("t", "prompt", text="x"),
+            node("a", "image", asset_id=ASSET),
+            node("b", "image", asset_id=ASSET),
+            node("v", "video", duration_seconds=duration),
+        ],
+        [
+            edge("t", "text", "v", "prompt"),
+            edge("a", "image", "v", "first_frame"),
+            edge("b", "image", "v", "last_frame"),
+        ],
+    )
+
+    assert [(p.field, p.code) for p in problems_of(graph).get("v", [])] == expected
+
+
+def test_one_first_frame_allows_any_duration():
+    graph = Graph(
+        [node("t", "prompt", text="x"), node("a", "image", asset_id=ASSET), node("v", "video", duration_seconds=4)],
+        [edge("t", "text", "v", "prompt"), edge("a", "image", "v", "first_frame")],
+    )
+
+    assert problems_of(graph).get("v", []) == []
+
+
 def test_characters_cannot_be_combined_with_a_first_frame_and_are_at_most_three():
     images = [node(f"i{n}", "image", asset_id=ASSET) for n in range(4)]
     graph = Graph(

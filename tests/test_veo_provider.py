@@ -187,6 +187,10 @@ def test_an_operation_is_resumed_by_its_name_from_a_new_process(gemini, tmp_path
     [
         ({"resolution": "1080p", "duration_seconds": 6}, "1080p videos must be 8 seconds long"),
         ({"last_frame": ASTRONAUT}, "a last frame needs a first frame"),
+        (
+            {"first_frame": ASTRONAUT, "last_frame": ASTRONAUT, "duration_seconds": 6},
+            "from a first and a last frame must be 8 seconds long",
+        ),
         ({"reference_images": (ASTRONAUT,), "first_frame": ASTRONAUT}, "cannot be combined"),
         ({"reference_images": (ASTRONAUT,) * 4}, "at most 3"),
         ({"model": "veo-3.1-fast-generate-preview", "reference_images": (ASTRONAUT,)}, "does not take character"),

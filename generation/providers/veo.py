@@ -132,6 +132,8 @@ def check(request: VideoRequest) -> None:
         problems.append(f"{request.resolution} videos must be 8 seconds long")
     if request.last_frame and not request.first_frame:
         problems.append("a last frame needs a first frame")
+    if request.last_frame and request.duration_seconds != 8:
+        problems.append("a video from a first and a last frame must be 8 seconds long")
     if request.reference_images:
         if len(request.reference_images) > 3:
             problems.append("at most 3 character references can be given")

@@ -62,6 +62,16 @@ class VideoNode(NodeType):
                     port="last_frame",
                 )
             )
+        if inputs.get("first_frame") and inputs.get("last_frame") and params.duration_seconds != 8:
+            # Google's Veo 3.1 parameter table: "Must be 8 when using extension or interpolation".
+            problems.append(
+                Problem(
+                    "A video from a first and a last frame is 8 seconds long: set the duration to 8 s, "
+                    "or remove the last frame.",
+                    code="veo_rule",
+                    field="duration_seconds",
+                )
+            )
         if inputs.get("characters"):
             problems += self._check_characters(params, inputs)
         return problems
