@@ -101,7 +101,9 @@ def ensure_index(definition: str) -> None:
         started = time.perf_counter()
         cursor.execute("SET maintenance_work_mem = '1GB'")
         cursor.execute(definition)
-        cursor.execute("ANALYZE characters_character")
+        # VACUUM as autovacuum would after a load: the visibility map lets counting a library be an
+        # index-only scan, as on any table that has settled.
+        cursor.execute("VACUUM ANALYZE characters_character")
         cursor.execute("SELECT count(*) FROM characters_character")
         (rows,) = cursor.fetchone()
     print(f"built the HNSW index over {rows} rows in {time.perf_counter() - started:.1f} s")
@@ -153,6 +155,8 @@ def main() -> None:
             load(owner, vectors)
             libraries.append((dataset, size, owner, queries))
     ensure_index(definition)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE characters_character")
 
     print("| data | library | plan | p50 ms | p95 ms | recall@10 |")
     print("|---|---|---|---|---|---|")

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from django.db import connection, transaction
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from characters.models import Character
 from characters.services import nearest_characters, nearest_rows
@@ -80,3 +81,28 @@ def test_embeddings_are_stored_in_the_row_not_out_of_line(characters):
 
     assert storage == "p"  # PLAIN: never compressed, never moved out of line
     assert after == before  # 1,000 more embeddings of 2 KB, none of them in the TOAST table
+
+
+def test_choosing_the_plan_counts_the_library_without_sorting_it(alice, characters):
+    # The model's default ordering (by name) once made this count sort the whole library: 175 ms at 100k.
+    with CaptureQueriesContext(connection) as queries, override_settings(CHARACTER_EXACT_SCAN_LIMIT=500):
+        nearest_characters(alice, characters[0], k=1)
+
+    counts = [query["sql"] for query in queries if "COUNT(" in query["sql"].upper()]
+    assert len(counts) == 1 and "ORDER BY" not in counts[0].upper()
+    assert "LIMIT 501" in counts[0].upper()  # stops at the limit: the library is not counted in full
+
+
+def test_found_characters_carry_their_fields_and_load_the_embedding_only_when_asked(alice, characters):
+    with override_settings(CHARACTER_EXACT_SCAN_LIMIT=10_000):
+        (found,) = nearest_characters(alice, characters[7], k=1)
+    stored = Character.objects.get(pk=found.pk)
+
+    assert (found.name, found.owner_id, found.created_at, found.embedding_model) == (
+        stored.name,
+        stored.owner_id,
+        stored.created_at,
+        stored.embedding_model,
+    )
+    assert "embedding" in found.get_deferred_fields()
+    assert np.allclose(found.embedding, characters[7], atol=1e-6)
