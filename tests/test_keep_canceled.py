@@ -2,10 +2,12 @@
 again, counts the cost once (with the canceled job), and ends as a take on the node, or as a failure
 with the provider's reason. Against the loopback Gemini server through the real google-genai SDK."""
 
+import threading
 from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import override_settings
 
 from generation import executor, media, quotas, running
@@ -15,7 +17,7 @@ from nodes.models import Node, Take
 from projects.models import Membership
 from tests.api import Api, error_of
 from tests.engine_helpers import asset_path
-from tests.fakes.gemini import GeminiFake
+from tests.fakes.gemini import Accept, GeminiFake
 from tests.graphs import run_here, text_to_video, wait_for_run
 from tests.test_graph_races import at_once
 from tests.test_worker_kills import veo_environment
@@ -150,6 +152,32 @@ def test_keeping_in_this_process_makes_a_selected_take_and_counts_nothing_more(p
     video.refresh_from_db()
     assert collected.status == Job.Status.SUCCEEDED and collected.cost_actual == 0
     assert video.selected_take.job_id == collected.id and video.status == Node.Status.SUCCEEDED
+    assert spent(alice) == PRICE_OF_4_SECONDS and gemini.operations_created == 1
+
+
+def test_a_video_canceled_while_it_was_being_submitted_can_be_kept(project, alice, gemini):
+    prompt, video = text_to_video(project, "Canceled mid-submit")
+    run = plan_run(project, [video.id], user=alice).run
+    run_here(run, prompt)
+    job = Job.objects.get(run=run, node=video)
+    hold = Accept(release=threading.Event())
+    gemini.submits.append(hold)
+    step = threading.Thread(target=lambda: (running.run_job(str(job.id)), connection.close()))
+    step.start()
+    hold.received.wait(30)
+    executor.cancel_job(job, "Canceled by alice.")  # while the request is at the provider
+    hold.release.set()
+    step.join(60)
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.CANCELED and job.provider_operation  # Google took it: kept, and counted
+    assert Api(alice).get(f"/projects/{project.id}/nodes/{video.id}").json()["keep"]["job_id"] == str(job.id)
+    collected = collect(Api(alice).post(f"/jobs/{job.id}/keep").json()["id"])
+
+    video.refresh_from_db()
+    assert collected.status == Job.Status.SUCCEEDED and video.selected_take.job_id == collected.id
+    assert collected.cache_key == job.cache_key != ""
+    assert plan_run(project, [video.id], dry_run=True).action_of(video.id) == "cached"  # running it pays nothing
     assert spent(alice) == PRICE_OF_4_SECONDS and gemini.operations_created == 1
 
 
