@@ -26,7 +26,7 @@ def refusal(job: Job) -> str:
     """Why this job's video cannot be kept; empty when it can."""
     if job.status != Job.Status.CANCELED:
         status = job.status.replace("_", " ")
-        return f"This job is {status}, not canceled: only the video of a job canceled after its submit can be kept."
+        return f"This job's status is {status}: only the video of a job canceled after its submit can be kept."
     if not job.provider_operation:
         return "This job was not submitted to the provider: there is nothing paid to keep."
     if job.node_id is None:

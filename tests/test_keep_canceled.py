@@ -202,7 +202,7 @@ def refusal_of(case, project, alice, bob):
         prompt, video = text_to_video(project, "Running")
         run = plan_run(project, [video.id], user=alice).run
         job = run_here(run, prompt, video)
-        return alice, job, 409, "This job is running, not canceled"
+        return alice, job, 409, "This job's status is running: only the video of a job canceled after its submit"
     if case == "never-submitted":
         _, video = text_to_video(project, "Never sent")
         run = plan_run(project, [video.id], user=alice).run

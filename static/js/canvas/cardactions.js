@@ -33,7 +33,12 @@ export function installCardActions({ store, view, editor, toast, run, inspector,
   // Nothing is submitted: the canceled job's operation is collected by a new run, already paid for.
   async function keep(id, button) {
     button.disabled = true;
-    await api("POST", `/jobs/${button.dataset.job}/keep`);
+    try {
+      await api("POST", `/jobs/${button.dataset.job}/keep`);
+    } catch (error) {
+      button.disabled = false;
+      throw error;
+    }
     toast("Keeping the video: it is collected from the provider, at no further cost.");
   }
 

@@ -138,6 +138,7 @@ export class RunsPanel {
   async keep(button) {
     button.disabled = true;
     await this.act(() => this.api("POST", `/jobs/${button.dataset.jobKeep}/keep`));
+    button.disabled = false; // refused: it stays offered, with the reason in a toast (kept: the list is redrawn)
   }
 
   async act(request) {
