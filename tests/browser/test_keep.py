@@ -12,6 +12,7 @@ from generation.executor import plan_run
 from generation.models import Job
 from generation.providers.local_video import submit_count
 from nodes.services import add_node, connect
+from projects.models import Membership
 from tests.browser.conftest import log_in, open_canvas
 from tests.factories import PASSWORD, ProjectFactory, UserFactory
 from tests.workers import wait_for
@@ -36,7 +37,9 @@ def in_thread(function, *arguments) -> None:
     thread.join()
 
 
-def test_a_video_canceled_after_its_submit_is_kept_from_its_card(page, app_server, workers, settings, shot):
+def test_a_video_canceled_after_its_submit_is_kept_from_its_card(
+    page, new_context, app_server, workers, settings, shot
+):
     settings.PROVIDERS = {**settings.PROVIDERS, "video": "simulated"}
     owner = UserFactory(username="keeper")
     project = ProjectFactory(owner=owner, name="Keep")
@@ -52,6 +55,11 @@ def test_a_video_canceled_after_its_submit_is_kept_from_its_card(page, app_serve
 
     log_in(page, app_server, owner.username, PASSWORD)
     open_canvas(page, app_server, project.id)
+    watcher = UserFactory(username="watcher")
+    Membership.objects.create(project=project, user=watcher, role=Membership.Role.VIEWER)
+    viewer_page = new_context().new_page()
+    log_in(viewer_page, app_server, watcher.username, PASSWORD)
+    open_canvas(viewer_page, app_server, project.id)
     card = page.locator(f'[data-node-id="{video.id}"]')
     offer = card.locator("[data-keep]")
     offer.wait_for()
@@ -61,6 +69,11 @@ def test_a_video_canceled_after_its_submit_is_kept_from_its_card(page, app_serve
     assert card.locator("[data-status]").inner_text() == "canceled"
     assert card.locator("[data-video]").count() == 0
     shot(page, "keep-offer")
+    # A viewer reads why, and cannot keep it.
+    viewer_card = viewer_page.locator(f'[data-node-id="{video.id}"]')
+    viewer_offer = viewer_card.locator("[data-keep]")
+    assert viewer_offer.inner_text() == "Canceled after Simulated provider started it: already paid for (about $1.60)."
+    assert viewer_offer.locator("button").count() == 0
     # The runs panel offers it too, on the canceled job.
     page.click("[data-runs-toggle]")
     page.locator(f'[data-run="{run.id}"] [data-run-toggle]').click()
@@ -75,6 +88,8 @@ def test_a_video_canceled_after_its_submit_is_kept_from_its_card(page, app_serve
     assert card.locator("[data-keep]").count() == 0
     assert page.evaluate("(id) => window.reelgraph.store.nodes.get(id).selected_take.number", str(video.id)) == 1
     shot(page, "kept")
+    viewer_card.locator("[data-video]").wait_for(timeout=30_000)  # live, for every member
+    assert viewer_card.locator("[data-keep]").count() == 0
     video.refresh_from_db()
     kept = Job.objects.get(state__kept_from=str(job.id))
     assert video.selected_take.job_id == kept.id and video.takes.count() == 1
