@@ -223,8 +223,9 @@ def _wait(job: Job, ctx: JobContext, wait: Wait) -> None:
         cache_key=job.cache_key,
         **_provider_fields(ctx),
     )
-    node = Node.objects.select_related("selected_take").filter(pk=job.node_id, status=Node.Status.CANCELED).first()
-    if kept and node:
+    still_canceled = Node.objects.select_related("selected_take").filter(pk=job.node_id, status=Node.Status.CANCELED)
+    node = kept and still_canceled.first()
+    if node:
         events.broadcast(job.project_id, events.node_status(node))  # its card can offer to keep the video now
 
 

@@ -2,15 +2,19 @@
 again, counts the cost once (with the canceled job), and ends as a take on the node, or as a failure
 with the provider's reason. Against the loopback Gemini server through the real google-genai SDK."""
 
+import asyncio
+import contextlib
 import threading
 from decimal import Decimal
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 
-from generation import executor, media, quotas, running
+from generation import events, executor, media, quotas, running
 from generation.executor import plan_run
 from generation.models import Job, Run
 from nodes.models import Node, Take
@@ -155,6 +159,27 @@ def test_keeping_in_this_process_makes_a_selected_take_and_counts_nothing_more(p
     assert spent(alice) == PRICE_OF_4_SECONDS and gemini.operations_created == 1
 
 
+class Listener:
+    """The project's live events, heard on the real channel layer as an open canvas hears them."""
+
+    def __init__(self, project) -> None:
+        self.layer = get_channel_layer()
+        self.channel = async_to_sync(self.layer.new_channel)()
+        async_to_sync(self.layer.group_add)(events.group_name(project.id), self.channel)
+
+    def events(self, quiet_seconds: float = 2) -> list[dict]:
+        """Every event sent so far (until none has come for `quiet_seconds`)."""
+
+        async def drain():
+            heard = []
+            with contextlib.suppress(TimeoutError):
+                while True:
+                    heard.append((await asyncio.wait_for(self.layer.receive(self.channel), quiet_seconds))["event"])
+            return heard
+
+        return async_to_sync(drain)()
+
+
 def test_a_video_canceled_while_it_was_being_submitted_can_be_kept(project, alice, gemini):
     prompt, video = text_to_video(project, "Canceled mid-submit")
     run = plan_run(project, [video.id], user=alice).run
@@ -162,6 +187,7 @@ def test_a_video_canceled_while_it_was_being_submitted_can_be_kept(project, alic
     job = Job.objects.get(run=run, node=video)
     hold = Accept(release=threading.Event())
     gemini.submits.append(hold)
+    listening = Listener(project)
     step = threading.Thread(target=lambda: (running.run_job(str(job.id)), connection.close()))
     step.start()
     hold.received.wait(30)
@@ -172,6 +198,8 @@ def test_a_video_canceled_while_it_was_being_submitted_can_be_kept(project, alic
     job.refresh_from_db()
     assert job.status == Job.Status.CANCELED and job.provider_operation  # Google took it: kept, and counted
     assert Api(alice).get(f"/projects/{project.id}/nodes/{video.id}").json()["keep"]["job_id"] == str(job.id)
+    offers = [event["node"]["keep"] for event in listening.events() if event["type"] == "node.status"]
+    assert offers[0] is None and offers[-1]["job_id"] == str(job.id)  # open canvases heard of it: no refresh
     collected = collect(Api(alice).post(f"/jobs/{job.id}/keep").json()["id"])
 
     video.refresh_from_db()
