@@ -33,7 +33,7 @@ def refusal(job: Job) -> str:
         return "This job's node was deleted: there is no card left to keep its video on."
     if Take.objects.filter(job_id=job.id).exists():
         return "This job's video was already collected: it is one of the node's takes."
-    if Job.objects.filter(state__kept_from=str(job.id)).exists():
+    if Job.objects.filter(node_id=job.node_id, state__kept_from=str(job.id)).exists():  # by node: indexed
         return "This job's video is already kept (or being collected): see the node's latest run."
     if Job.objects.filter(node_id=job.node_id, status__in=Job.ACTIVE).exists():
         return "The node is running again: wait for that run to finish (or cancel it), then keep the video."
