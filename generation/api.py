@@ -8,7 +8,7 @@ from ninja import Query, Router
 from ninja.pagination import PageNumberPagination, paginate
 
 from config.errors import Conflict, errors
-from generation import executor, quotas
+from generation import executor, keepable, keeping, quotas
 from generation.models import Job, Run
 from generation.schemas import JobOut, PlanOut, PlanStateOut, RunIn, RunOut, RunPage
 from nodes.graph import GraphInvalid
@@ -39,6 +39,8 @@ def job_out(job: Job) -> dict:
         "error_code": job.error_code,
         "error_message": job.error_message,
         "outputs": job.outputs,
+        "keepable": keepable.is_keepable(job),
+        "kept_from": job.state.get("kept_from"),
         "created_at": job.created_at,
         "started_at": job.started_at,
         "finished_at": job.finished_at,
@@ -170,3 +172,14 @@ def retry_job(request, job_id: UUID):
         raise Conflict("This job's node was deleted, so it cannot run again: add the node again and run it.")
     quotas.check_run_rate(request.auth)
     return plan_out(executor.plan_run(project, [job.node_id], user=request.auth))
+
+
+@router.post("/jobs/{job_id}/keep", response={200: JobOut, **errors(403, 404, 409)})
+def keep_job(request, job_id: UUID):
+    """Keep the video of a job canceled after its submit (`keepable`): the provider bills it anyway.
+    Nothing is submitted and nothing more is counted as spent: a new run of the node collects the
+    canceled job's operation, and its result becomes the node's selected take. Answers the new job;
+    409 `not_keepable` names why a job cannot be kept (not canceled, never submitted, already kept)."""
+    job = get_object_or_404(_visible_jobs(request), pk=job_id)
+    project_for(request.auth, job.project_id, role=EDITOR)
+    return job_out(keeping.keep(job, request.auth))

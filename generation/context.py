@@ -103,10 +103,12 @@ class JobContext:
 
     def discard_unfinished_outputs(self) -> int:
         """Delete what an earlier step of this job stored but never recorded (its worker died while it
-        collected). A job stores its outputs and records its take in the same, last step."""
-        if Take.objects.filter(job_id=self.job.id).exists():
+        collected). A job stores its outputs and records its take in the same, last step. A job keeping
+        a canceled one's video also clears what the canceled one stored when it was stopped collecting."""
+        jobs = [str(self.job.id), *filter(None, [self.state.get("kept_from")])]
+        if Take.objects.filter(job_id__in=jobs).exists():
             return 0
-        leftovers = list(Asset.objects.filter(project_id=self.job.project_id, meta__job=str(self.job.id)))
+        leftovers = list(Asset.objects.filter(project_id=self.job.project_id, meta__job__in=jobs))
         for asset in leftovers:
             asset.file.delete(save=False)
             asset.delete()

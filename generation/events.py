@@ -17,6 +17,7 @@ from django.db import transaction
 from typing_extensions import TypedDict  # pydantic (the API schemas) needs this one on Python < 3.12
 
 from characters.models import Character
+from generation.keepable import KeepOffer, offer
 from generation.models import Job, Run
 from nodes.models import Edge, Node, Note, Take
 from nodes.notes import note_fields
@@ -78,6 +79,7 @@ class NodeState(TypedDict):
     media: dict[str, MediaState]
     characters: dict[str, CharacterState]
     outdated: bool  # it has an output, but its settings or inputs changed since: a run would redo it
+    keep: KeepOffer | None  # canceled after its submit: its paid video can still be kept
 
 
 class EdgeState(TypedDict):
@@ -371,6 +373,7 @@ def node_state(node: Node, job: Job | None = None, media=None, outdated: set[str
         "media": {key: value for key, value in files.items() if key in asset_ids},
         "characters": {key: value for key, value in characters.items() if key in character_ids},
         "outdated": str(node.id) in outdated,
+        "keep": offer(node),
     }
 
 

@@ -13,6 +13,7 @@ import logging
 import os
 import tempfile
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import django_rq
@@ -213,10 +214,19 @@ def _wait(job: Job, ctx: JobContext, wait: Wait) -> None:
         events.broadcast(job.project_id, events.node_progress(job))
         executor.schedule_poll(job, wait.poll_after)
         return
-    # Canceled while it submitted: the provider has started (and bills) the work, so keep its name and cost.
-    Job.objects.filter(pk=job.pk, status=Job.Status.CANCELED, provider_operation="").update(
-        provider_operation=wait.operation, cost_actual=F("cost_estimate"), **_provider_fields(ctx)
+    # Canceled while it submitted: the provider has started (and bills) the work, so keep its name and
+    # cost, and what collecting it needs (generation.keeping may still keep the video).
+    kept = Job.objects.filter(pk=job.pk, status=Job.Status.CANCELED, provider_operation="").update(
+        provider_operation=wait.operation,
+        cost_actual=F("cost_estimate"),
+        state=ctx.state,
+        cache_key=job.cache_key,
+        **_provider_fields(ctx),
     )
+    still_canceled = Node.objects.select_related("selected_take").filter(pk=job.node_id, status=Node.Status.CANCELED)
+    node = kept and still_canceled.first()
+    if node:
+        events.broadcast(job.project_id, events.node_status(node))  # its card can offer to keep the video now
 
 
 # Endings ---------------------------------------------------------------------------------------------
@@ -233,7 +243,8 @@ def project_lock(project_id):
 
 def _succeed(job: Job, ctx: JobContext, outputs: dict) -> None:
     provider = _provider_fields(ctx)
-    spent = costs.total(ctx.usages, provider["provider"])
+    # A kept video was paid for by the canceled job it comes from, and is counted there: once.
+    spent = Decimal("0") if job.state.get("kept_from") else costs.total(ctx.usages, provider["provider"])
     with project_lock(job.project_id), transaction.atomic():
         node = Node.objects.select_for_update().get(pk=job.node_id)
         succeeded = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
@@ -327,7 +338,9 @@ def _transient(job: Job, error: ProviderError) -> None:
 
 def _fail(job: Job, code: str, message: str) -> None:
     paid = {}
-    if job.state.get("generated"):  # the provider made the video (and bills it); what came after failed
+    if job.state.get("kept_from"):
+        message = f"The video canceled earlier could not be kept: {message} Its cost was counted once, when canceled."
+    elif job.state.get("generated"):  # the provider made the video (and bills it); what came after failed
         message = f"{message} The video was generated, so it is billed (about ${job.cost_estimate:.2f})."
         paid = {"cost_actual": F("cost_estimate"), "state": job.state}
     _end_unfinished(job, Job.Status.FAILED, code, message, dependants=f"Not run: {job.node} failed.", **paid)

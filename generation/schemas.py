@@ -44,6 +44,10 @@ class JobOut(Schema):
     error_code: str
     error_message: str
     outputs: dict[str, Any]
+    keepable: bool = Field(
+        description="Canceled after its submit, so paid for, and its video not collected: POST .../keep collects it."
+    )
+    kept_from: UUID | None = Field(description="The canceled job whose video this job collects (see keep).")
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

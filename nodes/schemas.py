@@ -5,6 +5,7 @@ from uuid import UUID
 from ninja import Field, Schema
 
 from generation.events import CharacterState, MediaState, TakeState
+from generation.keepable import KeepOffer
 
 COORDINATE = Field(default=0.0, ge=-1_000_000, le=1_000_000, allow_inf_nan=False)
 PORT = Field(min_length=1, max_length=32)
@@ -61,6 +62,9 @@ class NodeOut(Schema):
     media: dict[str, MediaState]
     characters: dict[str, CharacterState]
     outdated: bool = Field(description="It has an output, but its settings or inputs changed since: a run redoes it.")
+    keep: KeepOffer | None = Field(
+        default=None, description="Canceled after its submit: the paid video can still be kept (POST /jobs/{job}/keep)."
+    )
 
 
 class EdgeOut(Schema):

@@ -163,6 +163,7 @@ MATRIX: dict[tuple[str, str], dict] = {
     ("api/v1/jobs/<job_id>", "read_job"): {"GET": MEMBERS},
     ("api/v1/jobs/<job_id>/cancel", "cancel_job"): {"POST": EDITORS},
     ("api/v1/jobs/<job_id>/retry", "retry_job"): {"POST": EDITORS},
+    ("api/v1/jobs/<job_id>/keep", "keep_job"): {"POST": EDITORS},
     ("api/v1/characters", "characters"): {"GET": ANY_USER},
     ("api/v1/characters/search", "search"): {"POST": (ANY_USER, "upload")},
     ("api/v1/characters/<character_id>", "read"): {"GET": OWN_THINGS},
@@ -259,7 +260,10 @@ def world(settings, redis):
     spare = add(project, "video", "Unwired", duration_seconds=4)
     asset = upload(project)
     run = Run.objects.create(project=project, created_by=owner)
-    job = Job.objects.create(project=project, node=video, run=run, status=Job.Status.FAILED, queue="video")
+    # Canceled after its submit, so its video can be kept (each role's request is rolled back).
+    job = Job.objects.create(
+        project=project, node=video, run=run, status=Job.Status.CANCELED, queue="video", provider_operation="local-x"
+    )
     take = Take.objects.create(node=video, number=1, cache_key="k", outputs={"video": str(asset.id)})
     video.output = take.outputs  # something to report
     video.save(update_fields=["output"])

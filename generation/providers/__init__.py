@@ -31,6 +31,12 @@ def provider(capability: str):
     return import_string(IMPLEMENTATIONS[capability][provider_name(capability)])()
 
 
+def video_label(name: str) -> str:
+    """What users call the video provider `name` (a job's `provider`), without setting it up."""
+    path = IMPLEMENTATIONS["video"].get(name)
+    return import_string(path).label if path else "The provider"
+
+
 def video_provider() -> VideoProvider:
     return provider("video")
 

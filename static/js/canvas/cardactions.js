@@ -1,4 +1,4 @@
-// The buttons on the cards: run, retry, takes, report, and the file of an Image, Audio or Clip node
+// The buttons on the cards: run, retry, keep (a video canceled after its submit), takes, report, and the file of an Image, Audio or Clip node
 // (pick a file from the computer, or choose one the project already has).
 
 import { api } from "./api.js";
@@ -28,6 +28,18 @@ export function installCardActions({ store, view, editor, toast, run, inspector,
     store.putNode(node);
     inspector.reload(id);
     toast(`Using take ${node.selected_take?.number}: everything downstream will follow it.`);
+  }
+
+  // Nothing is submitted: the canceled job's operation is collected by a new run, already paid for.
+  async function keep(id, button) {
+    button.disabled = true;
+    try {
+      await api("POST", `/jobs/${button.dataset.job}/keep`);
+    } catch (error) {
+      button.disabled = false;
+      throw error;
+    }
+    toast("Keeping the video: it is collected from the provider, at no further cost.");
   }
 
   function pickFile(id) {
@@ -64,6 +76,7 @@ export function installCardActions({ store, view, editor, toast, run, inspector,
   const handlers = {
     run: (id) => run([id], { confirm: true }),
     retry: (id) => run([id], { confirm: false }),
+    keep,
     takes: toggleTakes,
     report,
     "use-take": (id, button) => useTake(id, button.dataset.take),

@@ -144,6 +144,15 @@ function planText(node, plan) {
   return take ? `cached (take ${take}): the next run uses it again, free` : "cached: will not run";
 }
 
+// Canceled after the provider started it: the video is paid for all the same, and can still be
+// collected (POST /jobs/{id}/keep) instead of thrown away.
+function keepOffer(offer, canEdit) {
+  const paid = `Canceled after ${escape(offer.provider)} started it: already paid for (about ${money(offer.cost)}).`;
+  return `<div class="error keep" data-keep><span>${paid}${canEdit ? " Keep the video?" : ""}</span>${
+    canEdit ? `<button type="button" data-action="keep" data-job="${escape(offer.job_id)}">Keep it</button>` : ""
+  }</div>`;
+}
+
 function fileButtons(node, canEdit) {
   if (!canEdit || !FILE_NODES.includes(node.type)) return "";
   return `<button type="button" data-action="pick-file" title="Pick a file from your computer, or drop one on this card">${node.params?.asset_id ? "Replace file" : "Choose file"}</button>
@@ -174,7 +183,7 @@ export function cardHtml(node, type, { plan, problems, canEdit, ordered }) {
     <div class="preview">${preview(node)}</div>
     <div class="meta"><span class="maker" data-maker>${escape(makerLabel(node))}</span><span class="plan" data-plan>${escape(planLine)}</span></div>
     ${(problems || []).length ? `<ul class="problems" data-problems>${problems.map((p) => `<li>${escape(p.message)}</li>`).join("")}</ul>` : ""}
-    ${node.error ? `<div class="error" data-error><span>${escape(node.error)}</span>${canEdit ? '<button type="button" data-action="retry">Retry</button>' : ""}</div>` : ""}
+    ${node.keep ? keepOffer(node.keep, canEdit) : node.error ? `<div class="error" data-error><span>${escape(node.error)}</span>${canEdit ? '<button type="button" data-action="retry">Retry</button>' : ""}</div>` : ""}
     <footer class="node-actions">
       ${canEdit ? `<button type="button" data-action="run" title="Run this node and what it needs">Run</button>` : ""}
       ${fileButtons(node, canEdit)}

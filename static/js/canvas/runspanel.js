@@ -48,6 +48,8 @@ export class RunsPanel {
       if (event.target.closest("[data-runs-more]")) return this.pages++, this.refresh();
       const cancel = event.target.closest("[data-run-cancel]");
       if (cancel) return this.cancel(cancel.dataset.runCancel);
+      const keep = event.target.closest("[data-job-keep]");
+      if (keep) return this.keep(keep);
       const row = event.target.closest("[data-run-toggle]");
       if (row) this.expand(row.closest("[data-run]"));
     });
@@ -112,7 +114,13 @@ export class RunsPanel {
     return `<li class="run-job" data-run-job="${escape(job.id)}">
       <span class="job-title">${escape(title)}</span><span class="badge status-${escape(job.status)}">${escape(job.status)}${progress}</span>
       <span class="job-cost">${escape(dollars(job.cost_actual ?? job.cost_estimate))}</span>
-      ${job.error_message ? `<p class="job-error">${escape(job.error_message)}</p>` : ""}</li>`;
+      ${job.error_message ? `<p class="job-error">${escape(job.error_message)}</p>` : ""}${this.keepButton(job)}</li>`;
+  }
+
+  // A job canceled after its submit was paid for: its video can still be collected.
+  keepButton(job) {
+    if (!job.keepable || !this.store.canEdit) return "";
+    return `<p class="job-keep">Canceled after the provider started it: already paid for. <button type="button" class="quiet" data-job-keep="${escape(job.id)}">Keep it</button></p>`;
   }
 
   expand(item) {
@@ -124,8 +132,18 @@ export class RunsPanel {
   }
 
   async cancel(id) {
+    await this.act(() => this.api("POST", `/runs/${id}/cancel`));
+  }
+
+  async keep(button) {
+    button.disabled = true;
+    await this.act(() => this.api("POST", `/jobs/${button.dataset.jobKeep}/keep`));
+    button.disabled = false; // refused: it stays offered, with the reason in a toast (kept: the list is redrawn)
+  }
+
+  async act(request) {
     try {
-      await this.api("POST", `/runs/${id}/cancel`);
+      await request();
       await this.refresh();
     } catch (error) {
       this.toast(error.message, "error");
