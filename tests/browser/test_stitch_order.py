@@ -65,3 +65,27 @@ def test_the_clips_are_numbered_in_connection_order_and_reordered_in_the_inspect
     )
     assert numbered(card) == ["1 Opening", "2 Middle", "3 Ending"]
     assert stored_order(stitch) == ["Opening", "Middle", "Ending"]
+
+
+def test_untitled_clips_are_listed_by_their_type_s_label(page, app_server):
+    user = UserFactory(username="editor")
+    project = ProjectFactory(owner=user, name="Untitled clips")
+    api = Api(user)
+    base = f"/projects/{project.id}"
+    stitch = api.post(f"{base}/nodes", {"type": "stitch", "x": 700, "y": 120}).json()["id"]
+    video = api.post(f"{base}/nodes", {"type": "video", "x": 40, "y": 40}).json()["id"]
+    extend = api.post(f"{base}/nodes", {"type": "extend", "x": 40, "y": 320}).json()["id"]
+    chain = {"source": video, "source_port": "video", "target": extend, "target_port": "video"}
+    assert api.post(f"{base}/edges", chain).status_code == 201
+    for source in (video, extend):
+        edge = {"source": source, "source_port": "video", "target": stitch, "target_port": "videos"}
+        assert api.post(f"{base}/edges", edge).status_code == 201
+    log_in(page, app_server, user.username, PASSWORD)
+    open_canvas(page, app_server, project.id)
+
+    card = page.locator(f'[data-node-id="{stitch}"]')
+    assert numbered(card) == ["1 Video", "2 Extend"]
+    card.locator(".node-head").click()
+    listed = page.locator("#inspector [data-order-item] .title")
+    listed.first.wait_for()
+    assert listed.all_inner_texts() == ["Video", "Extend"]

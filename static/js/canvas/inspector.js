@@ -65,7 +65,7 @@ export function installInspector({ root, store, editor, toast, me }) {
             const moves = store.canEdit
               ? `<button type="button" data-move="-1" data-edge="${escape(edge.id)}" ${index === 0 ? "disabled" : ""} aria-label="Earlier">↑</button><button type="button" data-move="1" data-edge="${escape(edge.id)}" ${index === edges.length - 1 ? "disabled" : ""} aria-label="Later">↓</button>`
               : "";
-            return `<li data-order-item="${escape(edge.id)}"><span class="order">${index + 1}</span><span class="title">${escape(source?.title || source?.type || "?")}</span>${moves}</li>`;
+            return `<li data-order-item="${escape(edge.id)}"><span class="order">${index + 1}</span><span class="title">${escape(store.nameOf(source))}</span>${moves}</li>`;
           })
           .join("")}</ol>`,
       );

@@ -44,7 +44,7 @@ export class Lightbox {
     const media = this.mediaOf(id);
     if (!media) return;
     const node = this.store.nodes.get(id);
-    const title = escape(node.title || node.type);
+    const title = escape(this.store.nameOf(node));
     const body =
       media.kind === "video"
         ? `<video controls autoplay playsinline src="${escape(media.url)}"${media.poster ? ` poster="${escape(media.poster)}"` : ""} data-lightbox-media></video>`

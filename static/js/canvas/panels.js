@@ -32,7 +32,7 @@ export function confirmPlan(dialog, plan, store) {
     .map((planned) => {
       const node = store.nodes.get(planned.node);
       return `<tr data-plan-row="${escape(planned.node)}" class="${escape(planned.action)}">
-        <td>${escape(node?.title || node?.type || planned.node)}</td>
+        <td>${escape(store.nameOf(node, planned.node))}</td>
         <td><span class="badge ${planned.action === "cached" ? "" : "status-queued"}">${escape(planned.action)}</span></td>
         <td class="muted">${escape(planned.reason)}</td>
         <td>${planned.action === "run" ? money(planned.cost) : "—"}</td></tr>`;
@@ -66,7 +66,7 @@ export function showProblems(dialog, error, store) {
   const rows = Object.entries(error.details.nodes || {})
     .map(([id, problems]) => {
       const node = store.nodes.get(id);
-      return `<li><strong>${escape(node?.title || node?.type || id)}</strong><ul>${problems.map((p) => `<li>${escape(p.message)}</li>`).join("")}</ul></li>`;
+      return `<li><strong>${escape(store.nameOf(node, id))}</strong><ul>${problems.map((p) => `<li>${escape(p.message)}</li>`).join("")}</ul></li>`;
     })
     .join("");
   dialog.innerHTML = `<form method="dialog"><h2>This cannot run yet</h2><ul class="problem-list">${rows}</ul><menu><button class="primary" type="submit">OK</button></menu></form>`;

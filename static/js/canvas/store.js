@@ -77,6 +77,12 @@ export class Store {
     return this.types.get(name);
   }
 
+  // What a node is called wherever it is listed: its title, or its type's label ("Video", not "video").
+  nameOf(node, fallback = "?") {
+    if (!node) return fallback;
+    return node.title || this.type(node.type)?.label || node.type;
+  }
+
   // Accept a node state unless we already hold a newer one of it.
   putNode(node) {
     const current = this.nodes.get(node.id);

@@ -177,7 +177,7 @@ export class View {
     const edges = [...this.store.edges.values()].filter((edge) => edge.target === id).sort((a, b) => a.order - b.order);
     for (const edge of edges) {
       const source = this.store.nodes.get(edge.source);
-      (ordered[edge.target_port] ||= []).push(source?.title || source?.type || "?");
+      (ordered[edge.target_port] ||= []).push(this.store.nameOf(source));
     }
     return ordered;
   }
