@@ -487,3 +487,43 @@ def test_live_notes_appear_follow_newer_versions_and_stay_read_only_for_a_viewer
 
     send_live(project, {"type": "note.deleted", "note_id": note["id"], "by": owner.username})
     card.wait_for(state="detached")
+
+
+@needs_notes
+def test_deleting_a_note_is_undone_and_redone(page, app_server, owner, shot):
+    project = ProjectFactory(owner=owner, name="Notes undone")
+    made = api_client(owner).post(
+        f"/api/v1/projects/{project.id}/notes",
+        {"text": "Shoot at dusk", "x": 120, "y": 140, "width": 260, "height": 180, "color": "green"},
+        "application/json",
+    )
+    assert made.status_code == 201, made.content
+    log_in(page, app_server, owner.username, PASSWORD)
+    open_canvas(page, app_server, project.id)
+    note = page.locator("[data-note]")
+    note.wait_for()
+    drawn = note.bounding_box()
+
+    note.locator("[data-note-delete]").click()
+    note.wait_for(state="detached")
+    assert notes_of(project, owner) == []
+
+    page.locator("[data-viewport]").click(position={"x": 700, "y": 500})
+    page.keyboard.press("Control+z")
+    note.wait_for()
+    (back,) = notes_of(project, owner)
+    assert (back["text"], back["x"], back["y"], back["width"], back["height"], back["color"]) == (
+        "Shoot at dusk",
+        120,
+        140,
+        260,
+        180,
+        "green",
+    )
+    again = note.bounding_box()
+    assert near((again["x"], again["y"], again["width"]), (drawn["x"], drawn["y"], drawn["width"]), tolerance=1)
+    shot(page, "note-undeleted")
+
+    page.keyboard.press("Control+Shift+z")
+    note.wait_for(state="detached")
+    assert notes_of(project, owner) == []

@@ -8,11 +8,12 @@ const COLORS = ["yellow", "blue", "green", "pink"];
 const SAVE_DELAY = 600; // ms after the last key press
 
 export class Notes {
-  constructor({ store, view, api, toast }) {
+  constructor({ store, view, api, toast, history }) {
     this.store = store;
     this.view = view;
     this.api = api;
     this.toast = toast;
+    this.history = history;
     this.layer = document.createElement("div");
     this.layer.className = "note-layer";
     this.layer.dataset.notes = "";
@@ -222,12 +223,30 @@ class StickyNote {
   }
 
   async delete() {
+    const notes = this.notes;
+    const path = (id) => `/projects/${notes.store.projectId}/notes/${id}`;
+    const { text, x, y, width, height, color } = this.note;
     try {
-      await this.notes.api("DELETE", `/projects/${this.notes.store.projectId}/notes/${this.note.id}`);
-      this.notes.remove(this.note.id);
+      await notes.api("DELETE", path(this.note.id));
+      notes.remove(this.note.id);
     } catch (error) {
-      this.notes.toast(error.message, "error");
+      return notes.toast(error.message, "error");
     }
+    // Undo writes the note again (a new note, so a new id, which later steps follow by alias).
+    let id = this.note.id;
+    notes.history?.record({
+      label: "delete note",
+      undo: async (h) => {
+        const again = await notes.api("POST", `/projects/${notes.store.projectId}/notes`, { text, x, y, width, height, color });
+        h.alias(id, again.id);
+        id = again.id;
+        notes.put(again, { own: true });
+      },
+      redo: async (h) => {
+        await notes.api("DELETE", path(h.id(id)));
+        notes.remove(h.id(id));
+      },
+    });
   }
 
   showState(text, tone = "") {
