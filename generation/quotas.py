@@ -152,7 +152,7 @@ def check_run_rate(user) -> None:
     resets_at = timezone.now() + timedelta(milliseconds=int(wait_ms))
     raise QuotaExceeded(
         "run_rate",
-        f"Too many runs started: at most {count} a {period}. You can start the next one {_in(resets_at)}.",
+        f"Too many runs started: at most {count} per {period}. You can start the next one {_in(resets_at)}.",
         resets_at=resets_at,
         allowed=count,
         period_seconds=seconds,

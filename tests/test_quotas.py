@@ -124,6 +124,6 @@ def test_the_run_rate_limit_holds_under_a_race_and_gives_retry_after(alice, redi
     late = next(response for response in responses if response.status_code == 429)
     assert 3500 < int(late["Retry-After"]) <= 3600
     assert error_of(late)["details"]["retry_after_seconds"] == int(late["Retry-After"])
-    assert "at most 7 a hour" in error_of(late)["message"]
+    assert "at most 7 per hour" in error_of(late)["message"]
     # Dry runs (the canvas's plans) do not count; another user's window is their own.
     assert Api(alice).post(f"/projects/{projects[0].id}/runs", {"dry_run": True}).status_code == 200
