@@ -1,4 +1,5 @@
 import shutil
+from decimal import Decimal
 
 import django_rq
 import pytest
@@ -80,3 +81,13 @@ def workers(redis, request):
     call = request.node.stash.get(OUTCOMES, {}).get("call")
     if started.started and call is not None and call.failed:
         print(started.logs())
+
+
+@pytest.fixture
+def quota_limits(settings):
+    """Every per-user limit off; a test turns on the one it checks. Video is priced like Veo (simulated)."""
+    settings.MAX_CONCURRENT_GENERATIONS = 0
+    settings.DAILY_SPEND_LIMIT_USD = Decimal("0")
+    settings.RUN_RATE_LIMIT = None
+    settings.PROVIDERS = {**settings.PROVIDERS, "video": "simulated"}
+    return settings

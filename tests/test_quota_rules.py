@@ -1,4 +1,4 @@
-"""The limits of generation/quotas.py at their boundaries, with the clock frozen: exactly the limit is
+"""The quota_limits of generation/quotas.py at their boundaries, with the clock frozen: exactly the limit is
 allowed and one more is refused, with the words and details a client reads; what counts as spent
 today; when each limit resets. Runs are planned through the engine (no workers: their jobs stay
 queued), and a refused run leaves no row behind."""
@@ -23,15 +23,6 @@ EVENING = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)
 PRICE = Decimal("1.60")  # a 4-second video with the simulated provider, priced like Veo 3.1 at 720p
 
 
-@pytest.fixture
-def limits(settings):
-    settings.MAX_CONCURRENT_GENERATIONS = 0
-    settings.DAILY_SPEND_LIMIT_USD = Decimal("0")
-    settings.RUN_RATE_LIMIT = None
-    settings.PROVIDERS = {**settings.PROVIDERS, "video": "simulated"}
-    return settings
-
-
 def film(owner, videos: int = 1, name: str = "Film"):
     """A project of `owner`: one prompt wired into `videos` 4-second videos."""
     project = ProjectFactory(owner=owner, name=name)
@@ -54,8 +45,8 @@ def refused(owner, project) -> dict:
 # Concurrent generations -------------------------------------------------------------------------------
 
 
-def test_exactly_the_allowed_number_of_generations_may_run_and_one_more_is_refused(alice, limits, redis):
-    limits.MAX_CONCURRENT_GENERATIONS = 2
+def test_exactly_the_allowed_number_of_generations_may_run_and_one_more_is_refused(alice, quota_limits, redis):
+    quota_limits.MAX_CONCURRENT_GENERATIONS = 2
     plan_run(film(alice, videos=2), [], user=alice)
 
     answer = refused(alice, film(alice, videos=1, name="One more"))
@@ -74,8 +65,8 @@ def test_exactly_the_allowed_number_of_generations_may_run_and_one_more_is_refus
     }
 
 
-def test_the_refusal_counts_the_run_s_videos_in_words(alice, limits, redis):
-    limits.MAX_CONCURRENT_GENERATIONS = 1
+def test_the_refusal_counts_the_run_s_videos_in_words(alice, quota_limits, redis):
+    quota_limits.MAX_CONCURRENT_GENERATIONS = 1
     plan_run(film(alice, videos=1), [], user=alice)
 
     answer = refused(alice, film(alice, videos=2, name="Two more"))
@@ -83,8 +74,8 @@ def test_the_refusal_counts_the_run_s_videos_in_words(alice, limits, redis):
     assert answer["message"].startswith("This run needs 2 video generations and you have 1 video generation under way")
 
 
-def test_an_ended_generation_frees_its_place(alice, limits, redis):
-    limits.MAX_CONCURRENT_GENERATIONS = 1
+def test_an_ended_generation_frees_its_place(alice, quota_limits, redis):
+    quota_limits.MAX_CONCURRENT_GENERATIONS = 1
     plan_run(film(alice), [], user=alice)
     second = film(alice, name="Second")
     refused(alice, second)
@@ -94,8 +85,8 @@ def test_an_ended_generation_frees_its_place(alice, limits, redis):
     assert plan_run(second, [], user=alice).run is not None
 
 
-def test_a_run_without_video_is_not_held_back_by_busy_generations(alice, limits, redis):
-    limits.MAX_CONCURRENT_GENERATIONS = 1
+def test_a_run_without_video_is_not_held_back_by_busy_generations(alice, quota_limits, redis):
+    quota_limits.MAX_CONCURRENT_GENERATIONS = 1
     plan_run(film(alice), [], user=alice)
     words = ProjectFactory(owner=alice, name="Words only")
     add(words, "prompt", text="A line")
@@ -103,14 +94,14 @@ def test_a_run_without_video_is_not_held_back_by_busy_generations(alice, limits,
     assert plan_run(words, [], user=alice).run.jobs.count() == 1
 
 
-def test_no_limit_means_no_limit(alice, limits, redis):
+def test_no_limit_means_no_limit(alice, quota_limits, redis):
     plan_run(film(alice, videos=3), [], user=alice)
 
     assert plan_run(film(alice, videos=3, name="Three more"), [], user=alice).run.jobs.count() == 4
 
 
-def test_another_user_s_generations_do_not_count(alice, bob, limits, redis):
-    limits.MAX_CONCURRENT_GENERATIONS = 1
+def test_another_user_s_generations_do_not_count(alice, bob, quota_limits, redis):
+    quota_limits.MAX_CONCURRENT_GENERATIONS = 1
     plan_run(film(bob), [], user=bob)
 
     assert plan_run(film(alice), [], user=alice).run is not None
@@ -120,8 +111,8 @@ def test_another_user_s_generations_do_not_count(alice, bob, limits, redis):
 
 
 @time_machine.travel(EVENING, tick=False)
-def test_spend_up_to_exactly_the_daily_limit_is_allowed_and_beyond_it_refused(alice, limits, redis):
-    limits.DAILY_SPEND_LIMIT_USD = PRICE * 2
+def test_spend_up_to_exactly_the_daily_limit_is_allowed_and_beyond_it_refused(alice, quota_limits, redis):
+    quota_limits.DAILY_SPEND_LIMIT_USD = PRICE * 2
     plan_run(film(alice), [], user=alice)
     plan_run(film(alice, name="Second"), [], user=alice)  # exactly the limit
 
@@ -141,7 +132,9 @@ def test_spend_up_to_exactly_the_daily_limit_is_allowed_and_beyond_it_refused(al
     }
 
 
-def test_spent_today_counts_what_runs_will_cost_what_ended_ones_cost_and_nothing_of_yesterday(alice, limits, redis):
+def test_spent_today_counts_what_runs_will_cost_what_ended_ones_cost_and_nothing_of_yesterday(
+    alice, quota_limits, redis
+):
     mine = Job.objects.filter(created_by=alice)
     with time_machine.travel(EVENING - timedelta(hours=20, seconds=1), tick=False):  # 23:59:59 the day before
         plan_run(film(alice, name="Yesterday"), [], user=alice)
@@ -160,8 +153,8 @@ def test_spent_today_counts_what_runs_will_cost_what_ended_ones_cost_and_nothing
         assert quotas.spent_today(mine) == Decimal("1.25")  # ended: what it really cost
 
 
-def test_the_daily_limit_resets_at_midnight_utc(alice, limits, redis):
-    limits.DAILY_SPEND_LIMIT_USD = PRICE
+def test_the_daily_limit_resets_at_midnight_utc(alice, quota_limits, redis):
+    quota_limits.DAILY_SPEND_LIMIT_USD = PRICE
     with time_machine.travel(EVENING, tick=False):
         plan_run(film(alice), [], user=alice)
         refused(alice, film(alice, name="Too much"))
@@ -169,8 +162,8 @@ def test_the_daily_limit_resets_at_midnight_utc(alice, limits, redis):
         assert plan_run(film(alice, name="Next day"), [], user=alice).run is not None
 
 
-def test_a_free_run_is_never_refused_for_spend(alice, limits, redis):
-    limits.DAILY_SPEND_LIMIT_USD = Decimal("0.01")
+def test_a_free_run_is_never_refused_for_spend(alice, quota_limits, redis):
+    quota_limits.DAILY_SPEND_LIMIT_USD = Decimal("0.01")
     words = ProjectFactory(owner=alice, name="Words only")
     add(words, "prompt", text="A line")
 
@@ -188,8 +181,8 @@ def test_a_free_run_is_never_refused_for_spend(alice, limits, redis):
         ((3, 58, 30), "in 20 h 1 min"),
     ],
 )
-def test_the_reset_is_said_in_seconds_then_minutes_then_hours(alice, limits, clock, said):
-    limits.DAILY_SPEND_LIMIT_USD = Decimal("1")
+def test_the_reset_is_said_in_seconds_then_minutes_then_hours(alice, quota_limits, clock, said):
+    quota_limits.DAILY_SPEND_LIMIT_USD = Decimal("1")
     moment = datetime(2026, 11, 29, *clock, tzinfo=UTC)
     with time_machine.travel(moment, tick=False), pytest.raises(quotas.QuotaExceeded) as caught:
         quotas.check_run(alice, [("video", Decimal("2"))])
@@ -206,8 +199,8 @@ def test_a_client_waits_whole_seconds_rounded_up_and_at_least_one(until, seconds
 # Runs per period ---------------------------------------------------------------------------------------
 
 
-def test_the_run_rate_window_slides(alice, limits, redis):
-    limits.RUN_RATE_LIMIT = (2, "minute")
+def test_the_run_rate_window_slides(alice, quota_limits, redis):
+    quota_limits.RUN_RATE_LIMIT = (2, "minute")
     with time_machine.travel(EVENING, tick=False):
         quotas.check_run_rate(alice)
     with time_machine.travel(EVENING + timedelta(seconds=20), tick=False):
@@ -228,8 +221,8 @@ def test_the_run_rate_window_slides(alice, limits, redis):
             quotas.check_run_rate(alice)  # the second (at +20 s) and this one fill it again
 
 
-def test_each_user_has_their_own_window(alice, bob, limits, redis):
-    limits.RUN_RATE_LIMIT = (1, "hour")
+def test_each_user_has_their_own_window(alice, bob, quota_limits, redis):
+    quota_limits.RUN_RATE_LIMIT = (1, "hour")
     with time_machine.travel(EVENING, tick=False):
         quotas.check_run_rate(alice)
         quotas.check_run_rate(bob)

@@ -22,16 +22,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 RACERS = 20
 
 
-@pytest.fixture
-def limits(settings):
-    """Every limit off; a test turns on the one it races. Video is priced like Veo (simulated)."""
-    settings.MAX_CONCURRENT_GENERATIONS = 0
-    settings.DAILY_SPEND_LIMIT_USD = Decimal("0")
-    settings.RUN_RATE_LIMIT = None
-    settings.PROVIDERS = {**settings.PROVIDERS, "video": "simulated"}
-    return settings
-
-
 def films(owner, count: int):
     """`count` projects of `owner`, each a prompt wired into one 4-second video."""
     made = []
@@ -68,8 +58,8 @@ def refusals(responses, limit: str) -> list[dict]:
     return refused
 
 
-def test_concurrent_generations_hold_under_a_race_and_free_up_when_one_ends(alice, redis, limits):
-    limits.MAX_CONCURRENT_GENERATIONS = 5
+def test_concurrent_generations_hold_under_a_race_and_free_up_when_one_ends(alice, redis, quota_limits):
+    quota_limits.MAX_CONCURRENT_GENERATIONS = 5
     projects = films(alice, RACERS)
 
     responses = race(alice, projects)
@@ -90,11 +80,11 @@ def test_concurrent_generations_hold_under_a_race_and_free_up_when_one_ends(alic
     assert api.post(f"/projects/{projects[-1].id}/runs", {"targets": [], "dry_run": True}).status_code == 200
 
 
-def test_the_daily_spend_cap_holds_under_a_race_and_says_when_it_resets(alice, bob, redis, limits):
+def test_the_daily_spend_cap_holds_under_a_race_and_says_when_it_resets(alice, bob, redis, quota_limits):
     projects = films(alice, RACERS)
     price = Decimal(Api(alice).post(f"/projects/{projects[0].id}/runs", {"dry_run": True}).json()["cost_estimate"])
     assert price > 0
-    limits.DAILY_SPEND_LIMIT_USD = price * 5 + price / 2
+    quota_limits.DAILY_SPEND_LIMIT_USD = price * 5 + price / 2
 
     responses = race(alice, projects)
 
@@ -112,8 +102,8 @@ def test_the_daily_spend_cap_holds_under_a_race_and_says_when_it_resets(alice, b
     assert Api(bob).post(f"/projects/{theirs.id}/runs", {"targets": []}).status_code == 200
 
 
-def test_the_run_rate_limit_holds_under_a_race_and_gives_retry_after(alice, redis, limits):
-    limits.RUN_RATE_LIMIT = (7, "hour")
+def test_the_run_rate_limit_holds_under_a_race_and_gives_retry_after(alice, redis, quota_limits):
+    quota_limits.RUN_RATE_LIMIT = (7, "hour")
     projects = films(alice, RACERS)
 
     responses = race(alice, projects)
