@@ -129,6 +129,8 @@ JOB_TIMEOUT_SECONDS = env.int("REELGRAPH_JOB_TIMEOUT", default=900)
 RETRY_INTERVALS = env.list("REELGRAPH_RETRY_INTERVALS", cast=int, default=[5, 20, 60])
 # How often each worker reconciles RQ with the database and checks on the scheduler.
 RQ_MAINTENANCE_SECONDS = env.int("REELGRAPH_RQ_MAINTENANCE_SECONDS", default=15)
+# How long a worker waits for Redis to come back after a job before it gives up and quits.
+REDIS_OUTAGE_SECONDS = env.int("REELGRAPH_REDIS_OUTAGE_SECONDS", default=120)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -4,11 +4,13 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connections
+from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Worker as RQWorker
 
 logger = logging.getLogger(__name__)
@@ -29,6 +31,19 @@ class Worker(RQWorker):
         preload()
         return super().work(*args, **kwargs)
 
+    # RQ waits out a Redis outage while it dequeues, but not in the steps after a job (marking itself
+    # idle, its heartbeat): there a refused connection made the worker quit, and with it every job it
+    # would have run. These steps now wait for Redis to come back, as the dequeue does.
+    def set_state(self, state, pipeline=None):
+        if pipeline is not None:  # only queued into the pipeline: it reaches Redis when that executes
+            return super().set_state(state, pipeline)
+        return through_redis_outage(lambda: super(Worker, self).set_state(state), "marking the worker idle")
+
+    def heartbeat(self, timeout=None, pipeline=None):
+        if pipeline is not None:
+            return super().heartbeat(timeout, pipeline)
+        return through_redis_outage(lambda: super(Worker, self).heartbeat(timeout), "the heartbeat")
+
     def run_maintenance_tasks(self) -> None:
         first = self.last_cleaned_at is None
         super().run_maintenance_tasks()
@@ -42,6 +57,21 @@ class Worker(RQWorker):
         finally:
             # Jobs run in forked children, which must not inherit this process's database connection.
             connections.close_all()
+
+
+def through_redis_outage(action, what: str):
+    """`action()`, tried again while Redis refuses connections, for up to REELGRAPH_REDIS_OUTAGE_SECONDS."""
+    deadline = time.monotonic() + settings.REDIS_OUTAGE_SECONDS
+    delay = 0.5
+    while True:
+        try:
+            return action()
+        except RedisConnectionError:
+            if time.monotonic() + delay > deadline:
+                raise
+            logger.warning("Redis is unavailable (%s): trying again in %.1f s", what, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def sweep_scratch(directory: Path | None = None) -> list[Path]:
