@@ -23,6 +23,7 @@ from config.errors import ApiError, ErrorOut
 from config.middleware import unavailable
 from generation.executor import RunConflict
 from nodes.graph import GraphInvalid
+from projects import direct_uploads
 from projects.tokens import user_for
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,13 @@ class BearerToken(HttpBearer):
 
 class Session(SessionAuth):
     """The browser's login session; unsafe methods need the CSRF token (header X-CSRFToken)."""
+
+    def _get_key(self, request: HttpRequest):
+        # CSRF protects a logged-in session. Without one (a revoked token, no login) a CSRF token
+        # would not help the client: it is a 401 (log in, or send a valid token), not a 403.
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
 
     def authenticate(self, request: HttpRequest, key: str | None):
         user = request.user
@@ -61,7 +69,22 @@ class ObjectBodies(Parser):
         return data
 
 
-api = NinjaAPI(
+class ReelgraphApi(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        """The document of this deployment: without S3 storage, the direct-upload operations (which
+        would only ever answer 404 `direct_upload_unavailable`) are left out."""
+        document = super().get_openapi_schema(**kwargs)
+        if not direct_uploads.available():
+            for path, methods in list(document["paths"].items()):
+                kept = {method: op for method, op in methods.items() if op.get("x-storage") != "s3"}
+                if kept:
+                    document["paths"][path] = kept
+                else:
+                    del document["paths"][path]
+        return document
+
+
+api = ReelgraphApi(
     parser=ObjectBodies(),
     title="Reelgraph API",
     version="1",
