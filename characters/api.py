@@ -16,7 +16,7 @@ from config.errors import Unprocessable, errors
 from generation import editing
 from generation.context import embedding_model
 from generation.providers import face_provider
-from generation.uploads import TooLarge, UnsupportedMedia, sniff
+from generation.uploads import IMAGE_TYPES, TooLarge, UnsupportedMedia, file_field_openapi, sniff
 from projects.media import signed_url
 
 router = Router(tags=["characters"])
@@ -50,7 +50,11 @@ def characters(request, project: UUID | None = None):
     return [character_out(c) for c in (mine.filter(project_id=project) if project else mine).order_by("name")]
 
 
-@router.post("/characters/search", response={200: list[SimilarOut], **errors(413, 415)})
+@router.post(
+    "/characters/search",
+    response={200: list[SimilarOut], **errors(413, 415)},
+    openapi_extra=file_field_openapi(IMAGE_TYPES),
+)
 def search(request, file: UploadedFile = File(...), k: int = 5):
     """Upload a photo: the characters closest to its largest face, most similar first."""
     if file.size > 20 * 1024 * 1024:

@@ -12,7 +12,7 @@ from ninja.pagination import PageNumberPagination, paginate
 from characters.models import Character
 from config.errors import ApiError, Conflict, Unprocessable, errors
 from generation import editing
-from generation.uploads import store_upload
+from generation.uploads import MEDIA_TYPES, file_field_openapi, store_upload
 from projects import direct_uploads
 from projects.access import project_for
 from projects.media import signed_url
@@ -148,7 +148,11 @@ def remove_member(request, project_id: UUID, user_id: int):
 # Assets -----------------------------------------------------------------------------------------
 
 
-@router.post("/projects/{project_id}/assets", response={201: AssetOut, **errors(403, 404, 413, 415)})
+@router.post(
+    "/projects/{project_id}/assets",
+    response={201: AssetOut, **errors(403, 404, 413, 415)},
+    openapi_extra=file_field_openapi(MEDIA_TYPES),
+)
 def upload(request, project_id: UUID, file: UploadedFile = File(...)):
     """Upload an image, video or audio file (multipart field `file`). Its type is read from its
     content; the file is decoded before it is kept."""
@@ -193,19 +197,27 @@ def asset_url(request, asset_id: UUID):
     return {"url": request.build_absolute_uri(url), "expires_at": expires_at}
 
 
-@router.post("/projects/{project_id}/assets/uploads", response={201: DirectUploadOut, **errors(400, 403, 404)})
+@router.post(
+    "/projects/{project_id}/assets/uploads",
+    response={201: DirectUploadOut, **errors(403, 404)},
+    openapi_extra=direct_uploads.NEEDS_S3,
+)
 def start_direct_upload(request, project_id: UUID, payload: DirectUploadIn):
-    """With S3 storage: a presigned POST, so the browser sends the file straight to the bucket."""
+    """With S3 storage: a presigned POST, so the browser sends the file straight to the bucket.
+    Without S3 it is not in the OpenAPI document, and answers 404 `direct_upload_unavailable`:
+    send the file to `POST .../assets` instead."""
     project = project_for(request.auth, project_id, role=EDITOR)
     return Status(201, direct_uploads.start(project))
 
 
 @router.post(
     "/projects/{project_id}/assets/uploads/complete",
-    response={201: AssetOut, **errors(400, 403, 404, 413, 415)},
+    response={201: AssetOut, **errors(403, 404, 413, 415)},
+    openapi_extra=direct_uploads.NEEDS_S3,
 )
 def finish_direct_upload(request, project_id: UUID, payload: DirectUploadDone):
-    """After the browser's upload to S3: check the object and keep it as an asset."""
+    """After the browser's upload to S3: check the object and keep it as an asset (404
+    `direct_upload_unavailable` without S3)."""
     project = project_for(request.auth, project_id, role=EDITOR)
     return Status(201, direct_uploads.finish(project, payload.key, payload.name, request.auth))
 
