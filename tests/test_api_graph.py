@@ -80,7 +80,9 @@ def test_bad_params_are_refused_with_the_field_named(api, project):
     fields = {field["field"] for field in error_of(response)["details"]["fields"]}
     assert fields == {"params.duration_seconds", "params.colour"}
     unknown = api.post(f"/projects/{project.id}/nodes", {"type": "sora"})
-    assert unknown.status_code == 422 and "choose one of image" in error_of(unknown)["message"]
+    assert unknown.status_code == 422  # the document lists the types: `type` is an enum
+    assert error_of(unknown)["details"]["fields"][0]["field"] == "type"
+    assert "'image', 'audio', 'prompt', 'video', 'extend', 'stitch' or 'clip'" in error_of(unknown)["message"]
 
 
 def test_incompatible_ports_are_refused_naming_both(api, project):
