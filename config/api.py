@@ -4,6 +4,7 @@ Errors look the same everywhere: {"error": {"code": "...", "message": "...", "de
 Services raise domain exceptions; they become HTTP statuses here, once.
 """
 
+import json
 import logging
 from typing import Any
 
@@ -58,12 +59,20 @@ class NotAnObject(ValueError):
     pass
 
 
+def json_number(text: str) -> float | int:
+    """A JSON number written with a fraction or an exponent. JSON (and the OpenAPI document's JSON
+    Schema) knows one kind of number, so `3.0` is the integer 3; bodies are validated strictly
+    (config/schemas.py), where a Python float would not pass as an int."""
+    number = float(text)
+    return int(number) if number.is_integer() else number
+
+
 class ObjectBodies(Parser):
     """Every JSON body this API takes is an object: `null`, `[]`, `123` or `"x"` must not pass as an
     empty object (with ninja's own parser, `null` sent to POST /runs ran the whole project)."""
 
     def parse_body(self, request: HttpRequest):
-        data = super().parse_body(request)
+        data = json.loads(request.body, parse_float=json_number)
         if not isinstance(data, dict):
             raise NotAnObject(f"The body must be a JSON object ({{...}}), not {type(data).__name__}.")
         return data

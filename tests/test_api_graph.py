@@ -57,6 +57,23 @@ def test_nodes_are_created_read_updated_and_deleted(api, project):
     assert not Node.objects.exists()
 
 
+def test_bodies_take_json_types_as_the_document_states_them(api, project):
+    node = add(project, "prompt", "Line", text="first")
+    url = f"/projects/{project.id}/nodes/{node.id}"
+
+    refused = [api.patch(url, body) for body in ({"version": 1, "y": False}, {"version": "1"}, {"version": True})]
+    accepted = api.patch(url, {"version": 1.0, "x": 7})  # one kind of JSON number: 1.0 is the integer 1
+
+    assert [(r.status_code, error_of(r)["details"]["fields"][0]["field"]) for r in refused] == [
+        (422, "y"),
+        (422, "version"),
+        (422, "version"),
+    ]
+    assert accepted.status_code == 200 and accepted.json()["version"] == 2
+    node.refresh_from_db()
+    assert (node.version, node.x, node.y) == (2, 7.0, 0.0)  # the refusals changed nothing
+
+
 def test_a_stale_version_is_a_409_with_the_current_node(api, project):
     node = add(project, "prompt", "Line", text="first")
     api.patch(f"/projects/{project.id}/nodes/{node.id}", {"version": 1, "params": {"text": "second"}})
