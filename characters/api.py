@@ -12,7 +12,7 @@ from ninja.pagination import PageNumberPagination, paginate
 from characters.models import Character
 from characters.schemas import CharacterOut, CharacterPatch, MergeIn, SimilarOut
 from characters.services import nearest_characters
-from config.errors import Unprocessable, errors
+from config.errors import NotFound, Unprocessable, errors
 from generation import editing
 from generation.context import embedding_model
 from generation.providers import face_provider
@@ -117,5 +117,7 @@ def similar(request, character_id: UUID, k: int = 5):
 def merge(request, character_id: UUID, payload: MergeIn):
     """Merge this character into another of yours (the same person found twice): one remains."""
     source = get_object_or_404(_mine(request), pk=character_id)
-    into = get_object_or_404(_mine(request), pk=payload.into)
+    into = _mine(request).filter(pk=payload.into).first()
+    if into is None:
+        raise NotFound(f"You have no character {payload.into} (`into`).", field="into")
     return character_out(editing.merge_characters(source, into))

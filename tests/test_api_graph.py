@@ -102,6 +102,20 @@ def test_bad_params_are_refused_with_the_field_named(api, project):
     assert "'image', 'audio', 'prompt', 'video', 'extend', 'stitch' or 'clip'" in error_of(unknown)["message"]
 
 
+def test_an_edge_to_a_node_not_in_the_project_is_a_404_naming_the_field(api, project, bob):
+    prompt = add(project, "prompt", "Line", text="x")
+    theirs = add(ProjectFactory(owner=bob), "video", "Their shot")
+
+    response = api.post(
+        f"/projects/{project.id}/edges",
+        {"source": str(prompt.id), "source_port": "text", "target": str(theirs.id), "target_port": "prompt"},
+    )
+
+    assert response.status_code == 404  # another user's node is not confirmed to exist
+    assert error_of(response)["details"] == {"field": "target"}
+    assert not Edge.objects.exists()
+
+
 def test_incompatible_ports_are_refused_naming_both(api, project):
     video = add(project, "video", "Shot")
     prompt = add(project, "prompt", "Line", text="x")
