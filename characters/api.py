@@ -7,12 +7,13 @@ from uuid import UUID
 from django.shortcuts import get_object_or_404
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from characters.models import Character
 from characters.schemas import CharacterOut, CharacterPatch, MergeIn, SimilarOut
 from characters.services import nearest_characters
 from config.errors import NotFound, Unprocessable, errors
+from config.pagination import Pages
 from generation import editing
 from generation.context import embedding_model
 from generation.providers import face_provider
@@ -44,7 +45,7 @@ def _mine(request):
 
 
 @router.get("/characters", response={200: list[CharacterOut], **errors()})
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def characters(request, project: UUID | None = None):
     mine = _mine(request)
     return [character_out(c) for c in (mine.filter(project_id=project) if project else mine).order_by("name")]

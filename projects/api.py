@@ -7,10 +7,11 @@ from django.contrib.auth.signals import user_logged_in
 from django.shortcuts import get_object_or_404
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from characters.models import Character
 from config.errors import ApiError, Conflict, Unprocessable, errors
+from config.pagination import Pages
 from generation import editing
 from generation.uploads import MEDIA_TYPES, file_field_openapi, store_upload
 from projects import direct_uploads
@@ -64,7 +65,7 @@ def member_out(membership: Membership) -> dict:
 
 
 @router.get("/projects", response={200: list[ProjectOut], **errors()})
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def list_projects(request):
     memberships = Membership.objects.filter(user=request.auth).select_related("project__owner")
     return [project_out(m.project, m.role) for m in memberships.order_by("-project__updated_at")]
@@ -172,7 +173,7 @@ def from_character(request, project_id: UUID, character_id: UUID):
 
 
 @router.get("/projects/{project_id}/assets", response={200: list[AssetOut], **errors(404)})
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def list_assets(request, project_id: UUID, kind: str | None = None):
     assets = project_for(request.auth, project_id).assets.all()
     return assets.filter(kind=kind) if kind else assets
