@@ -7,16 +7,17 @@ from uuid import UUID
 from django.shortcuts import get_object_or_404
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from characters.models import Character
 from characters.schemas import CharacterOut, CharacterPatch, MergeIn, SimilarOut
 from characters.services import nearest_characters
-from config.errors import Unprocessable, errors
+from config.errors import NotFound, Unprocessable, errors
+from config.pagination import Pages
 from generation import editing
 from generation.context import embedding_model
 from generation.providers import face_provider
-from generation.uploads import TooLarge, UnsupportedMedia, sniff
+from generation.uploads import IMAGE_TYPES, TooLarge, UnsupportedMedia, file_field_openapi, sniff
 from projects.media import signed_url
 
 router = Router(tags=["characters"])
@@ -44,13 +45,17 @@ def _mine(request):
 
 
 @router.get("/characters", response={200: list[CharacterOut], **errors()})
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def characters(request, project: UUID | None = None):
     mine = _mine(request)
     return [character_out(c) for c in (mine.filter(project_id=project) if project else mine).order_by("name")]
 
 
-@router.post("/characters/search", response={200: list[SimilarOut], **errors(413, 415)})
+@router.post(
+    "/characters/search",
+    response={200: list[SimilarOut], **errors(413, 415)},
+    openapi_extra=file_field_openapi(IMAGE_TYPES),
+)
 def search(request, file: UploadedFile = File(...), k: int = 5):
     """Upload a photo: the characters closest to its largest face, most similar first."""
     if file.size > 20 * 1024 * 1024:
@@ -113,5 +118,7 @@ def similar(request, character_id: UUID, k: int = 5):
 def merge(request, character_id: UUID, payload: MergeIn):
     """Merge this character into another of yours (the same person found twice): one remains."""
     source = get_object_or_404(_mine(request), pk=character_id)
-    into = get_object_or_404(_mine(request), pk=payload.into)
+    into = _mine(request).filter(pk=payload.into).first()
+    if into is None:
+        raise NotFound(f"You have no character {payload.into} (`into`).", field="into")
     return character_out(editing.merge_characters(source, into))

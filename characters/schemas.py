@@ -3,6 +3,8 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
+from config.schemas import BodyIn, Id
+
 
 class CharacterOut(Schema):
     id: UUID
@@ -23,7 +25,7 @@ class CharacterOut(Schema):
     created_at: datetime
 
 
-class CharacterPatch(Schema):
+class CharacterPatch(BodyIn):
     name: str = Field(min_length=1, max_length=120, pattern=r"\S")
 
 
@@ -32,5 +34,5 @@ class SimilarOut(Schema):
     similarity: float
 
 
-class MergeIn(Schema):
-    into: UUID = Field(description="The character that stays; this one's photos join it.")
+class MergeIn(BodyIn):
+    into: Id = Field(description="The character that stays; this one's photos join it.")

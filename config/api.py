@@ -4,6 +4,7 @@ Errors look the same everywhere: {"error": {"code": "...", "message": "...", "de
 Services raise domain exceptions; they become HTTP statuses here, once.
 """
 
+import json
 import logging
 from typing import Any
 
@@ -23,6 +24,7 @@ from config.errors import ApiError, ErrorOut
 from config.middleware import unavailable
 from generation.executor import RunConflict
 from nodes.graph import GraphInvalid
+from projects import direct_uploads
 from projects.tokens import user_for
 
 logger = logging.getLogger(__name__)
@@ -41,6 +43,13 @@ class BearerToken(HttpBearer):
 class Session(SessionAuth):
     """The browser's login session; unsafe methods need the CSRF token (header X-CSRFToken)."""
 
+    def _get_key(self, request: HttpRequest):
+        # CSRF protects a logged-in session. Without one (a revoked token, no login) a CSRF token
+        # would not help the client: it is a 401 (log in, or send a valid token), not a 403.
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
     def authenticate(self, request: HttpRequest, key: str | None):
         user = request.user
         return user if user.is_authenticated and user.is_active else None
@@ -50,18 +59,41 @@ class NotAnObject(ValueError):
     pass
 
 
+def json_number(text: str) -> float | int:
+    """A JSON number written with a fraction or an exponent. JSON (and the OpenAPI document's JSON
+    Schema) knows one kind of number, so `3.0` is the integer 3; bodies are validated strictly
+    (config/schemas.py), where a Python float would not pass as an int."""
+    number = float(text)
+    return int(number) if number.is_integer() else number
+
+
 class ObjectBodies(Parser):
     """Every JSON body this API takes is an object: `null`, `[]`, `123` or `"x"` must not pass as an
     empty object (with ninja's own parser, `null` sent to POST /runs ran the whole project)."""
 
     def parse_body(self, request: HttpRequest):
-        data = super().parse_body(request)
+        data = json.loads(request.body, parse_float=json_number)
         if not isinstance(data, dict):
             raise NotAnObject(f"The body must be a JSON object ({{...}}), not {type(data).__name__}.")
         return data
 
 
-api = NinjaAPI(
+class ReelgraphApi(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        """The document of this deployment: without S3 storage, the direct-upload operations (which
+        would only ever answer 404 `direct_upload_unavailable`) are left out."""
+        document = super().get_openapi_schema(**kwargs)
+        if not direct_uploads.available():
+            for path, methods in list(document["paths"].items()):
+                kept = {method: op for method, op in methods.items() if op.get("x-storage") != "s3"}
+                if kept:
+                    document["paths"][path] = kept
+                else:
+                    del document["paths"][path]
+        return document
+
+
+api = ReelgraphApi(
     parser=ObjectBodies(),
     title="Reelgraph API",
     version="1",

@@ -27,6 +27,17 @@ class Conflict(ApiError):
     code = "conflict"
 
 
+class NotFound(ApiError):
+    """An id the request names in its body that is not there (or not yours: we never confirm it
+    exists). `details.field` says which, so a client knows it is not the address that is missing."""
+
+    status = 404
+    code = "not_found"
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message, details={"field": field})
+
+
 class Unprocessable(ApiError):
     status = 422
     code = "invalid"

@@ -5,9 +5,10 @@ from uuid import UUID
 
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from config.errors import Conflict, errors
+from config.pagination import Pages
 from generation import executor, keepable, keeping, quotas
 from generation.models import Job, Run
 from generation.schemas import JobOut, PlanOut, PlanStateOut, RunIn, RunOut, RunPage
@@ -137,7 +138,7 @@ def cancel_run(request, run_id: UUID):
 
 
 @router.get("/jobs", response={200: list[JobOut], **errors()})
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def list_jobs(request, project: UUID | None = None, status: str | None = None, node: UUID | None = None):
     jobs = _visible_jobs(request)
     if project:

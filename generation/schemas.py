@@ -4,11 +4,11 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
+from config.schemas import BodyIn, Id
 
-class RunIn(Schema):
-    targets: list[UUID] = Field(
-        default_factory=list, max_length=1000, description="Node ids; empty: the whole project."
-    )
+
+class RunIn(BodyIn):
+    targets: list[Id] = Field(default_factory=list, max_length=1000, description="Node ids; empty: the whole project.")
     dry_run: bool = Field(default=False, description="Plan and price only; nothing is enqueued.")
     force: bool = Field(default=False, description="Run the targets again even when unchanged (a new take).")
 

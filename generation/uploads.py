@@ -34,6 +34,23 @@ SNIFFED_BYTES = 4096
 IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".webp": "WEBP"}
 
 ACCEPTED = "a PNG, JPEG or WebP image, an MP4, MOV or WebM video, or MP3, WAV, M4A, OGG or FLAC audio"
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
+MEDIA_TYPES = (
+    *IMAGE_TYPES,
+    *("video/mp4", "video/quicktime", "video/webm"),
+    *("audio/mpeg", "audio/wav", "audio/mp4", "audio/ogg", "audio/flac"),
+)
+
+
+def file_field_openapi(content_types: tuple[str, ...]) -> dict:
+    """What the OpenAPI document says of a multipart `file` field: not empty (an empty part is no
+    file), and the types taken. The server reads the type from the content, whatever the part's
+    Content-Type says: anything else is a 415."""
+    form = {
+        "schema": {"properties": {"file": {"minLength": 1}}},
+        "encoding": {"file": {"contentType": ", ".join(content_types)}},
+    }
+    return {"requestBody": {"content": {"multipart/form-data": form}}}
 
 
 def sniff(head: bytes) -> tuple[str, str, str] | None:

@@ -5,7 +5,7 @@ from uuid import UUID
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
-from config.errors import errors
+from config.errors import NotFound, errors
 from generation import editing, events, moderation
 from generation.models import Job
 from nodes.models import Edge, Node, Note, Take
@@ -62,6 +62,13 @@ def _node(project, node_id: UUID) -> Node:
     return get_object_or_404(Node.objects.select_related("selected_take"), project=project, pk=node_id)
 
 
+def _node_in_body(project, node_id: UUID, field: str) -> Node:
+    node = Node.objects.select_related("selected_take").filter(project=project, pk=node_id).first()
+    if node is None:
+        raise NotFound(f"There is no node {node_id} in this project (`{field}`).", field=field)
+    return node
+
+
 @router.get("/projects/{project_id}/graph", response={200: GraphOut, **errors(404)})
 def graph(request, project_id: UUID):
     """All nodes (with their status, progress and chosen take) and edges: what a canvas needs to draw."""
@@ -116,9 +123,9 @@ def connect(request, project_id: UUID, payload: EdgeIn):
     edge = editing.connect(
         project,
         request.auth,
-        source=_node(project, payload.source),
+        source=_node_in_body(project, payload.source, "source"),
         source_port=payload.source_port,
-        target=_node(project, payload.target),
+        target=_node_in_body(project, payload.target, "target"),
         target_port=payload.target_port,
         order=payload.order,
         replace=payload.replace,

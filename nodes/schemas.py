@@ -4,9 +4,13 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
+from config.schemas import BodyIn, Id
 from generation.events import CharacterState, MediaState, TakeState
 from generation.keepable import KeepOffer
+from nodes.registry import NODE_TYPES
 
+# The registered node types, as an enum in the OpenAPI document: an unknown one is a 422 on `type`.
+NodeTypeName = Literal[tuple(NODE_TYPES)]
 COORDINATE = Field(default=0.0, ge=-1_000_000, le=1_000_000, allow_inf_nan=False)
 PORT = Field(min_length=1, max_length=32)
 
@@ -98,7 +102,7 @@ NoteColor = Literal["yellow", "blue", "green", "pink"]
 NOTE_SIZE = Field(default=None, ge=40, le=4000, allow_inf_nan=False)
 
 
-class NoteIn(Schema):
+class NoteIn(BodyIn):
     text: str = Field(default="", max_length=5000)
     x: float = COORDINATE
     y: float = COORDINATE
@@ -107,7 +111,7 @@ class NoteIn(Schema):
     color: NoteColor = "yellow"
 
 
-class NotePatch(Schema):
+class NotePatch(BodyIn):
     version: int = Field(ge=1, description="The version you last saw; a stale one is refused with 409.")
     text: str | None = Field(default=None, max_length=5000)
     x: float | None = Field(default=None, ge=-1_000_000, le=1_000_000, allow_inf_nan=False)
@@ -124,15 +128,15 @@ class GraphOut(Schema):
     notes: list[NoteOut]
 
 
-class NodeIn(Schema):
-    type: str = Field(min_length=1, max_length=32)
+class NodeIn(BodyIn):
+    type: NodeTypeName
     title: str = Field(default="", max_length=120)
     x: float = COORDINATE
     y: float = COORDINATE
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-class NodePatch(Schema):
+class NodePatch(BodyIn):
     version: int = Field(ge=1, description="The version you last saw; a stale one is refused with 409.")
     title: str | None = Field(default=None, max_length=120)
     x: float | None = Field(default=None, ge=-1_000_000, le=1_000_000, allow_inf_nan=False)
@@ -140,29 +144,29 @@ class NodePatch(Schema):
     params: dict[str, Any] | None = Field(default=None, description="Merged into the node's params.")
 
 
-class EdgeIn(Schema):
-    source: UUID
+class EdgeIn(BodyIn):
+    source: Id
     source_port: str = PORT
-    target: UUID
+    target: Id
     target_port: str = PORT
     order: int | None = Field(default=None, ge=0, le=10_000)
     replace: bool = Field(default=False, description="Replace the connection already in a single input.")
 
 
-class InputOrderIn(Schema):
-    edges: list[UUID] = Field(max_length=1000, description="Every edge into the port, exactly once, in the new order.")
+class InputOrderIn(BodyIn):
+    edges: list[Id] = Field(max_length=1000, description="Every edge into the port, exactly once, in the new order.")
 
 
-class DocumentNode(Schema):
+class DocumentNode(BodyIn):
     key: str = Field(min_length=1, max_length=64)
-    type: str = Field(min_length=1, max_length=32)
+    type: NodeTypeName
     title: str = Field(default="", max_length=120)
     x: float = COORDINATE
     y: float = COORDINATE
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-class DocumentEdge(Schema):
+class DocumentEdge(BodyIn):
     source: str = Field(min_length=1, max_length=64)
     source_port: str = PORT
     target: str = Field(min_length=1, max_length=64)
@@ -170,7 +174,7 @@ class DocumentEdge(Schema):
     order: int = Field(default=0, ge=0, le=10_000)
 
 
-class GraphDocument(Schema):
+class GraphDocument(BodyIn):
     format: Literal["reelgraph.graph"] = "reelgraph.graph"
     version: Literal[1] = 1
     nodes: list[DocumentNode] = Field(max_length=2000)
@@ -184,7 +188,7 @@ class ImportOut(Schema):
     warnings: list[str]
 
 
-class ReportIn(Schema):
+class ReportIn(BodyIn):
     reason: str = Field(min_length=1, max_length=2000, description="What is wrong with this output.")
 
 

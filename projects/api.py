@@ -7,12 +7,13 @@ from django.contrib.auth.signals import user_logged_in
 from django.shortcuts import get_object_or_404
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from characters.models import Character
 from config.errors import ApiError, Conflict, Unprocessable, errors
+from config.pagination import Pages
 from generation import editing
-from generation.uploads import store_upload
+from generation.uploads import MEDIA_TYPES, file_field_openapi, store_upload
 from projects import direct_uploads
 from projects.access import project_for
 from projects.media import signed_url
@@ -64,7 +65,7 @@ def member_out(membership: Membership) -> dict:
 
 
 @router.get("/projects", response={200: list[ProjectOut], **errors()})
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def list_projects(request):
     memberships = Membership.objects.filter(user=request.auth).select_related("project__owner")
     return [project_out(m.project, m.role) for m in memberships.order_by("-project__updated_at")]
@@ -148,7 +149,11 @@ def remove_member(request, project_id: UUID, user_id: int):
 # Assets -----------------------------------------------------------------------------------------
 
 
-@router.post("/projects/{project_id}/assets", response={201: AssetOut, **errors(403, 404, 413, 415)})
+@router.post(
+    "/projects/{project_id}/assets",
+    response={201: AssetOut, **errors(403, 404, 413, 415)},
+    openapi_extra=file_field_openapi(MEDIA_TYPES),
+)
 def upload(request, project_id: UUID, file: UploadedFile = File(...)):
     """Upload an image, video or audio file (multipart field `file`). Its type is read from its
     content; the file is decoded before it is kept."""
@@ -168,7 +173,7 @@ def from_character(request, project_id: UUID, character_id: UUID):
 
 
 @router.get("/projects/{project_id}/assets", response={200: list[AssetOut], **errors(404)})
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def list_assets(request, project_id: UUID, kind: str | None = None):
     assets = project_for(request.auth, project_id).assets.all()
     return assets.filter(kind=kind) if kind else assets
@@ -193,19 +198,27 @@ def asset_url(request, asset_id: UUID):
     return {"url": request.build_absolute_uri(url), "expires_at": expires_at}
 
 
-@router.post("/projects/{project_id}/assets/uploads", response={201: DirectUploadOut, **errors(400, 403, 404)})
+@router.post(
+    "/projects/{project_id}/assets/uploads",
+    response={201: DirectUploadOut, **errors(403, 404)},
+    openapi_extra=direct_uploads.NEEDS_S3,
+)
 def start_direct_upload(request, project_id: UUID, payload: DirectUploadIn):
-    """With S3 storage: a presigned POST, so the browser sends the file straight to the bucket."""
+    """With S3 storage: a presigned POST, so the browser sends the file straight to the bucket.
+    Without S3 it is not in the OpenAPI document, and answers 404 `direct_upload_unavailable`:
+    send the file to `POST .../assets` instead."""
     project = project_for(request.auth, project_id, role=EDITOR)
     return Status(201, direct_uploads.start(project))
 
 
 @router.post(
     "/projects/{project_id}/assets/uploads/complete",
-    response={201: AssetOut, **errors(400, 403, 404, 413, 415)},
+    response={201: AssetOut, **errors(403, 404, 413, 415)},
+    openapi_extra=direct_uploads.NEEDS_S3,
 )
 def finish_direct_upload(request, project_id: UUID, payload: DirectUploadDone):
-    """After the browser's upload to S3: check the object and keep it as an asset."""
+    """After the browser's upload to S3: check the object and keep it as an asset (404
+    `direct_upload_unavailable` without S3)."""
     project = project_for(request.auth, project_id, role=EDITOR)
     return Status(201, direct_uploads.finish(project, payload.key, payload.name, request.auth))
 

@@ -14,12 +14,21 @@ from config.errors import ApiError
 INCOMING = "projects/{project}/incoming/"
 
 
+# Marks the operations that exist only with S3 storage: the OpenAPI document leaves them out without it.
+NEEDS_S3 = {"x-storage": "s3"}
+
+
+def available() -> bool:
+    return hasattr(default_storage, "bucket_name")
+
+
 def _s3():
-    if not hasattr(default_storage, "bucket_name"):
+    if not available():
         raise ApiError(
             "Direct uploads need S3 storage (set AWS_STORAGE_BUCKET_NAME); "
             "send the file to POST /api/v1/projects/{id}/assets instead.",
             code="direct_upload_unavailable",
+            status=404,  # not a fault of the request: this deployment has no such address
         )
     return default_storage
 

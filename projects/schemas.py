@@ -4,12 +4,14 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
+from config.schemas import BodyIn
 
-class ProjectIn(Schema):
+
+class ProjectIn(BodyIn):
     name: str = Field(min_length=1, max_length=120, pattern=r"\S")
 
 
-class ProjectPatch(Schema):
+class ProjectPatch(BodyIn):
     name: str = Field(min_length=1, max_length=120, pattern=r"\S")
 
 
@@ -22,12 +24,12 @@ class ProjectOut(Schema):
     updated_at: datetime
 
 
-class MemberIn(Schema):
+class MemberIn(BodyIn):
     username: str = Field(min_length=1, max_length=150)
     role: Literal["editor", "viewer"]
 
 
-class MemberPatch(Schema):
+class MemberPatch(BodyIn):
     role: Literal["editor", "viewer"]
 
 
@@ -62,7 +64,7 @@ class AssetUrlOut(Schema):
     expires_at: datetime
 
 
-class DirectUploadIn(Schema):
+class DirectUploadIn(BodyIn):
     name: str = Field(default="", max_length=255)
 
 
@@ -73,12 +75,12 @@ class DirectUploadOut(Schema):
     expires_at: datetime
 
 
-class DirectUploadDone(Schema):
+class DirectUploadDone(BodyIn):
     key: str = Field(min_length=1, max_length=255)
     name: str = Field(default="", max_length=255)
 
 
-class TokenIn(Schema):
+class TokenIn(BodyIn):
     username: str = Field(min_length=1, max_length=150)
     password: str = Field(min_length=1, max_length=1024)
     name: str = Field(min_length=1, max_length=100)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
+from characters.models import Character
 from generation import running
 from generation.models import Job, Run
 from generation.storage import store_file
-from nodes.models import Edge, Node
+from nodes.models import Edge, Node, Take
 from projects.models import Asset
 from tests.workers import wait_for
 
@@ -31,6 +34,21 @@ def wire(source: Node, source_port: str, target: Node, target_port: str, order: 
         target_port=target_port,
         order=order,
     )
+
+
+def history(project, owner, video: Node) -> dict:
+    """What earlier work leaves behind, for tests that need an object of every kind: a run with a
+    failed job of `video`, a take of it showing an uploaded photo, and two characters of `owner`."""
+    asset = upload(project)
+    run = Run.objects.create(project=project, created_by=owner)
+    job = Job.objects.create(project=project, node=video, run=run, status=Job.Status.FAILED, queue="video")
+    take = Take.objects.create(node=video, number=1, cache_key="k", outputs={"video": str(asset.id)})
+    video.output = take.outputs  # something to report
+    video.save(update_fields=["output"])
+    rng = np.random.default_rng(1)
+    character = Character.objects.create(owner=owner, name="Ada", embedding=rng.normal(size=512), source_asset=asset)
+    twin = Character.objects.create(owner=owner, name="Ada 2", embedding=rng.normal(size=512), source_asset=asset)
+    return {"asset": asset, "run": run, "job": job, "take": take, "character": character, "twin": twin}
 
 
 def text_to_video(project, title: str = "Shot", **video_params) -> tuple[Node, Node]:

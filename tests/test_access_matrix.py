@@ -14,7 +14,6 @@ import re
 import uuid
 from html.parser import HTMLParser
 
-import numpy as np
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -25,17 +24,15 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLResolver, get_resolver
 
-from characters.models import Character
 from generation import events
-from generation.models import Job, Run
+from generation.models import Job
 from generation.moderation import MODERATORS
-from nodes.models import Take
 from nodes.notes import add_note
 from projects.media import signed_url
 from projects.models import Membership
 from projects.tokens import create_token
 from tests.factories import PASSWORD, ProjectFactory, UserFactory
-from tests.graphs import FIXTURES, add, upload, wire
+from tests.graphs import FIXTURES, add, history, wire
 from tests.websockets import headers_for, project_socket
 
 pytestmark = pytest.mark.django_db
@@ -106,12 +103,12 @@ MATRIX: dict[tuple[str, str], dict] = {
     },
     ("api/v1/assets/<asset_id>", "read_asset"): {"GET": MEMBERS},
     ("api/v1/assets/<asset_id>/url", "asset_url"): {"GET": MEMBERS},
-    # Direct uploads need S3 (a 400 that says so) once the caller may upload at all.
+    # Direct uploads need S3 (without it a 404 direct_upload_unavailable) once the caller may upload at all.
     ("api/v1/projects/<project_id>/assets/uploads", "start_direct_upload"): {
-        "POST": ((LOGIN, 404, 403, 400, 400, 404), {"name": "face.png"})
+        "POST": ((LOGIN, 404, 403, 404, 404, 404), {"name": "face.png"})
     },
     ("api/v1/projects/<project_id>/assets/uploads/complete", "finish_direct_upload"): {
-        "POST": ((LOGIN, 404, 403, 400, 400, 404), {"key": "projects/x/incoming/y"})
+        "POST": ((LOGIN, 404, 403, 404, 404, 404), {"key": "projects/x/incoming/y"})
     },
     ("api/v1/tokens", "new_token"): {"POST": (PUBLIC, {"username": "alice", "password": PASSWORD, "name": "cli"})},
     ("api/v1/tokens", "tokens"): {"GET": ANY_USER},
@@ -258,18 +255,12 @@ def world(settings, redis):
     video = add(project, "video", "Shot", duration_seconds=4)
     edge = wire(prompt, "text", video, "prompt")
     spare = add(project, "video", "Unwired", duration_seconds=4)
-    asset = upload(project)
-    run = Run.objects.create(project=project, created_by=owner)
+    made = history(project, owner, video)
+    asset, run, job, take = made["asset"], made["run"], made["job"], made["take"]
+    character, twin = made["character"], made["twin"]
     # Canceled after its submit, so its video can be kept (each role's request is rolled back).
-    job = Job.objects.create(
-        project=project, node=video, run=run, status=Job.Status.CANCELED, queue="video", provider_operation="local-x"
-    )
-    take = Take.objects.create(node=video, number=1, cache_key="k", outputs={"video": str(asset.id)})
-    video.output = take.outputs  # something to report
-    video.save(update_fields=["output"])
-    rng = np.random.default_rng(1)
-    character = Character.objects.create(owner=owner, name="Ada", embedding=rng.normal(size=512), source_asset=asset)
-    twin = Character.objects.create(owner=owner, name="Ada 2", embedding=rng.normal(size=512), source_asset=asset)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.CANCELED, provider_operation="local-x")
+    job.refresh_from_db()
     token, _ = create_token(owner, "laptop")
     note = add_note(project, owner, text="Shoot at dawn")
     values = {

@@ -106,11 +106,15 @@ def test_assets_are_listed_by_kind(alice, project):
     assert api.get(f"/projects/{project.id}/assets", kind="video").json()["count"] == 0
 
 
-def test_direct_uploads_need_s3(alice, project):
-    response = Api(alice).post(f"/projects/{project.id}/assets/uploads", {})
+def test_direct_uploads_need_s3(client, alice, project):
+    assert direct_upload_paths(client) == set()  # the document is this deployment's
+    started = Api(alice).post(f"/projects/{project.id}/assets/uploads", {})
+    finished = Api(alice).post(f"/projects/{project.id}/assets/uploads/complete", {"key": "k", "name": "a.png"})
 
-    assert response.status_code == 400
-    assert error_of(response)["code"] == "direct_upload_unavailable"
+    for response in (started, finished):  # not the request's fault: this deployment has no such address
+        assert response.status_code == 404
+        assert error_of(response)["code"] == "direct_upload_unavailable"
+        assert "POST /api/v1/projects/{id}/assets" in error_of(response)["message"]
 
 
 @pytest.fixture
@@ -141,6 +145,17 @@ def s3_bucket():
     with override_settings(STORAGES={**settings.STORAGES, "default": storage}):
         yield endpoint
     server.stop()
+
+
+def direct_upload_paths(client) -> set[str]:
+    return {path for path in client.get("/api/v1/openapi.json").json()["paths"] if "/assets/uploads" in path}
+
+
+def test_with_s3_the_openapi_document_lists_direct_uploads(client, s3_bucket):
+    assert direct_upload_paths(client) == {
+        "/api/v1/projects/{project_id}/assets/uploads",
+        "/api/v1/projects/{project_id}/assets/uploads/complete",
+    }
 
 
 def test_with_s3_the_browser_uploads_straight_to_the_bucket_and_reads_through_presigned_urls(alice, project, s3_bucket):

@@ -40,6 +40,20 @@ def test_a_bearer_token_authenticates_and_a_revoked_one_does_not(alice):
     assert error_of(response)["code"] == "unauthorized"
 
 
+def test_a_write_with_a_revoked_token_and_no_session_is_a_401_not_a_csrf_refusal(alice):
+    api = Api(alice)
+    token_id = next(t["id"] for t in api.get("/tokens").json() if t["name"] == "tests")
+    api.delete(f"/tokens/{token_id}")
+    strict = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=api.client.defaults["HTTP_AUTHORIZATION"])
+
+    response = strict.post("/api/v1/projects", {"name": "x"}, content_type="application/json")
+
+    # The client has no session, so a CSRF token would not help it: it must log in or send a valid token.
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "unauthorized"
+    assert not alice.owned_projects.exists()
+
+
 def test_nobody_can_revoke_another_users_token(alice, bob):
     token, _ = create_token(alice, "alice's")
 

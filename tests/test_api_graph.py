@@ -57,6 +57,23 @@ def test_nodes_are_created_read_updated_and_deleted(api, project):
     assert not Node.objects.exists()
 
 
+def test_bodies_take_json_types_as_the_document_states_them(api, project):
+    node = add(project, "prompt", "Line", text="first")
+    url = f"/projects/{project.id}/nodes/{node.id}"
+
+    refused = [api.patch(url, body) for body in ({"version": 1, "y": False}, {"version": "1"}, {"version": True})]
+    accepted = api.patch(url, {"version": 1.0, "x": 7})  # one kind of JSON number: 1.0 is the integer 1
+
+    assert [(r.status_code, error_of(r)["details"]["fields"][0]["field"]) for r in refused] == [
+        (422, "y"),
+        (422, "version"),
+        (422, "version"),
+    ]
+    assert accepted.status_code == 200 and accepted.json()["version"] == 2
+    node.refresh_from_db()
+    assert (node.version, node.x, node.y) == (2, 7.0, 0.0)  # the refusals changed nothing
+
+
 def test_a_stale_version_is_a_409_with_the_current_node(api, project):
     node = add(project, "prompt", "Line", text="first")
     api.patch(f"/projects/{project.id}/nodes/{node.id}", {"version": 1, "params": {"text": "second"}})
@@ -80,7 +97,23 @@ def test_bad_params_are_refused_with_the_field_named(api, project):
     fields = {field["field"] for field in error_of(response)["details"]["fields"]}
     assert fields == {"params.duration_seconds", "params.colour"}
     unknown = api.post(f"/projects/{project.id}/nodes", {"type": "sora"})
-    assert unknown.status_code == 422 and "choose one of image" in error_of(unknown)["message"]
+    assert unknown.status_code == 422  # the document lists the types: `type` is an enum
+    assert error_of(unknown)["details"]["fields"][0]["field"] == "type"
+    assert "'image', 'audio', 'prompt', 'video', 'extend', 'stitch' or 'clip'" in error_of(unknown)["message"]
+
+
+def test_an_edge_to_a_node_not_in_the_project_is_a_404_naming_the_field(api, project, bob):
+    prompt = add(project, "prompt", "Line", text="x")
+    theirs = add(ProjectFactory(owner=bob), "video", "Their shot")
+
+    response = api.post(
+        f"/projects/{project.id}/edges",
+        {"source": str(prompt.id), "source_port": "text", "target": str(theirs.id), "target_port": "prompt"},
+    )
+
+    assert response.status_code == 404  # another user's node is not confirmed to exist
+    assert error_of(response)["details"] == {"field": "target"}
+    assert not Edge.objects.exists()
 
 
 def test_incompatible_ports_are_refused_naming_both(api, project):

@@ -125,3 +125,13 @@ def test_a_role_change_reaches_the_members_open_canvas(project, alice, bob, add_
     event = seen_by_member(project, bob, promote, next_event)
 
     assert event == {"type": "member.changed", "user_id": bob.id, "role": "editor"}
+
+
+def test_a_page_number_past_the_last_possible_is_a_422_naming_page(alice, project):
+    api = Api(alice)
+
+    for path in ("/projects", f"/projects/{project.id}/assets", "/jobs", "/characters"):
+        response = api.get(path, page=10**22)
+        assert response.status_code == 422, (path, response.content)
+        assert error_of(response)["details"]["fields"][0]["field"].endswith("page")
+    assert api.get("/projects", page=10_000).json() == {"items": [], "count": 1}

@@ -173,7 +173,7 @@ def test_merging_characters_keeps_one_and_refuses_what_cannot_merge(alice, bob, 
     assert not Character.objects.filter(pk=again.pk).exists()
     assert into_itself.status_code == 422 and "itself" in error_of(into_itself)["message"]
     assert across_models.status_code == 422 and "another face model" in error_of(across_models)["message"]
-    assert into_theirs.status_code == 404
+    assert into_theirs.status_code == 404 and error_of(into_theirs)["details"] == {"field": "into"}
     assert set(Character.objects.filter(owner=alice).values_list("name", flat=True)) == {"Ana", "Ana (InsightFace)"}
 
 

@@ -68,6 +68,7 @@ def spoiled_text(draw, in_query: bool) -> str:
     return before + bad + after
 
 
+@pytest.mark.timeout(3600 if FUZZ else 300)  # `make fuzz` runs ten times the examples
 def test_unstorable_text_in_any_field_of_any_operation_is_a_422(alice):
     document = Client().get("/api/v1/openapi.json").json()
     all_operations = operations(document)
@@ -112,3 +113,29 @@ def test_unstorable_text_in_any_field_of_any_operation_is_a_422(alice):
     check()
     assert Project.objects.count() == projects_before
     assert len(seen) >= 10  # the document's operations with a body or a query were reached
+
+
+def test_a_body_that_is_not_an_object_is_a_422_for_every_operation_that_takes_json(alice):
+    document = openapi()
+    project = ProjectFactory(owner=alice)
+    node = add(project, "prompt", "Line", text="A lighthouse")
+    real = {"project_id": project.id, "node_id": node.id}
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {create_token(alice, 'fuzz')[1]}")
+    projects_before, node_version = Project.objects.count(), node.version
+    taking_json = [
+        (method, path, operation)
+        for method, path, operation in operations(document)
+        if "application/json" in operation.get("requestBody", {}).get("content", {})
+    ]
+
+    for method, path, operation in taking_json:
+        url = path.format(**{p["name"]: real.get(p["name"], uuid.uuid4()) for p in operation.get("parameters", [])
+                             if p["in"] == "path"})  # fmt: skip
+        for body in ("null", "[]", "[{}]", '"text"', "0", "true"):
+            response = getattr(client, method)(url, data=body, content_type="application/json")
+            assert response.status_code == 422, (method, url, body, response.content)
+            assert error_of(response)["details"]["fields"][0]["field"] == "body"
+
+    assert len(taking_json) >= 10
+    node.refresh_from_db()
+    assert Project.objects.count() == projects_before and node.version == node_version
