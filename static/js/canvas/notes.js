@@ -224,10 +224,9 @@ class StickyNote {
 
   async delete() {
     const notes = this.notes;
-    const path = (id) => `/projects/${notes.store.projectId}/notes/${id}`;
     const { text, x, y, width, height, color } = this.note;
     try {
-      await notes.api("DELETE", path(this.note.id));
+      await notes.api("DELETE", `/projects/${notes.store.projectId}/notes/${this.note.id}`);
       notes.remove(this.note.id);
     } catch (error) {
       return notes.toast(error.message, "error");
@@ -243,7 +242,7 @@ class StickyNote {
         notes.put(again, { own: true });
       },
       redo: async (h) => {
-        await notes.api("DELETE", path(h.id(id)));
+        await notes.api("DELETE", `/projects/${notes.store.projectId}/notes/${h.id(id)}`);
         notes.remove(h.id(id));
       },
     });
