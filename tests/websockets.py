@@ -1,5 +1,8 @@
 """Helpers to open real WebSocket connections against the real ASGI application."""
 
+import asyncio
+import contextlib
+
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
@@ -31,7 +34,15 @@ PATIENCE = 10
 
 class ProjectSocket(WebsocketCommunicator):
     async def connect(self, timeout=PATIENCE):
-        return await super().connect(timeout)
+        accepted, detail = await super().connect(timeout)
+        if not accepted:
+            # Refused: the consumer still waits on the channel layer. End it as a browser would (it
+            # goes away), so that it does not stay mid-receive until this event loop is torn down:
+            # cancelling it there once hung a test for 300 s, and left state that broke the next ones.
+            await self.send_input({"type": "websocket.disconnect", "code": 1006})
+            with contextlib.suppress(asyncio.TimeoutError):
+                await self.wait(timeout)
+        return accepted, detail
 
     async def receive_from(self, timeout=PATIENCE):
         return await super().receive_from(timeout)
