@@ -30,6 +30,7 @@ INDEX_PLAN = (
 # Every column of a character but its 512 numbers, which matching does not need (parsing them was
 # most of a query's time); an instance that asks for its embedding later loads it then.
 LOADED_FIELDS = [field for field in Character._meta.concrete_fields if field.attname != "embedding"]
+LOADED_NAMES = [field.attname for field in LOADED_FIELDS]
 
 
 def library_size(owner, embedding_model: str | None, *, at_most: int) -> int:
@@ -96,10 +97,9 @@ def nearest_characters(
     with transaction.atomic():
         exact = library_size(owner, embedding_model, at_most=limit + 1) <= limit
         rows = nearest_rows(owner, embedding, k, embedding_model, visible=visible, exact=exact)
-    names = [field.attname for field in LOADED_FIELDS]
     characters = []
     for *values, distance in rows:
-        character = Character.from_db(connection.alias, names, values)  # the embedding stays deferred
+        character = Character.from_db(connection.alias, LOADED_NAMES, values)  # the embedding stays deferred
         character.distance = distance
         characters.append(character)
     return characters
