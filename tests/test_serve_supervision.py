@@ -85,7 +85,12 @@ def test_serve_restarts_a_dead_worker_while_daphne_and_the_other_worker_stay_up(
             timeout=60,
             message="serve to start a worker in place of the dead one",
         )
-        assert re.search(r"worker \d exited with status -9 after \d+ s; restarting it in \d+ s", serve.output())
+        # The line reaches us through a pipe and a reader thread, maybe after the new worker is seen.
+        wait_for(
+            lambda: re.search(r"worker \d exited with status -9 after \d+ s; restarting it in \d+ s", serve.output()),
+            timeout=30,
+            message="serve to say which worker died and how",
+        )
         assert second.is_running() and daphne.is_running()  # nothing else was stopped
         assert requests.get(f"{serve.base}/api/v1/health", timeout=10).status_code == 200
         assert wait_for_run(run, timeout=120).status == Run.Status.SUCCEEDED
