@@ -2,7 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from pgvector.django import HnswIndex, VectorField
+from pgvector.django import HalfVectorField, HnswIndex
 
 from projects.models import Asset, Project
 
@@ -32,7 +32,9 @@ class Character(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="characters")
     project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="characters")
     name = models.CharField(max_length=120)
-    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
+    # Half precision (2 bytes a number, about 3 significant digits): far finer than any face model's
+    # "same person" margin, and half the bytes an exact scan or the HNSW index reads (docs/BENCHMARKS.md).
+    embedding = HalfVectorField(dimensions=EMBEDDING_DIMENSIONS)
     # Embeddings of different face models are not comparable: matching stays within one model.
     embedding_model = models.CharField(max_length=100, default="", blank=True)
     det_score = models.FloatField(default=0)
@@ -63,7 +65,7 @@ class Character(models.Model):
                 fields=["embedding"],
                 m=16,
                 ef_construction=64,
-                opclasses=["vector_cosine_ops"],
+                opclasses=["halfvec_cosine_ops"],
             )
         ]
 

@@ -7,6 +7,7 @@ import numpy as np
 import psycopg
 from django.conf import settings
 from django.db import connection, transaction
+from pgvector import HalfVector
 from pgvector.psycopg import register_vector
 
 from characters.models import Character
@@ -52,7 +53,7 @@ def _nearest_sql(embedding_model: str | None, visible: bool, exact: bool) -> str
         conditions.append("embedding_model = %s" if exact else "embedding_model || '' = %s")
     if visible:
         conditions.append("hidden_at IS NULL")
-    # %b: the query vector travels in pgvector's binary format (2 KB), not as 512 numbers in text.
+    # %b: the query vector travels in pgvector's binary format (1 KB), not as 512 numbers in text.
     # Only fixed fragments are joined into the text; every value is a parameter.
     columns = ", ".join(connection.ops.quote_name(field.column) for field in LOADED_FIELDS)
     return (
@@ -73,7 +74,7 @@ def nearest_rows(
     if raw not in _with_vectors:
         register_vector(raw)  # one round trip to look up the type: once per connection
         _with_vectors.add(raw)
-    params = [np.asarray(embedding, dtype=np.float32), owner.pk]
+    params = [HalfVector(np.asarray(embedding, dtype=np.float32)), owner.pk]  # the column's type: halfvec
     params += [embedding_model] if embedding_model is not None else []
     with psycopg.Cursor(raw) as cursor:  # server-side binding: Django's own cursor binds on the client
         # Every planner setting either plan depends on, each time: in a savepoint (a test, or a match

@@ -105,4 +105,5 @@ def test_found_characters_carry_their_fields_and_load_the_embedding_only_when_as
         stored.embedding_model,
     )
     assert "embedding" in found.get_deferred_fields()
-    assert np.allclose(found.embedding, characters[7], atol=1e-6)
+    # Stored in half precision: exactly the vector rounded to float16.
+    assert np.array_equal(np.asarray(found.embedding, dtype=np.float16), characters[7].astype(np.float16))
