@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
+from django.db.models import F
+from django.utils import timezone
 
 from generation import running
-from generation.models import Run
+from generation.models import Job, Run
 from generation.reconcile import reconcile
 from tests.api import Api
 from tests.fakes import gemini, openai
@@ -132,3 +135,31 @@ def test_a_provider_that_always_lies_is_paid_a_bounded_number_of_times_then_give
     reconcile()
     running.run_job(job["id"])
     assert len(service.fake.billed("text")) == len(service.fake.requests) == TRIES
+
+
+def test_a_step_whose_worker_dies_every_time_is_not_queued_again_forever(project, alice, redis, settings):
+    """RQ's retry budget starts afresh each time the reconciler queues a job again, so the bound is
+    counted on the job: after 1 + len(RETRY_INTERVALS) attempts a dead worker's job fails, said plainly."""
+    settings.RETRY_INTERVALS = [1, 1, 1]
+    api = Api(alice)
+    node = api.post(f"/projects/{project.id}/nodes", {"type": "prompt", "params": {"text": "a fox", "enhance": True}})
+    run_id = api.post(f"/projects/{project.id}/runs", {"targets": [node.json()["id"]]}).json()["run"]["id"]
+    job = Job.objects.get(run_id=run_id)
+
+    requeued = 0
+    for _ in range(10):  # bounded here too: without the fix it went on for ever
+        if job.status != Job.Status.QUEUED:
+            break
+        # What a worker killed inside the step leaves: claimed, its lease run out, no operation.
+        Job.objects.filter(pk=job.pk).update(
+            status=Job.Status.RUNNING, attempts=F("attempts") + 1, lease_until=timezone.now() - timedelta(seconds=1)
+        )
+        requeued += reconcile()["requeued"]
+        job.refresh_from_db()
+
+    assert (requeued, job.attempts) == (3, 4)
+    said = "Its worker stopped before it finished. Gave up after 4 attempts."
+    assert (job.status, job.error_code, job.error_message) == (Job.Status.FAILED, "worker_lost", said)
+    shown = api.get(f"/projects/{project.id}/nodes/{node.json()['id']}").json()
+    assert (shown["status"], shown["error"]) == ("failed", said)
+    assert api.get(f"/runs/{run_id}").json()["status"] == "failed"
