@@ -45,6 +45,8 @@ def reconcile(*, overdue: timedelta = OVERDUE) -> dict[str, int]:
     for job in in_progress.filter(provider_operation="", lease_until__lt=now):
         if "submitting" in job.state:
             running.needs_attention(job, STOPPED_IN_SUBMIT)
+        elif running.out_of_tries(job):  # a step that kills its worker every time is not tried forever
+            running.fail_after_lost_workers(job)
         elif Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, lease_until__lt=now).update(
             status=Job.Status.QUEUED, lease_until=None
         ):

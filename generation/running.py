@@ -318,7 +318,7 @@ def _transient(job: Job, error: ProviderError) -> None:
         executor.schedule_poll(job, intervals[failures - 1])
         return
     current = get_current_job()
-    if not (current and current.retries_left):
+    if out_of_tries(job) or not (current and current.retries_left):
         _fail(job, error.code, f"{error.message} Gave up after {job.attempts} attempts.")
         return
     job.state.pop("submitting", None)  # the error proves nothing was accepted: a new submit pays once
@@ -334,6 +334,18 @@ def _transient(job: Job, error: ProviderError) -> None:
         events.broadcast(job.project_id, events.job_error(job, retrying=True))
         _set_node_status(job, Node.Status.QUEUED)
     raise error  # RQ schedules the retry after the next backoff interval
+
+
+def out_of_tries(job: Job) -> bool:
+    """Every attempt a run allows has been made: the first and one per retry interval. Counted on the
+    job, not by RQ, whose budget starts afresh when the reconciler queues a job again after its worker
+    died; so a request that is paid for even when its answer is lost (text) is bounded all the same."""
+    return job.attempts > len(settings.RETRY_INTERVALS)
+
+
+def fail_after_lost_workers(job: Job) -> None:
+    """The reconciler's verdict on a job whose worker stopped inside it once too often."""
+    _fail(job, "worker_lost", f"Its worker stopped before it finished. Gave up after {job.attempts} attempts.")
 
 
 def _fail(job: Job, code: str, message: str) -> None:

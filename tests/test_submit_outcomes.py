@@ -47,8 +47,13 @@ def submit_once(project, alice, video_node, prompt):
         (Accept(delay=3), "Veo did not answer within 1 s after the request was sent", 1),
         (Accept(drop=True), "The connection to Veo broke after the request was sent", 1),
         (api_error(500, "Internal error.", "INTERNAL"), "Veo answered the request with a server error", 0),
+        (
+            Accept(fail=api_error(500, "Internal error.", "INTERNAL")),
+            "Veo answered the request with a server error",
+            1,
+        ),
     ],
-    ids=["answer-after-timeout", "connection-dropped", "server-error"],
+    ids=["answer-after-timeout", "connection-dropped", "server-error", "server-error-after-starting-it"],
 )
 def test_an_unknown_submit_outcome_needs_attention_and_is_never_repeated(project, alice, gemini, answer, why, created):
     prompt, video = text_to_video(project, "Once", duration_seconds=8)

@@ -1,6 +1,7 @@
 """Prompt enhancement through the real openai and google-genai SDKs, against loopback servers."""
 
 import base64
+import socket
 
 import pytest
 from django.test import override_settings
@@ -13,7 +14,7 @@ from tests.fakes.gemini import GeminiFake
 from tests.fakes.gemini import api_error as gemini_error
 from tests.fakes.openai import OpenAIFake
 from tests.fakes.openai import api_error as openai_error
-from tests.fakes.server import Response
+from tests.fakes.server import Accept, Response
 from tests.graphs import FIXTURES
 
 REQUEST = EnhanceRequest(text="a fox in the snow", target_model="veo-3.1-generate-preview", style="noir")
@@ -140,3 +141,39 @@ def test_gemini_rate_limits_and_timeouts_are_transient_refusals_permanent(gemini
         GeminiTextProvider().enhance(REQUEST)
     with pytest.raises(PermanentProviderError, match="invalid argument"):
         provider.enhance(REQUEST)
+
+
+def closed_port() -> str:
+    """The address of a port nothing listens on: a connection to it is refused, nothing is sent."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+def test_openai_says_whether_the_connection_never_opened_or_broke_before_the_answer(openai_server):
+    openai_server.answers.append(Accept(drop=True))
+
+    with pytest.raises(TransientProviderError) as broke:
+        OpenAITextProvider().enhance(REQUEST)
+    with (
+        override_settings(OPENAI_BASE_URL=f"{closed_port()}/v1"),
+        pytest.raises(TransientProviderError) as refused,
+    ):
+        OpenAITextProvider().enhance(REQUEST)
+
+    assert broke.value.message == "The connection to OpenAI broke before it answered (RemoteProtocolError)."
+    assert refused.value.message.startswith("OpenAI could not be reached (") and ".." not in refused.value.message
+    assert len(openai_server.billed("text")) == 1  # the dropped answer was made, and billed
+
+
+def test_gemini_says_whether_the_connection_never_opened_or_broke_before_the_answer(gemini):
+    gemini.texts.append(Accept(drop=True))
+
+    with pytest.raises(TransientProviderError) as broke:
+        GeminiTextProvider().enhance(REQUEST)
+    with override_settings(GEMINI_BASE_URL=closed_port()), pytest.raises(TransientProviderError) as refused:
+        GeminiTextProvider().enhance(REQUEST)
+
+    assert broke.value.message == "The connection to Gemini broke before it answered (RemoteProtocolError)."
+    assert refused.value.message.startswith("Gemini could not be reached (") and ".." not in refused.value.message
+    assert len(gemini.billed("text")) == 1

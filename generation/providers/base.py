@@ -51,6 +51,25 @@ class SubmitOutcomeUnknown(ProviderError):
     code = "outcome_unknown"
 
 
+# Transport errors raised before a byte of the request left: nothing can have been accepted. Named, as
+# google-genai raises httpx's and recent openai releases those of its successor httpx2 (the same names).
+NOT_SENT = ("ConnectError", "ConnectTimeout", "PoolTimeout", "UnsupportedProtocol", "ProxyError")
+
+
+def never_sent(error: BaseException) -> bool:
+    return any(kind.__name__ in NOT_SENT and kind.__module__.startswith("httpx") for kind in type(error).__mro__)
+
+
+def connection_failed(service: str, error: BaseException) -> TransientProviderError:
+    """A connection that never opened (nothing was sent), or one that broke after the request left and
+    before the answer came (the provider may have done, and billed, the work). Transient either way;
+    a request that starts paid work without an idempotency key must not use this (SubmitOutcomeUnknown)."""
+    if never_sent(error):
+        reason = str(error).rstrip(".") or error.__class__.__name__
+        return TransientProviderError(f"{service} could not be reached ({reason}).")
+    return TransientProviderError(f"The connection to {service} broke before it answered ({error.__class__.__name__}).")
+
+
 class SafetyBlocked(PermanentProviderError):
     code = "safety_blocked"
 

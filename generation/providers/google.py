@@ -9,15 +9,16 @@ from django.conf import settings
 from google import genai
 from google.genai import errors, types
 
+from generation.providers.base import NOT_SENT as NOT_SENT_NAMES
 from generation.providers.base import (
     PermanentProviderError,
     ProviderNotConfigured,
     SubmitOutcomeUnknown,
     TransientProviderError,
+    connection_failed,
 )
 
-# Transport errors raised before a byte of the request left: nothing can have been accepted.
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol, httpx.ProxyError)
+NOT_SENT = tuple(getattr(httpx, name) for name in NOT_SENT_NAMES)  # nothing of the request left
 
 
 def client() -> genai.Client:
@@ -55,7 +56,7 @@ def translated_errors(service: str, *, starts_paid_work: bool = False):
             raise SubmitOutcomeUnknown(f"{service} answered the request with a server error ({error.code})") from error
         raise TransientProviderError(f"{service} had a server error ({error.code}).") from error
     except NOT_SENT as error:
-        raise TransientProviderError(f"{service} could not be reached: {error or error.__class__.__name__}.") from error
+        raise connection_failed(service, error) from error
     except httpx.TimeoutException as error:
         if starts_paid_work:
             raise SubmitOutcomeUnknown(
@@ -69,4 +70,4 @@ def translated_errors(service: str, *, starts_paid_work: bool = False):
             raise SubmitOutcomeUnknown(
                 f"the connection to {service} broke after the request was sent ({error.__class__.__name__})"
             ) from error
-        raise TransientProviderError(f"{service} could not be reached: {error}.") from error
+        raise connection_failed(service, error) from error

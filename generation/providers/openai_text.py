@@ -5,7 +5,12 @@ from __future__ import annotations
 import openai
 from django.conf import settings
 
-from generation.providers.base import PermanentProviderError, ProviderNotConfigured, TransientProviderError
+from generation.providers.base import (
+    PermanentProviderError,
+    ProviderNotConfigured,
+    TransientProviderError,
+    connection_failed,
+)
 from generation.providers.prompting import clean, image_data_url, instructions
 from nodes.types.capabilities import EnhancedPrompt, EnhanceRequest
 
@@ -33,8 +38,8 @@ class OpenAITextProvider:
             text = self._chat(request, image) if settings.OPENAI_API == "chat" else self._responses(request, image)
         except openai.APITimeoutError as error:
             raise TransientProviderError(f"OpenAI did not answer within {self.timeout:g} s.") from error
-        except openai.APIConnectionError as error:
-            raise TransientProviderError(f"OpenAI could not be reached: {error}.") from error
+        except openai.APIConnectionError as error:  # the SDK's wrapper: what broke is its cause
+            raise connection_failed("OpenAI", error.__cause__ or error) from error
         except openai.RateLimitError as error:
             raise TransientProviderError(f"OpenAI is rate-limiting requests (429): {_message(error)}") from error
         except openai.AuthenticationError as error:

@@ -4,14 +4,14 @@ operation polling and file download, and generateContent for text."""
 from __future__ import annotations
 
 import re
-import threading
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from generation import media
-from tests.fakes.server import FakeServer, Request, Response
+from tests.fakes.server import Accept, FakeServer, Request, Response
+
+__all__ = ["Accept", "GeminiFake", "api_error"]
 
 VERSION = "v1beta"
 
@@ -20,21 +20,12 @@ def api_error(status: int, message: str, reason: str) -> Response:
     return Response(status, {"error": {"code": status, "message": message, "status": reason}})
 
 
-@dataclass
-class Accept:
-    """A submit step: create the operation (Google has accepted it, and bills it), then answer late
-    (`delay` seconds), never (`drop`: the connection closes), or once `release` is set."""
-
-    delay: float = 0.0
-    drop: bool = False
-    release: threading.Event | None = None
-    received: threading.Event = field(default_factory=threading.Event)
-
-
 class GeminiFake(FakeServer):
     """Scripts: `submits` (per predictLongRunning call: "ok", an Accept, or a Response to send instead),
     `outcomes` (per operation: "ok", "blocked", or ("error", message)), `texts` (per
-    generateContent call: a text to answer, or a Response). Operations finish after `polls` gets."""
+    generateContent call: a text to answer, an Accept to lie about the answer it made, or a Response to
+    send instead). Operations finish after `polls` gets. Billed: `billed("video")` (operation names)
+    and `billed("text")` (the texts made, delivered or not)."""
 
     def __init__(self, workdir: Path, polls: int = 1) -> None:
         super().__init__()
@@ -76,12 +67,9 @@ class GeminiFake(FakeServer):
         name = f"models/{model}/operations/{uuid.uuid4().hex[:12]}"
         outcome = self.outcomes.popleft() if self.outcomes else "ok"
         self.operations[name] = {"body": body, "outcome": outcome, "gets": 0, "file": None}
-        if isinstance(step, Accept):
-            step.received.set()
-            if step.release is not None:
-                step.release.wait(120)
-            return Response(200, {"name": name}, delay=step.delay, drop=step.drop)
-        return Response(200, {"name": name})
+        self.bill("video", name)
+        answer = Response(200, {"name": name})
+        return step.answer(answer) if isinstance(step, Accept) else answer
 
     def _hold(self, kind: str) -> None:
         step = self.holds.pop(kind, None)
@@ -141,11 +129,14 @@ class GeminiFake(FakeServer):
         return file_id
 
     def _generate_content(self, body: dict) -> Response:
-        step = self.texts.popleft() if self.texts else "A polished prompt."
+        step = self.texts.popleft() if self.texts else None
         if isinstance(step, Response):
             return step
-        candidate = {"content": {"role": "model", "parts": [{"text": step}]}, "finishReason": "STOP", "index": 0}
-        return Response(200, {"candidates": [candidate], "modelVersion": "gemini-2.5-flash"})
+        text = step if isinstance(step, str) else f"A polished prompt, answer {len(self.billed('text')) + 1}."
+        self.bill("text", text)
+        candidate = {"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}
+        answer = Response(200, {"candidates": [candidate], "modelVersion": "gemini-2.5-flash"})
+        return step.answer(answer) if isinstance(step, Accept) else answer
 
     def submitted(self) -> list[dict]:
         return [r.json() for r in self.received("POST", ":predictLongRunning")]

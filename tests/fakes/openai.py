@@ -6,7 +6,7 @@ import time
 import uuid
 from collections import deque
 
-from tests.fakes.server import FakeServer, Request, Response
+from tests.fakes.server import Accept, FakeServer, Request, Response
 
 
 def api_error(status: int, message: str, kind: str = "invalid_request_error") -> Response:
@@ -14,7 +14,9 @@ def api_error(status: int, message: str, kind: str = "invalid_request_error") ->
 
 
 class OpenAIFake(FakeServer):
-    """`answers` is a script, one entry per call: a text to answer, or a Response to send instead."""
+    """`answers` is a script, one entry per call: a text to answer, an Accept to lie about the answer it
+    made (late, never, or a 5xx instead), or a Response to send instead. `billed("text")`: every text
+    made, delivered or not."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -23,15 +25,16 @@ class OpenAIFake(FakeServer):
     def handle(self, request: Request) -> Response:
         if not request.headers.get("authorization", "").startswith("Bearer "):
             return api_error(401, "You didn't provide an API key.", "invalid_request_error")
-        step = self.answers.popleft() if self.answers else "An enhanced prompt."
+        if request.path not in ("/v1/chat/completions", "/v1/responses"):
+            return api_error(404, f"Unknown path {request.path}")
+        step = self.answers.popleft() if self.answers else None
         if isinstance(step, Response):
             return step
+        text = step if isinstance(step, str) else f"An enhanced prompt, answer {len(self.billed('text')) + 1}."
+        self.bill("text", text)
         model = request.json().get("model", "")
-        if request.path == "/v1/chat/completions":
-            return Response(200, self._chat(model, step))
-        if request.path == "/v1/responses":
-            return Response(200, self._response(model, step))
-        return api_error(404, f"Unknown path {request.path}")
+        made = self._chat(model, text) if request.path == "/v1/chat/completions" else self._response(model, text)
+        return step.answer(Response(200, made)) if isinstance(step, Accept) else Response(200, made)
 
     @staticmethod
     def _chat(model: str, text: str) -> dict:

@@ -1,7 +1,11 @@
 """A small HTTP server on loopback: the base of the fakes that speak a provider's REST protocol.
 
 The real SDKs talk to it over real HTTP, so their request building, response parsing, error
-mapping and timeouts all run for real. Every request is recorded for the tests to inspect.
+mapping and timeouts all run for real. Every request is recorded for the tests to inspect, and
+every request that did paid work (what the provider would bill) is counted.
+
+A fake lies as providers do with an `Accept` in its script: it does the work (and bills it), then
+answers late, never, or with a server error instead of the answer.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -40,9 +44,38 @@ class Response:
         return json.dumps(self.body).encode(), "application/json"
 
 
+@dataclass
+class Accept:
+    """A script step for a request that starts paid work: the fake does the work (the provider bills
+    it), then answers late (`delay` seconds), never (`drop`: the connection closes), with `fail`
+    instead of the answer (a 5xx after the work was done), or only once `release` is set."""
+
+    delay: float = 0.0
+    drop: bool = False
+    fail: Response | None = None
+    release: threading.Event | None = None
+    received: threading.Event = field(default_factory=threading.Event)
+
+    def answer(self, response: Response) -> Response:
+        """What is sent for `response`, the answer to the work just done."""
+        self.received.set()
+        if self.release is not None:
+            self.release.wait(120)
+        return replace(self.fail or response, delay=self.delay, drop=self.drop)
+
+
+@dataclass
+class Work:
+    """Paid work a fake did: its kind ("video", "text") and what it made (an operation's name, a text)."""
+
+    kind: str
+    made: str
+
+
 class FakeServer:
     def __init__(self) -> None:
         self.requests: list[Request] = []
+        self.work: list[Work] = []
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -102,3 +135,10 @@ class FakeServer:
 
     def received(self, method: str, path_part: str) -> list[Request]:
         return [r for r in self.requests if r.method == method and path_part in r.path]
+
+    def bill(self, kind: str, made: str) -> None:
+        self.work.append(Work(kind, made))
+
+    def billed(self, kind: str) -> list[str]:
+        """What the provider would bill, in order: everything of `kind` it made, delivered or not."""
+        return [work.made for work in self.work if work.kind == kind]
