@@ -412,3 +412,65 @@ def test_a_poll_is_put_on_the_jobs_queue(project, alice, redis, django_capture_o
     )
     assert int(before) + 30 <= at <= after + 30  # when it is due, not how long anything took
 
+
+
+# Outdated: a card whose take a run would not use as it is
+
+
+def test_only_nodes_with_a_take_can_be_outdated(project, alice, redis):
+    prompt, _ = text_to_video(project)
+    assert executor.outdated_node_ids(project) == set()
+    run_now(project, [prompt.id], alice)
+    assert executor.outdated_node_ids(project) == set()
+
+    rewrite(prompt, "A storm")
+
+    assert executor.outdated_node_ids(project) == {str(prompt.id)}  # the video has no take to be outdated
+
+
+def test_a_change_upstream_outdates_what_follows(project, alice, redis):
+    first = add(project, "prompt", "First", text="A lighthouse")
+    second = add(project, "prompt", "Second", text="Seen from the sea")
+    run_now(project, [first.id, second.id], alice)
+    assert executor.outdated_node_ids(project) == set()
+
+    rewrite(first, "A storm")
+
+    assert executor.outdated_node_ids(project) == {str(first.id)}  # not wired: the second is as it was
+
+
+def test_an_invalid_node_and_what_it_feeds_are_outdated(project, alice, redis):
+    prompt, _ = text_to_video(project)
+    other = add(project, "prompt", "Other", text="Fine")
+    run_now(project, [prompt.id, other.id], alice)
+
+    rewrite(prompt, "")  # invalid now
+
+    assert executor.outdated_node_ids(project) == {str(prompt.id)}
+    assert {p.node_id for p in plan_run(project, [other.id], user=alice, dry_run=True).nodes} == {str(other.id)}
+
+
+def test_going_back_to_earlier_settings_is_outdated_until_run(project, alice, redis):
+    prompt = add(project, "prompt", text="A lighthouse")
+    run_now(project, [prompt.id], alice)
+    rewrite(prompt, "A storm")
+    run_now(project, [prompt.id], alice)
+
+    rewrite(prompt, "A lighthouse")  # take 1 matches, but take 2 is the one shown
+
+    assert executor.outdated_node_ids(project) == {str(prompt.id)}
+    run_now(project, [prompt.id], alice)  # selects take 1, pays nothing
+    assert executor.outdated_node_ids(project) == set()
+
+
+def test_a_node_running_with_other_settings_is_not_a_conflict_for_its_card(project, alice, redis):
+    prompt = add(project, "prompt", text="A lighthouse")
+    run_now(project, [prompt.id], alice)
+    rewrite(prompt, "A storm")
+    plan_run(project, [prompt.id], user=alice)  # under way with "A storm"
+
+    rewrite(prompt, "A lighthouse")  # back to what its take shows
+
+    assert executor.outdated_node_ids(project) == set()  # no RunConflict: the take matches
+    rewrite(prompt, "A calm sea")
+    assert executor.outdated_node_ids(project) == {str(prompt.id)}
