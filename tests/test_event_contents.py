@@ -11,6 +11,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import channel_layers, get_channel_layer
 from django.test import Client
 
+from characters.models import Character
 from generation import events, moderation, running
 from generation.executor import plan_run
 from generation.models import Job, Run
@@ -348,3 +349,39 @@ def test_a_failed_send_is_logged_and_does_not_fail_the_work(project, caplog, set
     events.send(project.id, {"type": "member.removed", "user_id": 1})
 
     assert f"could not send member.removed to project {project.id}" in caplog.text
+
+
+def test_a_character_output_comes_with_its_name_and_face_until_hidden(
+    project, alice, redis, django_capture_on_commit_callbacks
+):
+    image = add(project, "image", "Photo", asset_id=str(upload(project).id))
+    plan = plan_run(project, [image.id], user=alice)
+
+    _, sent = heard(project.id, run_jobs(plan, django_capture_on_commit_callbacks))
+
+    image.refresh_from_db()
+    character = Character.objects.get(pk=image.output["character"])
+    node = by_type(sent)["node.output"][0]["node"]
+    assert list(node["media"]) == [image.output["image"]]  # the character's face is not an output file
+    shown = node["characters"][str(character.id)]
+    assert list(node["characters"]) == [str(character.id)]
+    assert (shown["name"], shown["approximate"], shown["hidden"]) == (character.name, character.approximate, None)
+    face = character.face_asset or character.source_asset
+    served = Client().get(shown["face"])
+    assert served.status_code == 200 and b"".join(served.streaming_content) == face.file.open("rb").read()
+
+    _, sent = heard(
+        project.id,
+        committed(
+            django_capture_on_commit_callbacks,
+            lambda: moderation.hide_characters([character], alice, "Not this person."),
+        ),
+    )
+
+    hidden = by_type(sent)["node.status"][-1]["node"]["characters"][str(character.id)]
+    assert hidden == {
+        "name": "Hidden character",
+        "approximate": character.approximate,
+        "face": None,
+        "hidden": "Not this person.",
+    }
