@@ -7,7 +7,6 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
 from django.test import override_settings
 from rq.job import Job as RQJob
 
@@ -271,8 +270,9 @@ def test_a_started_run_writes_its_plan_jobs_and_dependencies(project, alice, red
 
 
 def test_a_queued_job_goes_to_rq_under_its_own_id_with_its_retries(
-    project, alice, redis, django_capture_on_commit_callbacks
+    project, alice, redis, settings, django_capture_on_commit_callbacks
 ):
+    settings.JOB_TIMEOUT_SECONDS = 77  # not the queues' default of 900
     prompt = add(project, "prompt", text="A lighthouse")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -281,7 +281,7 @@ def test_a_queued_job_goes_to_rq_under_its_own_id_with_its_retries(
     queued = RQJob.fetch(str(job.id), connection=redis)
     assert redis.lrange("rq:queue:text", 0, -1) == [str(job.id).encode()]
     assert (queued.func_name, queued.args) == ("generation.tasks.run_job", (str(job.id),))
-    assert queued.timeout == settings.JOB_TIMEOUT_SECONDS
+    assert queued.timeout == 77
     assert (queued.retries_left, queued.retry_intervals) == (
         len(settings.RETRY_INTERVALS),
         list(settings.RETRY_INTERVALS),
@@ -361,16 +361,24 @@ def test_canceling_a_run_cancels_each_unfinished_job_and_empties_the_queue(
 ):
     _, video = text_to_video(project)
     done = add(project, "prompt", "Done", text="Already made")
+    other = add(project, "prompt", "Other", text="Another line")
     run_now(project, [done.id], alice)
     with django_capture_on_commit_callbacks(execute=True):
         run = plan_run(project, [video.id], user=alice).run
+        other_run = plan_run(project, [other.id], user=alice).run
 
     with django_capture_on_commit_callbacks(execute=True):
         assert executor.cancel_run(run, "Stopped by Alice.") == 2  # the video with its prompt
+        assert executor.cancel_run(other_run) == 1
 
-    jobs = {job.node.title: job for job in run.jobs.all()}
-    assert {title: job.status for title, job in jobs.items()} == {"Shot prompt": "canceled", "Shot": "canceled"}
+    jobs = {job.node.title: job for job in Job.objects.exclude(node=done)}
+    assert {title: job.status for title, job in jobs.items()} == {
+        "Shot prompt": "canceled",
+        "Shot": "canceled",
+        "Other": "canceled",
+    }
     assert jobs["Shot prompt"].error_message == "Stopped by Alice."  # the video's says so too, or why it never ran
+    assert jobs["Other"].error_message == "Canceled."
     assert redis.llen("rq:queue:text") == 0
     assert executor.cancel_run(run) == 0
 
@@ -385,7 +393,8 @@ def test_canceling_a_job_says_whether_it_was_still_running(project, alice, redis
     assert executor.cancel_job(job) is False
 
 
-def test_a_poll_is_put_on_the_jobs_queue(project, alice, redis, django_capture_on_commit_callbacks):
+def test_a_poll_is_put_on_the_jobs_queue(project, alice, redis, settings, django_capture_on_commit_callbacks):
+    settings.JOB_TIMEOUT_SECONDS = 77  # not the queues' default of 900
     _, video = text_to_video(project)
     job = plan_run(project, [video.id], user=alice).jobs[1]
 
@@ -399,7 +408,7 @@ def test_a_poll_is_put_on_the_jobs_queue(project, alice, redis, django_capture_o
     assert (now.func_name, now.args, now.timeout, now.result_ttl) == (
         "generation.tasks.poll_job",
         (str(job.id),),
-        settings.JOB_TIMEOUT_SECONDS,
+        77,
         600,
     )
     (later_id, at), *_ = redis.zrange("rq:scheduled:video", 0, -1, withscores=True)
@@ -407,7 +416,7 @@ def test_a_poll_is_put_on_the_jobs_queue(project, alice, redis, django_capture_o
     assert (later.func_name, later.args, later.timeout, later.result_ttl) == (
         "generation.tasks.poll_job",
         (str(job.id),),
-        settings.JOB_TIMEOUT_SECONDS,
+        77,
         600,
     )
     assert int(before) + 30 <= at <= after + 30  # when it is due, not how long anything took
