@@ -4,8 +4,10 @@ queues, and what a refusal leaves behind (nothing). Jobs run in this process, as
 
 import time
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
+import django_rq
 import pytest
 from django.test import override_settings
 from rq.job import Job as RQJob
@@ -140,6 +142,11 @@ def test_each_reason_a_node_runs(project, alice, redis):
     assert summary(plan_run(project, [prompt.id], user=alice, dry_run=True)) == [
         (str(prompt.id), "run", "changed", None)
     ]
+    unchanged = plan_run(project, [video.id], user=alice, dry_run=True)
+    assert (unchanged.action_of(prompt.id), unchanged.action_of(str(video.id))) == ("run", "run")
+    run_now(project, [prompt.id], alice)
+    one_cached = plan_run(project, [video.id], user=alice, dry_run=True)
+    assert (one_cached.action_of(prompt.id), one_cached.action_of(video.id)) == ("cached", "run")
     run_now(project, [prompt.id], alice)
     assert summary(plan_run(project, [prompt.id], user=alice, dry_run=True, force=True)) == [
         (str(prompt.id), "run", "run again on request", None)
@@ -422,7 +429,6 @@ def test_a_poll_is_put_on_the_jobs_queue(project, alice, redis, settings, django
     assert int(before) + 30 <= at <= after + 30  # when it is due, not how long anything took
 
 
-
 # Outdated: a card whose take a run would not use as it is
 
 
@@ -483,3 +489,21 @@ def test_a_node_running_with_other_settings_is_not_a_conflict_for_its_card(proje
     assert executor.outdated_node_ids(project) == set()  # no RunConflict: the take matches
     rewrite(prompt, "A calm sea")
     assert executor.outdated_node_ids(project) == {str(prompt.id)}
+
+
+def test_a_job_waiting_for_its_retry_is_taken_off_the_schedule_when_canceled(
+    project, alice, redis, django_capture_on_commit_callbacks
+):
+    prompt = add(project, "prompt", text="A lighthouse")
+    job = plan_run(project, [prompt.id], user=alice).jobs[0]
+    with django_capture_on_commit_callbacks(execute=True):  # as RQ leaves a job between two attempts
+        django_rq.get_queue("text").enqueue_in(
+            timedelta(seconds=60), "generation.tasks.run_job", str(job.id), job_id=str(job.id)
+        )
+    assert RQJob.fetch(str(job.id), connection=redis).get_status() == "scheduled"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert executor.cancel_job(job) is True
+
+    assert RQJob.fetch(str(job.id), connection=redis).get_status() == "canceled"
+    assert redis.zrange("rq:scheduled:text", 0, -1) == []
