@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
+import imageio_ffmpeg
 import numpy as np
 
 from characters.models import Character
@@ -19,6 +21,15 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def upload(project, name: str = "astronaut.png", kind: str = "image") -> Asset:
     return store_file(project, FIXTURES / name, kind, origin=Asset.Origin.UPLOAD, original_name=name)
+
+
+def upload_video(project, folder: Path, seconds: int = 1) -> Asset:
+    """A blue 64x48 video of `seconds`, made by ffmpeg in `folder` and uploaded."""
+    path = folder / "blue.mp4"
+    color = f"color=c=blue:s=64x48:d={seconds}"
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", color, "-pix_fmt", "yuv420p"]
+    subprocess.run([*command, str(path)], check=True)
+    return store_file(project, path, "video", origin=Asset.Origin.UPLOAD, original_name=path.name)
 
 
 def add(project, type: str, title: str = "", **params) -> Node:

@@ -3,9 +3,7 @@ channel layer as the project's consumer receives it, after the transaction that 
 with every field of its payload. Jobs run in this process, as a worker would."""
 
 import asyncio
-import subprocess
 
-import imageio_ffmpeg
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import channel_layers, get_channel_layer
@@ -15,12 +13,11 @@ from characters.models import Character
 from generation import events, moderation, running
 from generation.executor import plan_run
 from generation.models import Job, Run
-from generation.storage import store_file
 from nodes.models import Node
 from nodes.notes import add_note
 from nodes.services import update_node
 from projects.models import Asset
-from tests.graphs import add, text_to_video, upload
+from tests.graphs import add, text_to_video, upload, upload_video
 
 pytestmark = pytest.mark.django_db
 
@@ -227,23 +224,7 @@ def test_a_failed_job_sends_its_error_with_its_code_and_attempt(
 
 def footage_clip(project, alice, tmp_path, capture) -> tuple[Node, Asset, list[dict]]:
     """A clip node showing an uploaded one-second video (made by ffmpeg), run here; and what its run sent."""
-    path = tmp_path / "blue.mp4"
-    subprocess.run(
-        [
-            imageio_ffmpeg.get_ffmpeg_exe(),
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "color=c=blue:s=64x48:d=1",
-            "-pix_fmt",
-            "yuv420p",
-            str(path),
-        ],
-        check=True,
-    )
-    footage = store_file(project, path, "video", origin=Asset.Origin.UPLOAD)
+    footage = upload_video(project, tmp_path)
     clip = add(project, "clip", "Footage", asset_id=str(footage.id))
     plan = plan_run(project, [clip.id], user=alice)
     _, sent = heard(project.id, run_jobs(plan, capture))

@@ -20,7 +20,7 @@ from nodes.graph import GraphInvalid
 from nodes.models import Node
 from nodes.services import select_take, update_node
 from tests.factories import ProjectFactory
-from tests.graphs import add, text_to_video, upload
+from tests.graphs import add, text_to_video, upload, upload_video
 
 pytestmark = pytest.mark.django_db
 
@@ -128,6 +128,19 @@ def test_the_days_spend_counts_each_video_at_its_estimate(project, alice, redis,
 
 
 # The plan: what runs, what is cached, and why
+
+
+def test_a_node_made_from_a_file_is_cached_after_its_run(project, alice, redis, tmp_path):
+    """The key the plan computes from the file's content is the key its take was made with: a plan
+    that computed it otherwise would run (and bill) the node again."""
+    footage = add(project, "clip", "Footage", asset_id=str(upload_video(project, tmp_path).id))
+    run_now(project, [footage.id], alice)
+
+    plan = plan_run(project, [footage.id], user=alice, dry_run=True)
+
+    footage.refresh_from_db()
+    assert summary(plan) == [(str(footage.id), "cached", "unchanged", 1)]
+    assert footage.selected_take.cache_key == footage.cache_key != ""
 
 
 def test_each_reason_a_node_runs(project, alice, redis):
