@@ -25,11 +25,18 @@ def upload(project, name: str = "astronaut.png", kind: str = "image") -> Asset:
 
 def upload_video(project, folder: Path, seconds: int = 1) -> Asset:
     """A blue 64x48 video of `seconds`, made by ffmpeg in `folder` and uploaded."""
-    path = folder / "blue.mp4"
-    color = f"color=c=blue:s=64x48:d={seconds}"
-    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", color, "-pix_fmt", "yuv420p"]
-    subprocess.run([*command, str(path)], check=True)
-    return store_file(project, path, "video", origin=Asset.Origin.UPLOAD, original_name=path.name)
+    return _upload_made(project, folder / "blue.mp4", "video", f"color=c=blue:s=64x48:d={seconds}", "yuv420p")
+
+
+def upload_audio(project, folder: Path, seconds: int = 1) -> Asset:
+    """A 440 Hz tone of `seconds`, made by ffmpeg in `folder` and uploaded."""
+    return _upload_made(project, folder / "tone.wav", "audio", f"sine=frequency=440:duration={seconds}")
+
+
+def _upload_made(project, path: Path, kind: str, source: str, pixels: str = "") -> Asset:
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", source]
+    subprocess.run([*command, *(["-pix_fmt", pixels] if pixels else []), str(path)], check=True)
+    return store_file(project, path, kind, origin=Asset.Origin.UPLOAD, original_name=path.name)
 
 
 def add(project, type: str, title: str = "", **params) -> Node:

@@ -17,7 +17,7 @@ from nodes.models import Node
 from nodes.notes import add_note
 from nodes.services import update_node
 from projects.models import Asset
-from tests.graphs import add, text_to_video, upload, upload_video
+from tests.graphs import add, text_to_video, upload, upload_audio, upload_video
 
 pytestmark = pytest.mark.django_db
 
@@ -250,6 +250,19 @@ def test_a_video_output_comes_with_its_media(project, alice, redis, tmp_path, dj
         "duration": footage.duration_seconds,
     }
     assert footage.duration_seconds > 0
+
+
+def test_an_audio_output_comes_with_its_media(project, alice, redis, tmp_path, django_capture_on_commit_callbacks):
+    tone = upload_audio(project, tmp_path)
+    sound = add(project, "audio", "Soundtrack", asset_id=str(tone.id))
+    plan = plan_run(project, [sound.id], user=alice)
+
+    _, sent = heard(project.id, run_jobs(plan, django_capture_on_commit_callbacks))
+
+    shown = by_type(sent)["node.output"][0]["node"]["media"]
+    assert list(shown) == [str(tone.id)]
+    assert (shown[str(tone.id)]["kind"], shown[str(tone.id)]["width"]) == ("audio", None)
+    assert shown[str(tone.id)]["duration"] == tone.duration_seconds > 0
 
 
 def test_a_hidden_output_is_sent_again_without_its_url_and_with_the_reason(
