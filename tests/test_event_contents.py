@@ -342,7 +342,12 @@ def test_a_failed_send_is_logged_and_does_not_fail_the_work(project, caplog, set
 
     events.send(project.id, {"type": "member.removed", "user_id": 1})
 
-    assert f"could not send member.removed to project {project.id}" in caplog.text
+    (record,) = [record for record in caplog.records if record.name == "generation.events"]
+    assert (record.levelname, record.getMessage()) == (
+        "WARNING",
+        f"could not send member.removed to project {project.id}",
+    )
+    assert record.exc_info is not None  # with the reason it failed
 
 
 def test_a_character_output_comes_with_its_name_and_face_until_hidden(
