@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
+import imageio_ffmpeg
 import numpy as np
 
 from characters.models import Character
@@ -19,6 +21,22 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def upload(project, name: str = "astronaut.png", kind: str = "image") -> Asset:
     return store_file(project, FIXTURES / name, kind, origin=Asset.Origin.UPLOAD, original_name=name)
+
+
+def upload_video(project, folder: Path, seconds: int = 1) -> Asset:
+    """A blue 64x48 video of `seconds`, made by ffmpeg in `folder` and uploaded."""
+    return _upload_made(project, folder / "blue.mp4", "video", f"color=c=blue:s=64x48:d={seconds}", "yuv420p")
+
+
+def upload_audio(project, folder: Path, seconds: int = 1) -> Asset:
+    """A 440 Hz tone of `seconds`, made by ffmpeg in `folder` and uploaded."""
+    return _upload_made(project, folder / "tone.wav", "audio", f"sine=frequency=440:duration={seconds}")
+
+
+def _upload_made(project, path: Path, kind: str, source: str, pixels: str = "") -> Asset:
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", source]
+    subprocess.run([*command, *(["-pix_fmt", pixels] if pixels else []), str(path)], check=True)
+    return store_file(project, path, kind, origin=Asset.Origin.UPLOAD, original_name=path.name)
 
 
 def add(project, type: str, title: str = "", **params) -> Node:
