@@ -10,6 +10,7 @@ from config.errors import ApiError
 from generation import running
 from generation.models import Job, Run
 from nodes import services
+from nodes.graph import GraphEdge, GraphNode
 from nodes.models import Edge, Node
 from tests.api import Api
 from tests.factories import ProjectFactory
@@ -162,6 +163,25 @@ def test_a_node_deleted_meanwhile_is_a_404_that_says_to_reload(project):
     assert error.message == "That node was deleted a moment ago (by someone else?): reload the graph."
     still = node(project, "prompt", "Other", text="y")
     assert services.current(Node, still, "node").title == "Other"
+
+
+def test_the_graph_is_read_back_whole_and_only_the_projects_own(project, alice):
+    line = services.add_node(project, type="prompt", title="Line", params={"text": "A lighthouse"})
+    shot = services.add_node(project, type="video", title="Shot", params={"duration_seconds": 6})
+    edge, _ = connect(project, line, "text", shot, "prompt", order=3)
+    node(ProjectFactory(owner=alice), "prompt", "Elsewhere", text="x")
+
+    graph = services.load_graph(project)
+
+    assert graph.nodes == {
+        str(line.id): GraphNode(id=str(line.id), type="prompt", params={"text": "A lighthouse"}, title="Line"),
+        str(shot.id): GraphNode(id=str(shot.id), type="video", params={"duration_seconds": 6}, title="Shot"),
+    }
+    assert graph.edges == [
+        GraphEdge(
+            id=str(edge.id), source=str(line.id), source_port="text", target=str(shot.id), target_port="prompt", order=3
+        )
+    ]
 
 
 # Deleting nodes
