@@ -52,7 +52,8 @@ def test_a_node_is_stored_with_its_place_title_and_only_the_params_it_was_given(
     stored = Node.objects.get(pk=added.pk)
     assert (stored.type, stored.title, stored.x, stored.y) == ("prompt", "Line", 12.5, -3)
     assert stored.params == {"text": "A lighthouse"}  # the defaults (enhance, ...) stay implicit
-    assert services.add_node(project, type="stitch").params == {}  # no params at all is an empty dict
+    bare = Node.objects.get(pk=services.add_node(project, type="stitch").pk)
+    assert (bare.title, bare.x, bare.y, bare.params) == ("", 0, 0, {})  # nothing given: no title, the origin
 
 
 def test_an_unknown_node_type_is_refused_naming_the_type_field(project):
