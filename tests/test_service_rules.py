@@ -258,8 +258,10 @@ def test_the_same_connection_twice_is_a_409_even_into_a_multi_input(project):
     assert (error.status, error.code, error.message) == (409, "already_connected", "These ports are already connected.")
     assert edges_of(project) == [("Shot", "video", "Cut", "videos", 0)]
     # Another output of the same node into the same input is another connection.
-    connect(project, shot, "last_frame", node(project, "video", "Next"), "first_frame")
-    assert Edge.objects.count() == 2
+    more = node(project, "extend", "More")
+    connect(project, more, "video", stitch, "videos")
+    connect(project, more, "clip", stitch, "videos")
+    assert [row[:2] for row in edges_of(project)] == [("Shot", "video"), ("More", "video"), ("More", "clip")]
 
 
 def test_an_occupied_input_is_refused_naming_its_edge_or_replaced_when_asked(project):
@@ -466,6 +468,25 @@ def test_an_export_names_nodes_by_creation_and_lists_edges_by_input_and_order(pr
     ]
     cut_edges = [(e["source"], e["order"]) for e in document["edges"] if e["target"] == "n4"]
     assert cut_edges == [("n2", 0), ("n3", 0)] or cut_edges == [("n3", 0), ("n2", 0)]  # equal orders: by id
+
+
+def test_an_export_lists_edges_by_target_then_port_then_order_then_id(project):
+    cut, shot = node(project, "stitch", "Cut"), node(project, "video", "Shot")
+    for index, order in enumerate([3, 0, 0, 2, 1, 0]):  # ties at 0 fall back to the edge's id
+        connect(project, node(project, "video", f"Clip {index}"), "video", cut, "videos", order=order)
+    connect(project, node(project, "prompt", "Line", text="x"), "text", shot, "prompt")
+    for index in range(3):
+        connect(project, node(project, "image", f"Face {index}"), "character", shot, "characters", order=2 - index)
+    connect(project, node(project, "image", "Start"), "image", shot, "first_frame")
+    connect(project, node(project, "image", "End"), "image", shot, "last_frame")
+    keys = {n.id: f"n{index + 1}" for index, n in enumerate(Node.objects.order_by("created_at"))}
+    rows = sorted(Edge.objects.all(), key=lambda e: (e.target_id, e.target_port, e.order, e.id))
+
+    exported = services.export_graph(project)["edges"]
+
+    assert [(e["source"], e["target"], e["target_port"], e["order"]) for e in exported] == [
+        (keys[e.source_id], keys[e.target_id], e.target_port, e.order) for e in rows
+    ]
 
 
 def test_an_import_replaces_the_graph_or_adds_to_it(project, alice):
