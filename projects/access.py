@@ -9,6 +9,8 @@ from projects.models import Membership, Project
 
 RANK = {Membership.Role.VIEWER: 0, Membership.Role.EDITOR: 1, Membership.Role.OWNER: 2}
 VERBS = {Membership.Role.EDITOR: "edit it", Membership.Role.OWNER: "manage it"}
+# A refused member is told their role with its article ("an editor", not "a editor").
+AS_MEMBER = {Membership.Role.VIEWER: "a viewer", Membership.Role.EDITOR: "an editor"}
 
 
 def project_for(user, project_id, *, role: str = Membership.Role.VIEWER) -> Project:
@@ -26,8 +28,8 @@ def project_for(user, project_id, *, role: str = Membership.Role.VIEWER) -> Proj
         raise Project.DoesNotExist("No such project.")
     if RANK[membership.role] < RANK[role]:
         raise PermissionDenied(
-            f"You are a {membership.role} of this project: only {'the owner' if role == 'owner' else 'editors'} "
-            f"can {VERBS[role]}."
+            f"You are {AS_MEMBER[membership.role]} of this project: "
+            f"only {'the owner' if role == 'owner' else 'editors'} can {VERBS[role]}."
         )
     project = membership.project
     project.role = membership.role
