@@ -54,9 +54,12 @@ def browser_context_args():
 
 
 @pytest.fixture
-def app_server(transactional_db, redis):
-    """daphne serving the app (HTTP and WebSocket) on the test database, as `make run` does."""
-    with daphne(settings.BASE_DIR, worker_environment(), settings.VAR_DIR / "daphne.log") as url:
+def app_server(request, transactional_db, redis):
+    """daphne serving the app (HTTP and WebSocket) on the test database, as `make run` does. Its log
+    is kept per test (var/test/daphne/<test>.log), so a failed test's server log outlives the run."""
+    logs = settings.VAR_DIR / "daphne"
+    logs.mkdir(parents=True, exist_ok=True)
+    with daphne(settings.BASE_DIR, worker_environment(), logs / f"{request.node.name}.log") as url:
         yield url
 
 
@@ -125,9 +128,20 @@ def port(card, direction: str, name: str):
     return card.locator(f'[data-port="{name}"][data-direction="{direction}"] [data-dot]')
 
 
+def on_screen(locator, timeout: float = 10) -> dict:
+    """The element's box once it is drawn. A card re-rendered by a live event replaces its ports, and
+    a box read at that instant is None (CI once pressed the mouse, then found no target port)."""
+    deadline = time.monotonic() + timeout
+    while (box := locator.bounding_box()) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert box is not None, f"{locator} is not on screen"
+    return box
+
+
 def connect(page: Page, source_card, source_port: str, target_card, target_port: str) -> None:
-    start = port(source_card, "out", source_port).bounding_box()
-    end = port(target_card, "in", target_port).bounding_box()
+    # Both ends are found before the mouse is pressed, so a missing port never leaves a drag half done.
+    start = on_screen(port(source_card, "out", source_port))
+    end = on_screen(port(target_card, "in", target_port))
     page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
     page.mouse.down()
     page.mouse.move((start["x"] + end["x"]) / 2, (start["y"] + end["y"]) / 2, steps=5)
