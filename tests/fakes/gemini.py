@@ -81,7 +81,7 @@ class GeminiFake(FakeServer):
     @property
     def operations_created(self) -> int:
         """How many operations Google would have started, and billed."""
-        return len(self.operations)
+        return len(self.billed("video"))
 
     def _operation(self, name: str) -> Response:
         if self.poll_answers:
