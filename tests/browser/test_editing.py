@@ -168,6 +168,19 @@ def test_the_prompt_is_edited_on_its_card_and_saved_as_one_types(canvas, shot):
     assert inline.input_value() == "A lighthouse, seen from the sea"  # drawn again, the card kept it
     shot(page, "inline-prompt")
 
+    # Renamed from elsewhere (another tab): the card is drawn again and still says its text is saved.
+    prompt = Node.objects.get(pk=nodes["prompt"].pk)
+    status = page.evaluate(
+        """async ([path, body]) => (await fetch(`/api/v1${path}`, { method: "PATCH", body: JSON.stringify(body),
+            headers: { "Content-Type": "application/json",
+                       "X-CSRFToken": document.cookie.match(/csrftoken=([^;]+)/)[1] } })).status""",
+        [f"/projects/{prompt.project_id}/nodes/{prompt.id}", {"version": prompt.version, "title": "Renamed line"}],
+    )
+    assert status == 200
+    cards["prompt"].locator(".node-title", has_text="Renamed line").wait_for()
+    assert cards["prompt"].locator("[data-inline-state]").inner_text() == "Saved"
+    assert cards["prompt"].locator("[data-inline-state]").get_attribute("data-inline-state") == "saved"
+
     cards["prompt"].locator(".node-head").click()
     assert page.locator('#inspector [name="text"]').input_value() == "A lighthouse, seen from the sea"
     page.locator("[data-viewport]").click(position={"x": 600, "y": 600})

@@ -134,6 +134,8 @@ export class View {
     element.style.top = `${node.y}px`;
     const keepTakes = element.querySelector("[data-takes]:not([hidden])")?.innerHTML;
     const typing = this.typingIn(element);
+    const saving = element.querySelector("[data-inline-state]");
+    const said = saving?.dataset.inlineState && { name: saving.dataset.inlineState, text: saving.textContent };
     // A playing video is not replaced while nothing about it changed.
     const video = element.querySelector("[data-video]");
     const playing = video && !video.paused ? video : null;
@@ -149,6 +151,9 @@ export class View {
       element.querySelector("[data-video]").replaceWith(playing);
     }
     if (typing) this.keepTyping(element, typing);
+    // What the card said about saving its text ("Saved", "Not saved: …") outlives a redraw.
+    const state = said && element.querySelector("[data-inline-state]");
+    if (state) Object.assign(state, { textContent: said.text }).dataset.inlineState = said.name;
     if (keepTakes) {
       const takes = element.querySelector("[data-takes]");
       takes.innerHTML = keepTakes;
