@@ -381,7 +381,7 @@ def cancel_job(job: Job, reason: str = "Canceled.") -> bool:
 def stop_in_rq(job: Job, rq_job_id: str | None) -> None:
     """Take a queued job off its queue, or stop it where a worker is executing it right now."""
     connection = django_rq.get_connection(job.queue)
-    for candidate in filter(None, [str(job.id), rq_job_id]):
+    for candidate in dict.fromkeys(filter(None, [str(job.id), rq_job_id])):  # each id once
         try:
             rq_job = RQJob.fetch(candidate, connection=connection)
         except NoSuchJobError:

@@ -2,6 +2,7 @@
 node's action, reason, price and take), the Run and Job rows a started run writes, what is put on the
 queues, and what a refusal leaves behind (nothing). Jobs run in this process, as a worker would."""
 
+import json
 import time
 import uuid
 from datetime import timedelta
@@ -520,3 +521,74 @@ def test_a_job_waiting_for_its_retry_is_taken_off_the_schedule_when_canceled(
 
     assert RQJob.fetch(str(job.id), connection=redis).get_status() == "canceled"
     assert redis.zrange("rq:scheduled:text", 0, -1) == []
+
+
+# Stopping a job a worker is executing: RQ records the worker on the job, and the stop is a command
+# published on that worker's channel (what `rq.command.send_stop_job_command` does; a real worker
+# receiving it is `tests/test_engine_faults.py`).
+
+
+def executing(job: Job, redis, rq_id: str, worker: str | None) -> None:
+    """The job as a worker executing it leaves it in the database and in RQ."""
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, rq_job_id=rq_id)
+    rq_job = RQJob.create("generation.tasks.run_job", args=(str(job.id),), id=rq_id, connection=redis, origin=job.queue)
+    rq_job.worker_name = worker
+    rq_job.set_status("started", pipeline=None)
+    rq_job.save()
+
+
+def commands(pubsub) -> list[dict]:
+    """What was published on the channels the test listens to (read until a second passes in silence)."""
+    received = []
+    while (message := pubsub.get_message(timeout=1)) is not None:
+        if message["type"] in ("message", "pmessage"):
+            received.append((message["channel"].decode(), json.loads(message["data"])))
+    return received
+
+
+def test_canceling_a_job_a_worker_is_executing_sends_that_worker_the_stop(
+    project, alice, redis, django_capture_on_commit_callbacks
+):
+    prompt = add(project, "prompt", text="A lighthouse")
+    job = plan_run(project, [prompt.id], user=alice).jobs[0]
+    executing(job, redis, str(job.id), "w-7")
+    pubsub = redis.pubsub()
+    pubsub.subscribe("rq:pubsub:w-7", "rq:pubsub:w-8")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert executor.cancel_job(job) is True
+
+    assert commands(pubsub) == [("rq:pubsub:w-7", {"command": "stop-job", "job_id": str(job.id)})]
+    assert RQJob.fetch(str(job.id), connection=redis).get_status() == "started"  # the worker ends it, not us
+
+
+def test_a_job_executing_under_the_id_its_worker_recorded_is_stopped_there(
+    project, alice, redis, django_capture_on_commit_callbacks
+):
+    prompt = add(project, "prompt", text="A lighthouse")
+    job = plan_run(project, [prompt.id], user=alice).jobs[0]
+    executing(job, redis, "retry-of-" + str(job.id), "w-8")
+    assert not redis.exists(f"rq:job:{job.id}")  # only the id the worker recorded is in RQ
+    pubsub = redis.pubsub()
+    pubsub.subscribe("rq:pubsub:w-8")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert executor.cancel_job(job) is True
+
+    assert commands(pubsub) == [("rq:pubsub:w-8", {"command": "stop-job", "job_id": "retry-of-" + str(job.id)})]
+
+
+def test_a_job_that_ended_before_the_stop_is_logged_not_raised(
+    project, alice, redis, caplog, django_capture_on_commit_callbacks
+):
+    prompt = add(project, "prompt", text="A lighthouse")
+    job = plan_run(project, [prompt.id], user=alice).jobs[0]
+    executing(job, redis, str(job.id), None)  # "started" with no worker on it: it is ending
+    pubsub = redis.pubsub()
+    pubsub.psubscribe("rq:pubsub:*")
+
+    with caplog.at_level("INFO", logger="generation.executor"), django_capture_on_commit_callbacks(execute=True):
+        assert executor.cancel_job(job) is True
+
+    assert commands(pubsub) == []
+    assert f"job {job.id} finished before it could be stopped" in caplog.messages
