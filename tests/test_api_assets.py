@@ -1,8 +1,9 @@
 import io
-import time
+from datetime import UTC, datetime
 
 import pytest
 import requests
+import time_machine
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
@@ -93,9 +94,16 @@ def test_a_signed_url_serves_the_file_with_ranges_and_expires(alice, project):
     assert part["Content-Range"].startswith("bytes 0-7/")
 
     assert anonymous.get(url.replace(url[-6:], "AAAAAA")).status_code == 404  # tampered
-    stale_url, _ = signed_url(Asset.objects.get(pk=asset_id), seconds=1)
-    time.sleep(1.5)
-    assert anonymous.get(stale_url).status_code == 410
+    with time_machine.travel(datetime(2026, 11, 30, 12, 0, tzinfo=UTC), tick=False) as clock:
+        short_url, expires = signed_url(Asset.objects.get(pk=asset_id), seconds=60)
+        assert expires == datetime(2026, 11, 30, 12, 1, tzinfo=UTC)
+        clock.shift(60)  # the last second of the link
+        last = anonymous.get(short_url)
+        assert last.status_code == 200 and last["Cache-Control"] == "private, max-age=0"
+        clock.shift(1)
+        stale = anonymous.get(short_url)
+    assert stale.status_code == 410
+    assert stale.content == b"This link has expired: ask for a new one."
 
 
 def test_assets_are_listed_by_kind(alice, project):

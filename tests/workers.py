@@ -114,3 +114,13 @@ def wait_for(predicate, *, timeout: float = 120, interval: float = 0.2, message:
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {message}")
+
+
+def holds(predicate, *, seconds: float = 1.0, interval: float = 0.1, message: str = "condition") -> None:
+    """A negative check, polled for a bounded time: the predicate stays true throughout."""
+    deadline = time.monotonic() + seconds
+    while True:
+        assert predicate(), f"{message} stopped holding"
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(interval)

@@ -9,6 +9,7 @@ from projects.models import Membership
 from tests.browser.conftest import add_node, log_in, open_canvas, set_param
 from tests.factories import PASSWORD, ProjectFactory, UserFactory
 from tests.graphs import add
+from tests.workers import holds
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -74,6 +75,9 @@ def test_members_see_each_others_edits_and_runs_live_and_a_viewer_changes_nothin
     vera.wait_for_selector('#inspector [name="text"]')
     assert vera.locator('#inspector [name="text"]').is_disabled()
     assert vera.locator("#inspector button[type=submit]").count() == 0
-    time.sleep(0.5)
-    assert (Node.objects.get(pk=line.pk).x, Node.objects.get(pk=line.pk).y) == (60, 60)
+    drawn = card.bounding_box()
+    holds(
+        lambda: Node.objects.values_list("x", "y").get(pk=line.pk) == (60, 60) and card.bounding_box() == drawn,
+        message="the card left where it was",
+    )
     shot(vera, "3-viewer-read-only")
