@@ -4,7 +4,7 @@ in free space, and a wire dropped on empty canvas opening the search for what ac
 import pytest
 
 from nodes.models import Edge, Node
-from tests.browser.conftest import FIXTURES, log_in, node_ids, open_canvas, port
+from tests.browser.conftest import FIXTURES, log_in, node_ids, on_screen, open_canvas, port
 from tests.factories import PASSWORD, ProjectFactory, UserFactory
 from tests.graphs import add
 
@@ -70,7 +70,7 @@ def test_an_image_node_from_the_palette_gets_its_file_from_its_card_and_undo_tak
 def test_a_wire_dropped_on_empty_canvas_offers_what_accepts_it_and_connects_it(canvas, shot):
     page, _project, prompt = canvas
     card = page.locator(f'[data-node-id="{prompt.id}"]')
-    dot = port(card, "out", "text").bounding_box()
+    dot = on_screen(port(card, "out", "text"))
     before = node_ids(page)
 
     page.mouse.move(dot["x"] + dot["width"] / 2, dot["y"] + dot["height"] / 2)

@@ -6,7 +6,7 @@ import pytest
 
 from nodes.models import Node
 from projects.models import Membership
-from tests.browser.conftest import add_node, log_in, open_canvas, set_param
+from tests.browser.conftest import add_node, log_in, on_screen, open_canvas, set_param
 from tests.factories import PASSWORD, ProjectFactory, UserFactory
 from tests.graphs import add
 from tests.workers import holds
@@ -66,7 +66,7 @@ def test_members_see_each_others_edits_and_runs_live_and_a_viewer_changes_nothin
     assert vera.locator("[data-palette]").count() == 0
     assert vera.locator("[data-action=run], [data-action-button=run-all]").count() == 0
     card = vera.locator(".node.type-prompt")
-    head = card.locator(".node-head").bounding_box()
+    head = on_screen(card.locator(".node-head"))
     vera.mouse.move(head["x"] + 20, head["y"] + 10)
     vera.mouse.down()
     vera.mouse.move(head["x"] + 220, head["y"] + 210, steps=8)

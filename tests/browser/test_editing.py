@@ -3,7 +3,7 @@
 import pytest
 
 from nodes.models import Edge, Node
-from tests.browser.conftest import connect, log_in, open_canvas
+from tests.browser.conftest import connect, log_in, on_screen, open_canvas
 from tests.factories import PASSWORD, ProjectFactory, UserFactory
 from tests.graphs import add
 
@@ -61,7 +61,7 @@ def test_undo_and_redo_restore_positions_edges_and_settings(canvas, shot):
     page, nodes, cards = canvas
     prompt, video = nodes["prompt"], nodes["video"]
 
-    head = cards["video"].locator(".node-head").bounding_box()
+    head = on_screen(cards["video"].locator(".node-head"))
     page.mouse.move(head["x"] + 30, head["y"] + 12)
     page.mouse.down()
     page.mouse.move(head["x"] + 130, head["y"] + 212, steps=6)

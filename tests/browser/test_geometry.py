@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.api import Api
-from tests.browser.conftest import log_in, open_canvas
+from tests.browser.conftest import log_in, on_screen, open_canvas
 from tests.factories import PASSWORD, ProjectFactory, UserFactory
 from tests.graphs import FIXTURES
 
@@ -139,13 +139,13 @@ def test_edges_start_and_end_at_their_dots_at_every_zoom_and_after_a_drag(graph,
 
     page.click("[data-action-button=fit]")
     video = page.locator(f'[data-node-id="{nodes["video"]}"]')
-    head = video.locator(".node-head").bounding_box()
+    head = on_screen(video.locator(".node-head"))
     grab = (head["x"] + 40, head["y"] + head["height"] / 2)
     page.mouse.move(*grab)
     page.mouse.down()
     page.mouse.move(grab[0] + 100, grab[1] + 150, steps=8)
     page.mouse.up()
-    moved = video.locator(".node-head").bounding_box()
+    moved = on_screen(video.locator(".node-head"))
     assert abs(moved["x"] - head["x"] - 100) <= 2 and abs(moved["y"] - head["y"] - 150) <= 2
     assert settle(page, edges) == []
     shot(page, "after-drag")
