@@ -12,7 +12,7 @@ from generation.models import Job, Run
 from generation.providers.local_video import submit_count
 from nodes.graph import GraphInvalid
 from nodes.models import Node
-from tests.graphs import add, text_to_video, wait_for_run, wire
+from tests.graphs import add, stale_edge, text_to_video, wait_for_run, wire
 from tests.workers import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -22,8 +22,8 @@ def test_independent_branches_run_at_the_same_time_on_two_workers(project, alice
     _, first = text_to_video(project, "Left")
     _, second = text_to_video(project, "Right")
     stitch = add(project, "stitch", "Both")
-    wire(first, "video", stitch, "videos", order=0)
-    wire(second, "video", stitch, "videos", order=1)
+    wire(first, "video", stitch, "videos")
+    wire(second, "video", stitch, "videos")
     workers.start(2)
 
     run = wait_for_run(plan_run(project, [stitch.id], user=alice).run)
@@ -64,10 +64,10 @@ def test_an_invalid_graph_reports_every_problem_per_node_and_enqueues_nothing(pr
     lonely = add(project, "extend", "Nothing to extend")
     first_frame = add(project, "prompt", "Not an image", text="words")
     wire(prompt, "text", video, "prompt")
-    wire(first_frame, "text", video, "first_frame")
+    stale_edge(first_frame, "text", video, "first_frame")
     stitch = add(project, "stitch", "Final")
     wire(video, "video", stitch, "videos")
-    wire(lonely, "video", stitch, "videos", order=1)
+    wire(lonely, "video", stitch, "videos")
 
     with pytest.raises(GraphInvalid) as raised:
         plan_run(project, [stitch.id], user=alice)

@@ -149,8 +149,8 @@ def test_a_video_showing_another_person_than_its_character_is_flagged_as_drift(p
     video = add(project, "video", "Shot")
     wire(prompt, "text", video, "prompt")
     # Offline, the render shows the first character's photo: the cameraman, not the astronaut.
-    wire(stranger, "character", video, "characters", order=0)
-    wire(astronaut, "character", video, "characters", order=1)
+    wire(stranger, "character", video, "characters")
+    wire(astronaut, "character", video, "characters")
     workers.start(1)
 
     assert wait_for_run(plan_run(project, [video.id], user=alice).run).status == Run.Status.SUCCEEDED
