@@ -41,6 +41,11 @@ def act(client, model: str, action: str, objects, reason: str = "Breaks rule 3: 
     )
 
 
+def client_of(client, user):
+    client.force_login(user)
+    return client
+
+
 def messages_after(client, response) -> str:
     """The page an action's redirect leads to, with the messages the moderator reads there."""
     assert response.status_code == 302, response.status_code
@@ -373,3 +378,17 @@ def test_the_metrics_page_matches_the_database_after_real_runs(client, alice, pr
             drift.filter(details__identity_drift=True).count() / drift.count(), abs=1e-3
         )
     assert Node.objects.filter(project=project, status=Node.Status.SUCCEEDED).count() == len(nodes)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_retry_of_a_mixed_selection_retries_none_of_it(client, alice, project, moderator, redis):
+    still_queued = Job.objects.get(run=plan_run(project, [add(project, "prompt", "One", text="a").id], user=alice).run)
+    canceled = Job.objects.get(run=plan_run(project, [add(project, "prompt", "Two", text="b").id], user=alice).run)
+    act(client_of(client, moderator), "job", "cancel_jobs", [canceled])
+    before, enqueued = snapshot(), sorted(redis.keys("rq:job:*"))
+
+    page = messages_after(client, act(client, "job", "retry_jobs", [still_queued, canceled]))
+
+    assert f"{str(still_queued).capitalize()} is queued: only failed" in page
+    assert changes_since(before) == {}  # the canceled one is not retried behind the refusal's back
+    assert sorted(redis.keys("rq:job:*")) == enqueued
