@@ -25,6 +25,7 @@ WATCHED = (
     *(get_user_model(), Project, Membership, Asset, Character),
     *(Node, Edge, Note, Take),
     *(Run, Job, Report, AuditEntry),
+    *(Character.reference_assets.through, Report.assets.through),  # the photos merged in, the files reported
 )
 
 
