@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 
 from characters.models import Character
 from generation.models import AuditEntry, Job, Report, Run
@@ -35,7 +35,10 @@ def _columns(model) -> list[str]:
 
 
 def stored_files() -> list[str]:
-    root = Path(default_storage.location)  # the tests store files on disk
+    """The keys of every stored file: under the media root, or in the bucket when a test stores in S3."""
+    if not isinstance(default_storage, FileSystemStorage):
+        return sorted(stored.key for stored in default_storage.bucket.objects.all())
+    root = Path(default_storage.location)
     return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
 
 
