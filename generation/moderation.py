@@ -174,6 +174,7 @@ def cancel_jobs(jobs, moderator, reason: str) -> int:
     return count
 
 
+@transaction.atomic
 def retry_jobs(jobs, moderator, reason: str) -> list[Job]:
     """A failed or canceled job runs again: a new run of its node, queued on RQ as the owner's."""
     reason = _need_reason(reason)

@@ -13,6 +13,7 @@ from projects.media import signed_url
 from projects.models import Asset, Membership
 from tests.api import Api, error_of
 from tests.graphs import FIXTURES
+from tests.unchanged import changes_since, snapshot, stored_files
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +40,8 @@ def test_an_image_is_uploaded_typed_by_its_content_and_named_for_display_only(al
     assert asset["original_name"] == "evil.mp3"
     stored = Asset.objects.get(pk=asset["id"])
     assert stored.file.name == f"projects/{project.id}/assets/{stored.id}.png"
+    assert stored.file.name in stored_files() and stored.file.size == stored.size_bytes == asset["size_bytes"]
+    assert not any("evil" in name for name in stored_files())  # the user's name is never a path
 
 
 @pytest.mark.parametrize(
@@ -51,32 +54,43 @@ def test_an_image_is_uploaded_typed_by_its_content_and_named_for_display_only(al
     ],
 )
 def test_files_that_are_not_media_are_refused_with_415(alice, project, content, why):
+    before = snapshot()
     response = Api(alice).upload(f"/projects/{project.id}/assets", SimpleUploadedFile("x.png", content))
 
     assert response.status_code == 415
     assert why in error_of(response)["message"]
     assert not Asset.objects.exists()
+    assert changes_since(before) == {}  # no file left in storage either
 
 
 @override_settings(MAX_UPLOAD_BYTES=1000)
 def test_a_file_over_the_limit_is_refused_with_413(alice, project):
+    before = snapshot()
     response = Api(alice).upload(f"/projects/{project.id}/assets", astronaut())
 
     assert response.status_code == 413
     assert error_of(response)["details"] == {"limit_bytes": 1000}
+    assert changes_since(before) == {}
 
 
 def test_viewers_cannot_upload_and_outsiders_cannot_see_assets(project, alice, bob, add_member):
     asset_id = Api(alice).upload(f"/projects/{project.id}/assets", astronaut()).json()["id"]
     outsider = Api(bob)
+    before = snapshot()
     assert outsider.get(f"/assets/{asset_id}").status_code == 404
     assert outsider.get(f"/assets/{asset_id}/url").status_code == 404
     assert outsider.get(f"/projects/{project.id}/assets").status_code == 404
+    uploaded = outsider.upload(f"/projects/{project.id}/assets", astronaut())
+    assert uploaded.status_code == 404 and error_of(uploaded)["code"] == "not_found"
+    assert changes_since(before) == {}
 
     add_member(bob, Membership.Role.VIEWER)
     viewer = Api(bob)
+    before = snapshot()
     assert viewer.get(f"/assets/{asset_id}").status_code == 200
-    assert viewer.upload(f"/projects/{project.id}/assets", astronaut()).status_code == 403
+    refused = viewer.upload(f"/projects/{project.id}/assets", astronaut())
+    assert refused.status_code == 403 and error_of(refused)["code"] == "forbidden"
+    assert changes_since(before) == {}  # no asset, no file
 
 
 def test_a_signed_url_serves_the_file_with_ranges_and_expires(alice, project):
@@ -115,6 +129,7 @@ def test_assets_are_listed_by_kind(alice, project):
 
 
 def test_direct_uploads_need_s3(client, alice, project):
+    before = snapshot()
     assert direct_upload_paths(client) == set()  # the document is this deployment's
     started = Api(alice).post(f"/projects/{project.id}/assets/uploads", {})
     finished = Api(alice).post(f"/projects/{project.id}/assets/uploads/complete", {"key": "k", "name": "a.png"})
@@ -123,6 +138,7 @@ def test_direct_uploads_need_s3(client, alice, project):
         assert response.status_code == 404
         assert error_of(response)["code"] == "direct_upload_unavailable"
         assert "POST /api/v1/projects/{id}/assets" in error_of(response)["message"]
+    assert changes_since(before) == {}
 
 
 @pytest.fixture
@@ -193,13 +209,16 @@ def test_with_s3_the_browser_uploads_straight_to_the_bucket_and_reads_through_pr
 
 def test_a_direct_upload_of_something_else_is_refused_and_removed(alice, project, s3_bucket):
     api = Api(alice)
+    already = stored_files()  # the bucket outlives a test (moto keeps it in the process)
     form = api.post(f"/projects/{project.id}/assets/uploads", {}).json()
     requests.post(form["url"], data=form["fields"], files={"file": b"<html>not a picture</html>"}, timeout=10)
+    assert stored_files() == sorted([*already, form["key"]])
 
     refused = api.post(f"/projects/{project.id}/assets/uploads/complete", {"key": form["key"]})
 
     assert refused.status_code == 415
     assert not Asset.objects.exists()
+    assert stored_files() == already  # the incoming object is gone from the bucket, and nothing took its place
 
 
 def test_a_key_of_another_project_cannot_be_completed(alice, bob, project, s3_bucket):
@@ -207,7 +226,12 @@ def test_a_key_of_another_project_cannot_be_completed(alice, bob, project, s3_bu
 
     theirs = ProjectFactory(owner=bob)
     form = Api(bob).post(f"/projects/{theirs.id}/assets/uploads", {}).json()
+    photo = (FIXTURES / "astronaut.png").read_bytes()
+    requests.post(form["url"], data=form["fields"], files={"file": photo}, timeout=10)
+    before = snapshot()
 
     stolen = Api(alice).post(f"/projects/{project.id}/assets/uploads/complete", {"key": form["key"]})
 
     assert stolen.status_code == 404
+    assert changes_since(before) == {}  # bob's upload is still waiting in the bucket, and alice got no asset
+    assert form["key"] in stored_files()

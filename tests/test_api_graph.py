@@ -6,6 +6,7 @@ from projects.models import Membership
 from tests.api import Api, error_of
 from tests.factories import ProjectFactory
 from tests.graphs import add, upload, wire
+from tests.unchanged import changes_since, snapshot
 from tests.websockets import headers_for, next_event, project_socket
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +62,9 @@ def test_bodies_take_json_types_as_the_document_states_them(api, project):
     node = add(project, "prompt", "Line", text="first")
     url = f"/projects/{project.id}/nodes/{node.id}"
 
+    before = snapshot()
     refused = [api.patch(url, body) for body in ({"version": 1, "y": False}, {"version": "1"}, {"version": True})]
+    assert changes_since(before) == {}
     accepted = api.patch(url, {"version": 1.0, "x": 7})  # one kind of JSON number: 1.0 is the integer 1
 
     assert [(r.status_code, error_of(r)["details"]["fields"][0]["field"]) for r in refused] == [
@@ -77,6 +80,7 @@ def test_bodies_take_json_types_as_the_document_states_them(api, project):
 def test_a_stale_version_is_a_409_with_the_current_node(api, project):
     node = add(project, "prompt", "Line", text="first")
     api.patch(f"/projects/{project.id}/nodes/{node.id}", {"version": 1, "params": {"text": "second"}})
+    before = snapshot()
 
     stale = api.patch(f"/projects/{project.id}/nodes/{node.id}", {"version": 1, "params": {"text": "third"}})
 
@@ -86,9 +90,11 @@ def test_a_stale_version_is_a_409_with_the_current_node(api, project):
     assert error["details"]["node"]["version"] == 2 and error["details"]["node"]["params"] == {"text": "second"}
     node.refresh_from_db()
     assert node.params == {"text": "second"}  # never silently overwritten
+    assert changes_since(before) == {}  # nor its version, title or position
 
 
 def test_bad_params_are_refused_with_the_field_named(api, project):
+    before = snapshot()
     response = api.post(
         f"/projects/{project.id}/nodes", {"type": "video", "params": {"duration_seconds": 5, "colour": 1}}
     )
@@ -100,11 +106,13 @@ def test_bad_params_are_refused_with_the_field_named(api, project):
     assert unknown.status_code == 422  # the document lists the types: `type` is an enum
     assert error_of(unknown)["details"]["fields"][0]["field"] == "type"
     assert "'image', 'audio', 'prompt', 'video', 'extend', 'stitch' or 'clip'" in error_of(unknown)["message"]
+    assert changes_since(before) == {}  # no node, half-made or otherwise
 
 
 def test_an_edge_to_a_node_not_in_the_project_is_a_404_naming_the_field(api, project, bob):
     prompt = add(project, "prompt", "Line", text="x")
     theirs = add(ProjectFactory(owner=bob), "video", "Their shot")
+    before = snapshot()
 
     response = api.post(
         f"/projects/{project.id}/edges",
@@ -114,11 +122,13 @@ def test_an_edge_to_a_node_not_in_the_project_is_a_404_naming_the_field(api, pro
     assert response.status_code == 404  # another user's node is not confirmed to exist
     assert error_of(response)["details"] == {"field": "target"}
     assert not Edge.objects.exists()
+    assert changes_since(before) == {}  # bob's node untouched too
 
 
 def test_incompatible_ports_are_refused_naming_both(api, project):
     video = add(project, "video", "Shot")
     prompt = add(project, "prompt", "Line", text="x")
+    before = snapshot()
 
     response = api.post(
         f"/projects/{project.id}/edges",
@@ -139,6 +149,7 @@ def test_incompatible_ports_are_refused_naming_both(api, project):
         "target_kind": "image",
     }
     assert not Edge.objects.exists()
+    assert changes_since(before) == {}
 
 
 def test_edges_connect_replace_and_refuse_loops(api, project):
@@ -150,19 +161,25 @@ def test_edges_connect_replace_and_refuse_loops(api, project):
     )
 
     assert edge(first, "text", video, "prompt").status_code == 201
+    before = snapshot()
     occupied = edge(second, "text", video, "prompt")
     assert occupied.status_code == 409 and error_of(occupied)["code"] == "port_occupied"
+    assert changes_since(before) == {}  # the first prompt stays connected
     replaced = edge(second, "text", video, "prompt", replace=True)
     assert replaced.status_code == 201
     assert list(Edge.objects.values_list("source__title", flat=True)) == ["Two"]
     assert edge(video, "video", extend, "video").status_code == 201
+    before = snapshot()
     assert edge(video, "video", extend, "video").status_code == 409  # the same connection twice
     assert error_of(edge(extend, "video", extend, "video"))["message"] == "That connection would make a loop."
+    assert changes_since(before) == {}
+    assert set(Edge.objects.values_list("source__title", "target__title")) == {("Two", "Shot"), ("Shot", "More")}
 
 
 def test_a_connection_that_would_make_a_loop_is_refused(api, project):
     a, b = add(project, "extend", "A"), add(project, "extend", "B")
     wire(a, "video", b, "video")
+    before = snapshot()
 
     response = api.post(
         f"/projects/{project.id}/edges",
@@ -170,6 +187,7 @@ def test_a_connection_that_would_make_a_loop_is_refused(api, project):
     )
 
     assert response.status_code == 422 and error_of(response)["message"] == "That connection would make a loop."
+    assert changes_since(before) == {}
 
 
 def test_the_graph_lists_nodes_and_edges_and_an_edge_is_deleted(api, project):
@@ -210,6 +228,8 @@ def test_a_graph_document_round_trips_into_another_project(api, project, alice):
 
 def test_viewers_cannot_edit_the_graph_and_outsiders_cannot_see_it(project, bob, add_member):
     node = add(project, "prompt", "Line", text="x")
+    video = add(project, "video", "Shot")
+    edge = wire(node, "text", video, "prompt")
     outsider = Api(bob)
     assert outsider.get(f"/projects/{project.id}/graph").status_code == 404
     assert outsider.get(f"/projects/{project.id}/nodes/{node.id}").status_code == 404
@@ -217,19 +237,25 @@ def test_viewers_cannot_edit_the_graph_and_outsiders_cannot_see_it(project, bob,
     add_member(bob, Membership.Role.VIEWER)
     viewer = Api(bob)
     assert viewer.get(f"/projects/{project.id}/graph").status_code == 200
+    before = snapshot()
     for response in (
         viewer.post(f"/projects/{project.id}/nodes", {"type": "prompt"}),
         viewer.patch(f"/projects/{project.id}/nodes/{node.id}", {"version": 1, "title": "mine"}),
         viewer.delete(f"/projects/{project.id}/nodes/{node.id}"),
         viewer.post(f"/projects/{project.id}/graph/import", {"nodes": [], "edges": []}),
+        viewer.delete(f"/projects/{project.id}/edges/{edge.id}"),
     ):
         assert response.status_code == 403
+        assert error_of(response)["code"] == "forbidden"
     node.refresh_from_db()
     assert node.title == "Line"
+    assert changes_since(before) == {}  # the import did not empty the graph; the edge is still there
 
 
 def test_a_node_of_another_project_is_a_404_even_to_a_member_of_this_one(api, project, bob):
     elsewhere = add(ProjectFactory(owner=bob), "prompt", "Theirs", text="x")
+    video = add(project, "video")
+    before = snapshot()
 
     assert api.get(f"/projects/{project.id}/nodes/{elsewhere.id}").status_code == 404
     response = api.post(
@@ -237,11 +263,13 @@ def test_a_node_of_another_project_is_a_404_even_to_a_member_of_this_one(api, pr
         {
             "source": str(elsewhere.id),
             "source_port": "text",
-            "target": str(add(project, "video").id),
+            "target": str(video.id),
             "target_port": "prompt",
         },
     )
     assert response.status_code == 404
+    assert error_of(response)["details"] == {"field": "source"}
+    assert changes_since(before) == {}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -261,3 +289,29 @@ def test_an_edit_reaches_every_other_open_canvas(project, alice, bob, add_member
 
     event = async_to_sync(scenario)()
     assert (event["type"], event["node"]["title"], event["by"]) == ("node.created", "From Bob", "bob")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_edit_reaches_no_canvas(project, alice, bob, add_member, redis):
+    node = add(project, "prompt", "Line", text="x")
+    add_member(bob, Membership.Role.VIEWER)
+    viewer, owner, headers = Api(bob), Api(alice), headers_for(alice)
+
+    async def scenario():
+        socket = project_socket(project.id, headers)
+        assert (await socket.connect())[0]
+        await socket.receive_json_from()
+        for refused in (
+            lambda: viewer.post(f"/projects/{project.id}/nodes", {"type": "prompt", "title": "From Bob"}),
+            lambda: viewer.patch(f"/projects/{project.id}/nodes/{node.id}", {"version": 1, "title": "Bob's"}),
+            lambda: viewer.delete(f"/projects/{project.id}/nodes/{node.id}"),
+        ):
+            assert (await sync_to_async(refused)()).status_code == 403
+        # Events arrive in the order they were sent: the first one after the refusals is this edit.
+        await sync_to_async(owner.post)(f"/projects/{project.id}/nodes", {"type": "prompt", "title": "From Alice"})
+        event = await next_event(socket)
+        await socket.disconnect()
+        return event
+
+    event = async_to_sync(scenario)()
+    assert (event["type"], event["node"]["title"], event["by"]) == ("node.created", "From Alice", "alice")

@@ -4,6 +4,8 @@ from asgiref.sync import async_to_sync, sync_to_async
 from projects.models import Membership, Project
 from tests.api import Api, error_of
 from tests.factories import ProjectFactory, UserFactory
+from tests.graphs import add, upload
+from tests.unchanged import changes_since, snapshot
 from tests.websockets import headers_for, next_close, next_event, project_socket
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +23,8 @@ def test_a_user_creates_lists_reads_renames_and_deletes_a_project(alice):
     assert listed["count"] == 1 and listed["items"][0]["id"] == project["id"]
     assert api.get(f"/projects/{project['id']}").json()["name"] == "Night swim"
     assert api.patch(f"/projects/{project['id']}", {"name": "Night dive"}).json()["name"] == "Night dive"
+    assert list(Project.objects.values_list("name", "owner__username")) == [("Night dive", "alice")]
+    assert list(Membership.objects.values_list("user__username", "role")) == [("alice", "owner")]
     assert api.delete(f"/projects/{project['id']}").status_code == 204
     assert not Project.objects.exists()
 
@@ -35,32 +39,49 @@ def test_the_project_list_is_paginated(alice):
 
 
 def test_a_project_name_is_required(alice):
+    before = snapshot()
     response = Api(alice).post("/projects", {"name": "   "})
 
     assert response.status_code == 422
     error = error_of(response)
     assert error["code"] == "invalid" and error["details"]["fields"][0]["field"] == "name"
+    assert changes_since(before) == {}  # no project, no membership
 
 
-def test_another_users_project_is_a_404_for_every_verb(project, bob):
+def test_another_users_project_is_a_404_for_every_verb(project, alice, bob):
+    add(project, "prompt", "Line", text="x")
+    upload(project)
     api = Api(bob)
     path = f"/projects/{project.id}"
+    before = snapshot()
 
-    for response in (api.get(path), api.patch(path, {"name": "mine"}), api.delete(path), api.get(path + "/members")):
+    for response in (
+        api.get(path),
+        api.patch(path, {"name": "mine"}),
+        api.delete(path),
+        api.get(path + "/members"),
+        api.post(path + "/members", {"username": "bob", "role": "editor"}),
+        api.delete(f"{path}/members/{alice.id}"),
+    ):
         assert response.status_code == 404
         assert error_of(response)["code"] == "not_found"
     assert Project.objects.filter(pk=project.pk, name="Alice's film").exists()
+    assert changes_since(before) == {}  # its nodes, files and members too
 
 
 def test_a_viewer_reads_but_cannot_rename_or_delete(project, bob, add_member):
     add_member(bob, Membership.Role.VIEWER)
+    upload(project)
     api = Api(bob)
+    before = snapshot()
 
     assert api.get(f"/projects/{project.id}").json()["role"] == "viewer"
     refused = api.patch(f"/projects/{project.id}", {"name": "mine"})
     assert refused.status_code == 403
     assert error_of(refused)["message"] == "You are a viewer of this project: only the owner can manage it."
     assert api.delete(f"/projects/{project.id}").status_code == 403
+    assert api.patch(f"/projects/{project.id}/members/{bob.id}", {"role": "editor"}).status_code == 403
+    assert changes_since(before) == {}  # the name, the project's file, bob's role
 
 
 def test_the_owner_manages_members(project, alice, bob):
@@ -68,8 +89,13 @@ def test_the_owner_manages_members(project, alice, bob):
 
     added = api.post(f"/projects/{project.id}/members", {"username": "bob", "role": "viewer"})
     assert added.status_code == 201 and added.json()["role"] == "viewer"
-    assert api.post(f"/projects/{project.id}/members", {"username": "bob", "role": "editor"}).status_code == 409
+    assert project.memberships.get(user=bob).role == Membership.Role.VIEWER
+    before = snapshot()
+    twice = api.post(f"/projects/{project.id}/members", {"username": "bob", "role": "editor"})
+    assert twice.status_code == 409 and error_of(twice)["code"] == "already_member"
+    assert changes_since(before) == {}  # still one membership, still a viewer
     assert api.patch(f"/projects/{project.id}/members/{bob.id}", {"role": "editor"}).json()["role"] == "editor"
+    assert project.memberships.get(user=bob).role == Membership.Role.EDITOR
     members = api.get(f"/projects/{project.id}/members").json()
     assert [(m["username"], m["role"]) for m in members] == [("alice", "owner"), ("bob", "editor")]
     assert api.delete(f"/projects/{project.id}/members/{bob.id}").status_code == 204
@@ -77,18 +103,23 @@ def test_the_owner_manages_members(project, alice, bob):
 
 
 def test_adding_an_unknown_user_names_the_field(project, alice):
+    before = snapshot()
     response = Api(alice).post(f"/projects/{project.id}/members", {"username": "nobody", "role": "viewer"})
 
     assert response.status_code == 422
     assert error_of(response)["details"]["fields"] == [{"field": "username", "message": "unknown"}]
+    assert changes_since(before) == {}
 
 
 def test_members_cannot_add_members_and_the_owner_cannot_be_removed(project, alice, bob, add_member):
     add_member(bob, Membership.Role.EDITOR)
     carol = UserFactory(username="carol")
+    before = snapshot()
 
     assert Api(bob).post(f"/projects/{project.id}/members", {"username": "carol", "role": "viewer"}).status_code == 403
+    assert Api(bob).patch(f"/projects/{project.id}/members/{bob.id}", {"role": "viewer"}).status_code == 403
     assert Api(alice).delete(f"/projects/{project.id}/members/{alice.id}").status_code == 422
+    assert changes_since(before) == {}  # alice still owns it; bob is still an editor
     assert Api(bob).delete(f"/projects/{project.id}/members/{bob.id}").status_code == 204  # leaving is allowed
     assert not Membership.objects.filter(user=carol).exists()
 

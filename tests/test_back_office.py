@@ -21,6 +21,7 @@ from projects.tokens import create_token
 from tests.api import Api, error_of
 from tests.factories import PASSWORD, UserFactory
 from tests.graphs import add, film, upload, wait_for_run, wire
+from tests.unchanged import changes_since, snapshot
 from tests.websockets import headers_for, next_event, project_socket
 
 
@@ -38,6 +39,17 @@ def act(client, model: str, action: str, objects, reason: str = "Breaks rule 3: 
         reverse(f"admin:{app}_{model}_changelist"),
         {"action": action, "_selected_action": [str(o.pk) for o in objects], "confirm": "yes", "reason": reason},
     )
+
+
+def client_of(client, user):
+    client.force_login(user)
+    return client
+
+
+def messages_after(client, response) -> str:
+    """The page an action's redirect leads to, with the messages the moderator reads there."""
+    assert response.status_code == 302, response.status_code
+    return client.get(response["Location"]).content.decode()
 
 
 def audit_actions() -> list[tuple[str, str, str]]:
@@ -89,6 +101,7 @@ def test_an_action_without_a_reason_asks_for_one_and_changes_nothing(client, ali
     add(project, "prompt", "Line", text="A lighthouse")
     job = Job.objects.get(run=plan_run(project, [], user=alice).run)
     client.force_login(moderator)
+    before = snapshot()
 
     asking = client.post(
         reverse("admin:generation_job_changelist"), {"action": "cancel_jobs", "_selected_action": [str(job.id)]}
@@ -100,6 +113,8 @@ def test_an_action_without_a_reason_asks_for_one_and_changes_nothing(client, ali
     job.refresh_from_db()
     assert job.status == Job.Status.QUEUED
     assert not AuditEntry.objects.exists()
+    assert changes_since(before) == {}
+    assert RQJob.fetch(str(job.id), connection=redis).get_status() == "queued"  # a worker still takes it
 
 
 # Hiding ------------------------------------------------------------------------------------------
@@ -187,12 +202,17 @@ def test_a_suspended_user_cannot_log_in_use_tokens_or_keep_running_jobs(client, 
 def test_a_moderator_cannot_suspend_themselves_or_a_superuser(client, moderator):
     boss = UserFactory(username="boss", is_superuser=True, is_staff=True)
     client.force_login(moderator)
+    before = snapshot()
 
-    act(client, "user", "suspend_users", [boss])
+    page = messages_after(client, act(client, "user", "suspend_users", [boss]))
+    themselves = messages_after(client, act(client, "user", "suspend_users", [moderator]))
 
     boss.refresh_from_db()
     assert boss.is_active
     assert not AuditEntry.objects.exists()
+    assert changes_since(before) == {}  # the moderator is active too
+    assert "Boss cannot be suspended by a moderator." in page
+    assert "Mod cannot be suspended by a moderator." in themselves
 
 
 # Reports and the moderation queue ------------------------------------------------------------------
@@ -205,20 +225,27 @@ def test_a_member_reports_an_output_and_a_moderator_upholds_or_dismisses(
     node, asset = shown_output(project, alice)
     other = add(project, "prompt", "Words only", text="hello")
 
+    stranger = Api(UserFactory())
     made = Api(bob).post(f"/projects/{project.id}/nodes/{node.id}/report", {"reason": "This is my face, no consent."})
+    before = snapshot()
     nothing = Api(bob).post(f"/projects/{project.id}/nodes/{other.id}/report", {"reason": "bad"})
-    outsider = Api(UserFactory()).post(f"/projects/{project.id}/nodes/{node.id}/report", {"reason": "x"})
+    outsider = stranger.post(f"/projects/{project.id}/nodes/{node.id}/report", {"reason": "x"})
+    no_reason = Api(bob).post(f"/projects/{project.id}/nodes/{node.id}/report", {"reason": "  "})
 
     assert made.status_code == 201 and made.json()["assets"] == [str(asset.id)]
     assert nothing.status_code == 422
+    assert error_of(nothing)["message"] == "This node shows no file to report."
     assert outsider.status_code == 404
+    assert no_reason.status_code == 422
+    assert changes_since(before) == {}  # one report, the one made
     report = Report.objects.get()
     assert (report.source, report.status, report.reporter) == (Report.Source.USER, Report.Status.OPEN, bob)
     client.force_login(moderator)
     queue = client.get(reverse("admin:generation_report_changelist") + "?status__exact=open")
     assert queue.status_code == 200 and b"This is my face, no consent." in queue.content
+    assert list(queue.context["cl"].result_list) == [report]  # the one open report, and nothing else
 
-    act(client, "report", "uphold_reports", [report], reason="Consent missing.")
+    upheld = messages_after(client, act(client, "report", "uphold_reports", [report], reason="Consent missing."))
 
     report.refresh_from_db()
     asset.refresh_from_db()
@@ -228,6 +255,7 @@ def test_a_member_reports_an_output_and_a_moderator_upholds_or_dismisses(
         "Consent missing.",
     )
     assert asset.hidden_reason == "Consent missing."
+    assert "hidden" in upheld.lower()  # the moderator is told what was done
     second = Report.objects.get(pk=Api(bob).post(f"/projects/{project.id}/nodes/{node.id}/report",
                                                  {"reason": "again"}).json()["id"])  # fmt: skip
     act(client, "report", "dismiss_reports", [second], reason="Already handled.")
@@ -256,43 +284,62 @@ def test_a_safety_filter_block_lands_in_the_moderation_queue(project, alice, wor
 # Who may do what ---------------------------------------------------------------------------------
 
 
-def test_a_moderator_inspects_and_moderates_but_changes_nothing_else(client, alice, project, moderator):
+def test_a_moderator_inspects_and_moderates_but_changes_nothing_else(client, alice, project, moderator, redis):
+    _, asset = shown_output(project, alice)
+    prompt = add(project, "prompt", "Line", text="A lighthouse")
+    job = Job.objects.get(run=plan_run(project, [prompt.id], user=alice).run)
     client.force_login(moderator)
 
+    shown = {}
     for name in ("generation_job", "generation_report", "generation_auditentry", "projects_asset", "auth_user"):
-        assert client.get(reverse(f"admin:{name}_changelist")).status_code == 200, name
+        page = client.get(reverse(f"admin:{name}_changelist"))
+        assert page.status_code == 200, name
+        shown[name] = list(page.context["cl"].result_list)
+    assert shown["generation_job"] == [job] and shown["projects_asset"] == [asset]
+    assert shown["generation_report"] == shown["generation_auditentry"] == []
+    assert {user.username for user in shown["auth_user"]} == {"alice", "mod"}
     assert client.get(reverse("admin-metrics")).status_code == 200
     change = reverse("admin:projects_project_change", args=[project.id])
-    assert client.get(change).status_code == 200  # read-only view
+    read_only = client.get(change)
+    assert read_only.status_code == 200  # read-only view
+    assert "Alice&#x27;s film" in read_only.content.decode() and not read_only.context["has_change_permission"]
+    before = snapshot()
     assert client.post(change, {"name": "Renamed by a moderator"}).status_code == 403
     assert client.get(reverse("admin:auth_group_changelist")).status_code == 403
     assert client.get(reverse("admin:projects_project_add")).status_code == 403
     assert client.get(reverse("django_rq:home")).status_code == 403  # the RQ dashboard can delete jobs
     project.refresh_from_db()
     assert project.name == "Alice's film"
+    assert changes_since(before) == {}
 
 
 def test_ordinary_users_never_reach_the_back_office_nor_its_actions(client, alice, project):
     _, asset = shown_output(project, alice)
     client.force_login(alice)
+    before = snapshot()
 
     for url in (reverse("admin:index"), reverse("admin:generation_job_changelist"), reverse("admin-metrics")):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith(reverse("admin:login")), url
     act(client, "asset", "hide_assets", [asset])
+    act(client, "user", "suspend_users", [alice])
     asset.refresh_from_db()
     assert asset.hidden_at is None
+    assert changes_since(before) == {} and not AuditEntry.objects.exists()
 
 
 def test_staff_without_the_moderators_group_cannot_moderate(client, alice, project):
     _, asset = shown_output(project, alice)
     staff = UserFactory(username="intern", is_staff=True)
     client.force_login(staff)
+    before = snapshot()
 
     assert client.get(reverse("admin:projects_asset_changelist")).status_code == 403
     act(client, "asset", "hide_assets", [asset])
+    act(client, "user", "suspend_users", [alice])
     asset.refresh_from_db()
     assert asset.hidden_at is None
+    assert changes_since(before) == {} and not AuditEntry.objects.exists()
 
 
 # Metrics -----------------------------------------------------------------------------------------
@@ -331,3 +378,17 @@ def test_the_metrics_page_matches_the_database_after_real_runs(client, alice, pr
             drift.filter(details__identity_drift=True).count() / drift.count(), abs=1e-3
         )
     assert Node.objects.filter(project=project, status=Node.Status.SUCCEEDED).count() == len(nodes)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_retry_of_a_mixed_selection_retries_none_of_it(client, alice, project, moderator, redis):
+    still_queued = Job.objects.get(run=plan_run(project, [add(project, "prompt", "One", text="a").id], user=alice).run)
+    canceled = Job.objects.get(run=plan_run(project, [add(project, "prompt", "Two", text="b").id], user=alice).run)
+    act(client_of(client, moderator), "job", "cancel_jobs", [canceled])
+    before, enqueued = snapshot(), sorted(redis.keys("rq:job:*"))
+
+    page = messages_after(client, act(client, "job", "retry_jobs", [still_queued, canceled]))
+
+    assert f"{str(still_queued).capitalize()} is queued: only failed" in page
+    assert changes_since(before) == {}  # the canceled one is not retried behind the refusal's back
+    assert sorted(redis.keys("rq:job:*")) == enqueued

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from projects.models import Membership
 from tests.graphs import add
+from tests.unchanged import changes_since, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +45,7 @@ def test_saving_valid_settings_updates_the_node_and_tells_the_canvas(client, ali
     video.refresh_from_db()
     assert response.context["notice"] == "Saved."
     assert (video.title, video.params["duration_seconds"], video.params["aspect_ratio"]) == ("Cold open", 6, "9:16")
+    assert video.version == 2  # one edit, so a stale canvas finds out
     saved = json.loads(response["HX-Trigger"])["node-saved"]
     assert saved["before"]["params"].get("duration_seconds", 8) == 8
     assert saved["after"]["params"]["duration_seconds"] == 6
@@ -52,6 +54,7 @@ def test_saving_valid_settings_updates_the_node_and_tells_the_canvas(client, ali
 def test_an_invalid_value_is_shown_next_to_its_field_and_nothing_is_saved(client, alice, video):
     client.force_login(alice)
     before = (video.version, dict(video.params))
+    rows = snapshot()
 
     response = client.post(url(video), form(video, duration_seconds="5", negative_prompt="x" * 1001))
 
@@ -63,12 +66,14 @@ def test_an_invalid_value_is_shown_next_to_its_field_and_nothing_is_saved(client
     assert "HX-Trigger" not in response
     video.refresh_from_db()
     assert (video.version, video.params) == before
+    assert changes_since(rows) == {}  # nor its title
 
 
 def test_a_stale_save_reloads_the_other_persons_settings_instead_of_overwriting_them(client, alice, video):
     client.force_login(alice)
     stale = form(video, duration_seconds="4")
     client.post(url(video), form(video, duration_seconds="6"))  # someone else's edit lands first
+    before = snapshot()
 
     response = client.post(url(video), stale)
 
@@ -76,26 +81,31 @@ def test_a_stale_save_reloads_the_other_persons_settings_instead_of_overwriting_
     assert video.params["duration_seconds"] == 6
     assert "Someone else changed this node" in response.context["notice"]
     assert {f.name: f.value for f in response.context["fields"]}["duration_seconds"] == "6"
+    assert changes_since(before) == {} and "HX-Trigger" not in response  # no save for the canvas to show
 
 
 def test_a_viewer_reads_the_settings_but_cannot_save_them(client, bob, video, add_member):
     add_member(bob, Membership.Role.VIEWER)
     client.force_login(bob)
+    before = snapshot()
 
     page = client.get(url(video))
-    refused = client.post(url(video), form(video, duration_seconds="4"))
+    refused = client.post(url(video), form(video, duration_seconds="4", title="Bob's cut"))
 
     assert page.status_code == 200 and page.context["can_edit"] is False
     assert refused.status_code == 403
     video.refresh_from_db()
     assert video.params.get("duration_seconds", 8) == 8
+    assert changes_since(before) == {}  # title and version too
 
 
 def test_another_users_node_is_a_404(client, bob, video):
     client.force_login(bob)
+    before = snapshot()
 
     assert client.get(url(video)).status_code == 404
-    assert client.post(url(video), form(video)).status_code == 404
+    assert client.post(url(video), form(video, title="Bob's cut")).status_code == 404
+    assert changes_since(before) == {}
 
 
 def test_settings_that_break_a_rule_are_saved_but_shown_at_the_field(client, alice, video):
