@@ -317,9 +317,11 @@ def _wiring(incoming) -> dict[str, list[dict[str, str]]]:
 
 
 def enqueue(jobs: list[Job]) -> None:
-    """Put jobs on their RQ queues, with the Job row's id as the RQ job id."""
+    """Put jobs on their RQ queues now, with the Job row's id as the RQ job id. Callers wait for the
+    commit themselves (`enqueue_on_commit`), so django-rq is not to defer it again: a Redis error must
+    reach the caller that leaves the jobs to the reconciler."""
     for job in jobs:
-        django_rq.get_queue(job.queue).enqueue(
+        django_rq.get_queue(job.queue, commit_mode="auto").enqueue(
             "generation.tasks.run_job",
             str(job.id),
             job_id=str(job.id),

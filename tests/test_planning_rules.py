@@ -21,6 +21,7 @@ from nodes.graph import GraphInvalid
 from nodes.models import Node
 from nodes.services import select_take, update_node
 from tests.factories import ProjectFactory
+from tests.faults import Proxy
 from tests.graphs import add, text_to_video, upload, upload_video
 
 pytestmark = pytest.mark.django_db
@@ -592,3 +593,21 @@ def test_a_job_that_ended_before_the_stop_is_logged_not_raised(
 
     assert commands(pubsub) == []
     assert f"job {job.id} finished before it could be stopped" in caplog.messages
+
+
+def test_a_run_planned_while_redis_is_away_is_left_to_the_reconciler_and_says_so(
+    project, alice, redis, caplog, monkeypatch, django_capture_on_commit_callbacks
+):
+    _, video = text_to_video(project)
+    closed = Proxy(("127.0.0.1", 1))  # never started: nothing listens on its port
+    for queue in django_rq.settings.QUEUES.values():
+        monkeypatch.setitem(queue, "URL", f"redis://127.0.0.1:{closed.port}/0")
+
+    with caplog.at_level("WARNING", logger="generation.executor"), django_capture_on_commit_callbacks(execute=True):
+        run = plan_run(project, [video.id], user=alice).run  # the request succeeds: its rows are safe
+    monkeypatch.undo()
+
+    assert sorted(Job.objects.filter(run=run).values_list("status", flat=True)) == ["queued", "waiting"]
+    assert redis.keys("rq:*") == []  # nothing reached a queue
+    (warning,) = [record for record in caplog.records if record.name == "generation.executor"]
+    assert warning.getMessage().startswith("1 job(s) wait for the reconciler: Redis is unavailable (")
