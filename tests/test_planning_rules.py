@@ -22,7 +22,7 @@ from nodes.models import Node
 from nodes.services import select_take, update_node
 from tests.factories import ProjectFactory
 from tests.faults import Proxy
-from tests.graphs import add, text_to_video, upload, upload_video
+from tests.graphs import add, text_to_video, upload, upload_video, wire
 
 pytestmark = pytest.mark.django_db
 
@@ -143,6 +143,18 @@ def test_a_node_made_from_a_file_is_cached_after_its_run(project, alice, redis, 
     footage.refresh_from_db()
     assert summary(plan) == [(str(footage.id), "cached", "unchanged", 1)]
     assert footage.selected_take.cache_key == footage.cache_key != ""
+
+
+def test_a_node_fed_only_by_cached_nodes_is_cached_too(project, alice, redis, tmp_path):
+    footage = add(project, "clip", "Footage", asset_id=str(upload_video(project, tmp_path).id))
+    film = add(project, "stitch", "Film")
+    wire(footage, "video", film, "videos")
+    run_now(project, [film.id], alice)
+
+    plan = plan_run(project, [film.id], user=alice, dry_run=True)
+
+    assert summary(plan) == [(str(footage.id), "cached", "unchanged", 1), (str(film.id), "cached", "unchanged", 1)]
+    assert plan.cost == Decimal("0")
 
 
 def test_each_reason_a_node_runs(project, alice, redis):
