@@ -623,3 +623,51 @@ def test_a_run_planned_while_redis_is_away_is_left_to_the_reconciler_and_says_so
     assert redis.keys("rq:*") == []  # nothing reached a queue
     (warning,) = [record for record in caplog.records if record.name == "generation.executor"]
     assert warning.getMessage().startswith("1 job(s) wait for the reconciler: Redis is unavailable (")
+
+
+# Ending a job without a result
+
+
+def test_a_failed_job_ends_itself_and_what_needs_it_but_nothing_else(project, alice, redis):
+    not_a_video = add(project, "clip", "Clip", asset_id=str(upload(project).id))
+    film = add(project, "stitch", "Film")
+    wire(not_a_video, "video", film, "videos")
+    other = add(project, "prompt", "Other", text="A lighthouse")
+    failing, stitching = plan_run(project, [film.id], user=alice).jobs
+    elsewhere = plan_run(project, [other.id], user=alice).jobs[0]
+
+    running.run_job(str(failing.id))
+
+    for job in (failing, stitching, elsewhere):
+        job.refresh_from_db()
+    assert (failing.status, failing.error_code, failing.lease_until) == ("failed", "not_video", None)
+    assert failing.finished_at is not None and failing.run.status == Run.Status.FAILED
+    assert (stitching.status, stitching.error_message) == ("canceled", "Not run: Clip failed.")
+    assert (elsewhere.status, elsewhere.error_code, elsewhere.finished_at) == ("queued", "", None)
+
+
+@pytest.mark.parametrize(
+    ("submitting", "who"), [({}, "The provider"), ({"submitting": {"provider": "Veo"}}, "Veo")]
+)
+def test_a_submit_of_unknown_outcome_asks_the_user_and_counts_its_cost(project, alice, redis, caplog, submitting, who):
+    _, video = text_to_video(project)
+    film = add(project, "stitch", "Film")
+    wire(video, "video", film, "videos")
+    with override_settings(PROVIDERS=SIMULATED):
+        jobs = {job.node_id: job for job in plan_run(project, [film.id], user=alice).jobs}
+    job = jobs[video.id]
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, state=submitting)
+    job.refresh_from_db()
+
+    with caplog.at_level("WARNING", logger="generation.running"):
+        running.needs_attention(job, "its worker stopped while submitting")
+
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == ("needs_attention", "outcome_unknown")
+    assert job.error_message == (
+        f"{who} may have started this video; running it again may charge again (about $1.60). "
+        "Its worker stopped while submitting. Run the node again to submit it anew, or leave it."
+    )
+    assert job.cost_actual == job.cost_estimate == Decimal("1.6000")
+    assert Job.objects.get(pk=jobs[film.id].pk).error_message == "Not run: Shot needs attention."
+    assert f"job {job.id} needs attention: its worker stopped while submitting" in caplog.messages
