@@ -7,7 +7,6 @@ run later in the same session. So here Playwright lives for one test at a time: 
 """
 
 import base64
-import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from django.db import connections
 from playwright.sync_api import Page, sync_playwright
 
 from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, daphne
-from tests.workers import worker_environment
+from tests.workers import wait_for, worker_environment
 
 SCREENSHOTS = settings.VAR_DIR / "screenshots"
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -117,10 +116,7 @@ def add_node(page: Page, search: str, x: float, y: float):
     page.mouse.dblclick(x, y)
     page.fill("[data-search] input", search)
     page.keyboard.press("Enter")
-    deadline = time.monotonic() + 15
-    while not (new := node_ids(page) - before) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert new, f"no {search} node appeared"
+    new = wait_for(lambda: node_ids(page) - before, timeout=15, interval=0.05, message=f"a new {search} node")
     return page.locator(f'[data-node-id="{new.pop()}"]')
 
 
@@ -131,11 +127,7 @@ def port(card, direction: str, name: str):
 def on_screen(locator, timeout: float = 10) -> dict:
     """The element's box once it is drawn. A card re-rendered by a live event replaces its ports, and
     a box read at that instant is None (CI once pressed the mouse, then found no target port)."""
-    deadline = time.monotonic() + timeout
-    while (box := locator.bounding_box()) is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert box is not None, f"{locator} is not on screen"
-    return box
+    return wait_for(locator.bounding_box, timeout=timeout, interval=0.05, message=f"{locator} on screen")
 
 
 def connect(page: Page, source_card, source_port: str, target_card, target_port: str) -> None:

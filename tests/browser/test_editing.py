@@ -27,6 +27,16 @@ def canvas(page, app_server):
     return page, nodes, cards
 
 
+def saved_elsewhere(page, node: Node, changes: dict) -> int:
+    """The node saved by this user from another tab (the page's own session): the status of the PATCH."""
+    return page.evaluate(
+        """async ([path, body]) => (await fetch(`/api/v1${path}`, { method: "PATCH", body: JSON.stringify(body),
+            headers: { "Content-Type": "application/json",
+                       "X-CSRFToken": document.cookie.match(/csrftoken=([^;]+)/)[1] } })).status""",
+        [f"/projects/{node.project_id}/nodes/{node.id}", {"version": node.version, **changes}],
+    )
+
+
 def test_an_incompatible_connection_is_refused_with_a_hint_at_the_port(canvas, shot):
     page, _nodes, cards = canvas
 
@@ -140,13 +150,7 @@ def test_a_setting_someone_else_saved_first_is_a_conflict_the_user_resolves(canv
     field.wait_for()
     prompt = Node.objects.get(pk=nodes["prompt"].pk)
     # The same node saved from elsewhere first (another tab of this user): the form's version is old.
-    status = page.evaluate(
-        """async ([path, body]) => (await fetch(`/api/v1${path}`, { method: "PATCH", body: JSON.stringify(body),
-            headers: { "Content-Type": "application/json",
-                       "X-CSRFToken": document.cookie.match(/csrftoken=([^;]+)/)[1] } })).status""",
-        [f"/projects/{prompt.project_id}/nodes/{prompt.id}", {"version": prompt.version, "params": {"text": "Theirs"}}],
-    )
-    assert status == 200
+    assert saved_elsewhere(page, prompt, {"params": {"text": "Theirs"}}) == 200
 
     field.fill("Mine")
     page.wait_for_selector("#inspector [data-save-state=conflict]")
@@ -170,13 +174,7 @@ def test_the_prompt_is_edited_on_its_card_and_saved_as_one_types(canvas, shot):
 
     # Renamed from elsewhere (another tab): the card is drawn again and still says its text is saved.
     prompt = Node.objects.get(pk=nodes["prompt"].pk)
-    status = page.evaluate(
-        """async ([path, body]) => (await fetch(`/api/v1${path}`, { method: "PATCH", body: JSON.stringify(body),
-            headers: { "Content-Type": "application/json",
-                       "X-CSRFToken": document.cookie.match(/csrftoken=([^;]+)/)[1] } })).status""",
-        [f"/projects/{prompt.project_id}/nodes/{prompt.id}", {"version": prompt.version, "title": "Renamed line"}],
-    )
-    assert status == 200
+    assert saved_elsewhere(page, prompt, {"title": "Renamed line"}) == 200
     cards["prompt"].locator(".node-title", has_text="Renamed line").wait_for()
     assert cards["prompt"].locator("[data-inline-state]").inner_text() == "Saved"
     assert cards["prompt"].locator("[data-inline-state]").get_attribute("data-inline-state") == "saved"
