@@ -7,6 +7,8 @@ import contextlib
 import socket
 import threading
 
+import django_rq
+
 
 class Proxy:
     def __init__(self, target: tuple[str, int] | str) -> None:
@@ -75,3 +77,11 @@ class Proxy:
             for end in (source, sink):
                 with contextlib.suppress(OSError):
                     end.shutdown(socket.SHUT_RDWR)
+
+
+def queues_unreachable(monkeypatch, *names: str) -> None:
+    """This process's RQ queues (all, or those named) point at a port nothing listens on, until the
+    test's `monkeypatch.undo()`: Redis away for the code that queues, not for the test's own checks."""
+    nowhere = Proxy(("127.0.0.1", 1))  # never started: only its free port is used
+    for name in names or django_rq.settings.QUEUES:
+        monkeypatch.setitem(django_rq.settings.QUEUES[name], "URL", f"redis://127.0.0.1:{nowhere.port}/0")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-import django_rq
 import pytest
 import requests
 from django.conf import settings
@@ -22,7 +21,7 @@ from generation.models import Job, Run
 from generation.providers.local_video import submit_count
 from projects.tokens import create_token
 from tests.browser.harness import daphne
-from tests.faults import Proxy
+from tests.faults import Proxy, queues_unreachable
 from tests.graphs import run_here, text_to_video, wait_for_run
 from tests.workers import test_database_url as database_url_of_tests
 from tests.workers import wait_for, worker_environment
@@ -123,8 +122,7 @@ def test_a_poll_that_loses_redis_midway_is_not_a_failure_and_is_taken_up_again_a
     job = run_here(run, prompt, video)  # submitted: the operation is stored and a poll scheduled
     assert job.status == Job.Status.RUNNING and job.provider_operation and submit_count("simulated") == 1
 
-    cut = Proxy((urlsplit(settings.REDIS_URL).hostname, urlsplit(settings.REDIS_URL).port))  # never started
-    monkeypatch.setitem(django_rq.settings.QUEUES["video"], "URL", f"redis://127.0.0.1:{cut.port}/0")
+    queues_unreachable(monkeypatch, "video")
     with pytest.raises(RedisConnectionError):
         running.poll_job(str(job.id))
     monkeypatch.undo()

@@ -21,7 +21,7 @@ from nodes.graph import GraphInvalid
 from nodes.models import Node
 from nodes.services import select_take, update_node
 from tests.factories import ProjectFactory
-from tests.faults import Proxy
+from tests.faults import queues_unreachable
 from tests.graphs import add, text_to_video, upload, upload_video, wire
 
 pytestmark = pytest.mark.django_db
@@ -550,7 +550,7 @@ def executing(job: Job, redis, rq_id: str, worker: str | None) -> None:
     rq_job.save()
 
 
-def commands(pubsub) -> list[dict]:
+def commands(pubsub) -> list[tuple[str, dict]]:
     """What was published on the channels the test listens to (read until a second passes in silence)."""
     received = []
     while (message := pubsub.get_message(timeout=1)) is not None:
@@ -611,9 +611,7 @@ def test_a_run_planned_while_redis_is_away_is_left_to_the_reconciler_and_says_so
     project, alice, redis, caplog, monkeypatch, django_capture_on_commit_callbacks
 ):
     _, video = text_to_video(project)
-    closed = Proxy(("127.0.0.1", 1))  # never started: nothing listens on its port
-    for queue in django_rq.settings.QUEUES.values():
-        monkeypatch.setitem(queue, "URL", f"redis://127.0.0.1:{closed.port}/0")
+    queues_unreachable(monkeypatch)
 
     with caplog.at_level("WARNING", logger="generation.executor"), django_capture_on_commit_callbacks(execute=True):
         run = plan_run(project, [video.id], user=alice).run  # the request succeeds: its rows are safe
