@@ -12,7 +12,7 @@ from bench.common import machine, median_seconds, setup_django
 
 setup_django()
 
-from generation import media  # noqa: E402
+from assets import media  # noqa: E402
 
 
 def clip(path: Path, seconds: int, gop: int) -> Path:

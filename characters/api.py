@@ -9,6 +9,8 @@ from ninja import File, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
+from assets.serving import signed_url
+from assets.uploads import IMAGE_TYPES, TooLarge, UnsupportedMedia, file_field_openapi, sniff
 from characters.models import Character
 from characters.schemas import CharacterOut, CharacterPatch, MergeIn, SimilarOut
 from characters.services import nearest_characters
@@ -17,8 +19,6 @@ from config.pagination import Pages
 from generation import editing
 from generation.context import embedding_model
 from generation.providers import face_provider
-from generation.uploads import IMAGE_TYPES, TooLarge, UnsupportedMedia, file_field_openapi, sniff
-from projects.media import signed_url
 
 router = Router(tags=["characters"])
 

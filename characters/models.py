@@ -4,7 +4,8 @@ from django.conf import settings
 from django.db import models
 from pgvector.django import HalfVectorField, HnswIndex
 
-from projects.models import Asset, Project
+from assets.models import Asset
+from projects.models import Project
 
 EMBEDDING_DIMENSIONS = 512
 # Face models that recognise the same photo again, not the same person in another photo.

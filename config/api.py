@@ -20,11 +20,11 @@ from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 from rq import Worker
 
+from assets import direct_uploads
 from config.errors import ApiError, ErrorOut
 from config.middleware import unavailable
 from generation.executor import RunConflict
 from nodes.graph import GraphInvalid
-from projects import direct_uploads
 from projects.tokens import user_for
 
 logger = logging.getLogger(__name__)

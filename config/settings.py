@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "ninja",
     "axes",
     "projects",
+    "assets",
     "nodes",
     "characters",
     "generation",

@@ -5,10 +5,10 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from assets.models import Asset
 from generation import moderation
 from generation.admin_actions import ModerationMixin, ReadOnlyMixin, admin_link, media_preview, moderation_action
 from generation.models import AuditEntry, Job, Report, Run
-from projects.models import Asset
 
 
 def pretty_json(value) -> str:

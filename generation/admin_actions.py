@@ -15,8 +15,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
+from assets.serving import signed_url
 from config.errors import ApiError
-from projects.media import signed_url
 
 
 class ReasonForm(forms.Form):

@@ -8,9 +8,11 @@ from typing import Any
 
 from django.utils import timezone
 
+from assets import media, storage
+from assets.models import Asset
 from characters.models import Character
 from characters.services import match_or_create
-from generation import media, providers, storage
+from generation import providers
 from generation.models import Job
 from generation.providers.base import SubmitOutcomeUnknown
 from nodes.graph import output_identity
@@ -18,7 +20,6 @@ from nodes.models import Node, Take
 from nodes.registry import get_node_type
 from nodes.types.base import AssetValue, CharacterValue, Usage
 from nodes.types.capabilities import NodeError
-from projects.models import Asset
 
 
 def embedding_model(provider) -> str:

@@ -12,15 +12,16 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from assets.models import Asset
+from assets.storage import copy_asset
 from characters import services as characters
 from characters.models import Character
 from config.errors import Unprocessable
 from generation import events, executor
 from generation.models import Job
-from generation.storage import copy_asset
 from nodes import notes, services
 from nodes.models import Edge, Node, Note, Take
-from projects.models import Asset, Membership, Project
+from projects.models import Membership, Project
 from projects.services import create_project
 
 

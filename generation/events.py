@@ -16,6 +16,8 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from typing_extensions import TypedDict  # pydantic (the API schemas) needs this one on Python < 3.12
 
+from assets.models import Asset
+from assets.serving import signed_url
 from characters.models import Character
 from generation.keepable import KeepOffer, offer
 from generation.models import Job, Run
@@ -23,8 +25,7 @@ from nodes.models import Edge, Node, Note, Take
 from nodes.notes import note_fields
 from nodes.registry import NODE_TYPES
 from nodes.services import node_fields
-from projects.media import signed_url
-from projects.models import Asset, Project
+from projects.models import Project
 
 logger = logging.getLogger(__name__)
 

@@ -25,6 +25,7 @@ from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job as RQJob
 
+from assets.models import Asset
 from generation import costs, events, quotas
 from generation.models import Job, Run
 from generation.providers import provider_name
@@ -32,7 +33,7 @@ from nodes.graph import GraphInvalid, NodeProblem, cache_key, output_identity
 from nodes.models import Node, Take
 from nodes.registry import get_node_type
 from nodes.services import load_graph
-from projects.models import Asset, Project
+from projects.models import Project
 
 logger = logging.getLogger(__name__)
 

@@ -127,7 +127,7 @@ class Report(models.Model):
     node = models.ForeignKey(Node, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports")
     job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports")
     # The files reported (a user report); empty when a safety filter blocked the output before it existed.
-    assets = models.ManyToManyField("projects.Asset", blank=True, related_name="reports")
+    assets = models.ManyToManyField("assets.Asset", blank=True, related_name="reports")
     source = models.CharField(max_length=10, choices=Source.choices)
     reason = models.TextField()
     reporter = models.ForeignKey(

@@ -12,17 +12,17 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from assets.models import Asset
 from config.errors import Unprocessable
 from generation import events, executor
 from generation.models import AuditEntry, Job, Report
 from nodes.models import Node
-from projects.models import Asset
 
 MODERATORS = "Moderators"
 # What moderators may look at (everything Reelgraph keeps, and users); they change nothing directly,
 # and act only through the moderation actions, which need `generation.moderate`.
 MODERATOR_VIEWS = [
-    ("projects", "project"), ("projects", "membership"), ("projects", "asset"), ("nodes", "node"),
+    ("projects", "project"), ("projects", "membership"), ("assets", "asset"), ("nodes", "node"),
     ("nodes", "edge"), ("nodes", "take"), ("characters", "character"), ("generation", "run"),
     ("generation", "job"), ("generation", "report"), ("generation", "auditentry"), ("auth", "user"),
 ]  # fmt: skip

@@ -26,9 +26,9 @@ from pydantic import ValidationError
 from redis.exceptions import RedisError
 from rq import get_current_job
 
+from assets.media import MediaError
 from generation import costs, events, executor, moderation, steplock
 from generation.context import JobContext
-from generation.media import MediaError
 from generation.models import Job, Run
 from generation.providers.base import ProviderError, SafetyBlocked, SubmitOutcomeUnknown
 from nodes.graph import GraphNode, cache_key

@@ -258,7 +258,7 @@ def import_graph(project, document: dict[str, Any], *, replace: bool = True) -> 
 
     Files belong to their project: a reference to an asset of another project is dropped, and said.
     """
-    from projects.models import Asset
+    from assets.models import Asset
 
     lock_graph(project.pk)
     if replace:

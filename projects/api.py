@@ -9,15 +9,16 @@ from ninja import File, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
+from assets import direct_uploads
+from assets.models import Asset
+from assets.serving import signed_url
+from assets.uploads import MEDIA_TYPES, file_field_openapi, store_upload
 from characters.models import Character
 from config.errors import ApiError, Conflict, Unprocessable, errors
 from config.pagination import Pages
 from generation import editing
-from generation.uploads import MEDIA_TYPES, file_field_openapi, store_upload
-from projects import direct_uploads
 from projects.access import project_for
-from projects.media import signed_url
-from projects.models import ApiToken, Asset, Membership, Project
+from projects.models import ApiToken, Membership, Project
 from projects.schemas import (
     AssetOut,
     AssetUrlOut,

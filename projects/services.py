@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from projects.models import Asset, Membership, Project
+from projects.models import Membership, Project
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"  # noqa: S105 - the documented development login; never created in production
@@ -22,11 +22,3 @@ def ensure_demo_user():
         user.save(update_fields=["password"])
         create_project(user, "My first film")
     return user
-
-
-def create_asset(project: Project, content, **fields) -> Asset:
-    """Save a file as an Asset. The storage key comes from the asset's id and type (see asset_storage_key)."""
-    asset = Asset(project=project, **fields)
-    asset.file.save(content.name, content, save=False)
-    asset.save()
-    return asset

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from projects.models import Asset
+from assets.models import Asset
 
 
 def asset_path(asset_id) -> Path:

@@ -8,13 +8,13 @@ from pathlib import Path
 import imageio_ffmpeg
 import numpy as np
 
+from assets.models import Asset
+from assets.storage import store_file
 from characters.models import Character
 from generation import running
 from generation.models import Job, Run
-from generation.storage import store_file
 from nodes import services
 from nodes.models import Edge, Node, Take
-from projects.models import Asset
 from tests.workers import wait_for
 
 FIXTURES = Path(__file__).parent / "fixtures"

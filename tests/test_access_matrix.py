@@ -24,11 +24,11 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLResolver, get_resolver
 
+from assets.serving import signed_url
 from generation import events
 from generation.models import Job
 from generation.moderation import MODERATORS
 from nodes.notes import add_note
-from projects.media import signed_url
 from projects.models import Membership
 from projects.tokens import create_token
 from tests.factories import PASSWORD, ProjectFactory, UserFactory

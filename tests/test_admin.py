@@ -2,10 +2,11 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from assets.models import Asset
 from characters.models import Character
 from generation.models import Job, Run
 from nodes.models import Edge, Node, Take
-from projects.models import ApiToken, Asset, Membership, Project
+from projects.models import ApiToken, Membership, Project
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 from PIL import Image
 
-from projects.media import signed_url
-from projects.models import Asset, Membership
+from assets.models import Asset
+from assets.serving import signed_url
+from projects.models import Membership
 from tests.api import Api, error_of
 from tests.graphs import FIXTURES
 from tests.unchanged import changes_since, snapshot, stored_files

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from django.conf import settings
 
-from generation import media
+from assets import media
 from generation.models import Run
 from tests.factories import PASSWORD, UserFactory
 

@@ -291,11 +291,11 @@ def test_a_moderator_inspects_and_moderates_but_changes_nothing_else(client, ali
     client.force_login(moderator)
 
     shown = {}
-    for name in ("generation_job", "generation_report", "generation_auditentry", "projects_asset", "auth_user"):
+    for name in ("generation_job", "generation_report", "generation_auditentry", "assets_asset", "auth_user"):
         page = client.get(reverse(f"admin:{name}_changelist"))
         assert page.status_code == 200, name
         shown[name] = list(page.context["cl"].result_list)
-    assert shown["generation_job"] == [job] and shown["projects_asset"] == [asset]
+    assert shown["generation_job"] == [job] and shown["assets_asset"] == [asset]
     assert shown["generation_report"] == shown["generation_auditentry"] == []
     assert {user.username for user in shown["auth_user"]} == {"alice", "mod"}
     assert client.get(reverse("admin-metrics")).status_code == 200
@@ -334,7 +334,7 @@ def test_staff_without_the_moderators_group_cannot_moderate(client, alice, proje
     client.force_login(staff)
     before = snapshot()
 
-    assert client.get(reverse("admin:projects_asset_changelist")).status_code == 403
+    assert client.get(reverse("admin:assets_asset_changelist")).status_code == 403
     act(client, "asset", "hide_assets", [asset])
     act(client, "user", "suspend_users", [alice])
     asset.refresh_from_db()

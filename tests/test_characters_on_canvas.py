@@ -3,12 +3,13 @@ Image node that carries the character outputs it as is."""
 
 import pytest
 
+from assets.models import Asset
 from characters.models import Character
 from generation.executor import plan_run
 from generation.models import Job
 from nodes.models import Node
 from nodes.types.image import ImageParams
-from projects.models import Asset, Membership
+from projects.models import Membership
 from tests.api import Api, error_of
 from tests.factories import ProjectFactory
 from tests.graphs import add, run_here, upload
@@ -96,8 +97,8 @@ def test_an_image_without_a_character_keeps_its_cache_key():
 def test_a_character_is_shown_by_its_face_cropped_once_from_the_photo(alice, project, character):
     from PIL import Image
 
+    from assets.serving import signed_url
     from generation.providers import face_provider
-    from projects.media import signed_url
     from tests.engine_helpers import asset_path
 
     face = character.face_asset

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from generation import media, running
+from assets import media
+from generation import running
 from generation.executor import plan_run
 from generation.models import Job
 from nodes.models import Node

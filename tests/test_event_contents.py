@@ -9,6 +9,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import channel_layers, get_channel_layer
 from django.test import Client
 
+from assets.models import Asset
 from characters.models import Character
 from generation import events, moderation, running
 from generation.executor import plan_run
@@ -16,7 +17,6 @@ from generation.models import Job, Run
 from nodes.models import Node
 from nodes.notes import add_note
 from nodes.services import update_node
-from projects.models import Asset
 from tests.graphs import add, text_to_video, upload, upload_audio, upload_video
 
 pytestmark = pytest.mark.django_db

@@ -5,15 +5,15 @@ search, and the identity check of generated videos."""
 import pytest
 from django.test import override_settings
 
+from assets.models import Asset
+from assets.storage import store_file
 from characters.models import Character
 from characters.services import nearest_characters
 from generation.executor import plan_run
 from generation.models import Job, Run
 from generation.providers.base import ProviderNotConfigured
 from generation.providers.insightface_faces import InsightFaceProvider
-from generation.storage import store_file
 from nodes.types.image import NO_FACE
-from projects.models import Asset
 from tests import photos
 from tests.fakes.insightface_models import model_pack
 from tests.graphs import FIXTURES, add, upload, wait_for_run, wire

@@ -14,7 +14,8 @@ from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 
-from generation import events, executor, media, quotas, running
+from assets import media
+from generation import events, executor, quotas, running
 from generation.executor import plan_run
 from generation.models import Job, Run
 from nodes.models import Node, Take

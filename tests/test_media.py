@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from generation import media
+from assets import media
 from tests.graphs import FIXTURES
 
 FRAME = 1 / media.FPS

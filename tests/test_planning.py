@@ -6,14 +6,14 @@ import pytest
 from django.test import override_settings
 from PIL import Image
 
+from assets.models import Asset
+from assets.storage import store_file
 from characters.models import Character
 from generation.executor import RunConflict, plan_run
 from generation.models import Job, Run
-from generation.storage import store_file
 from nodes.graph import GraphInvalid
 from nodes.models import Node
 from nodes.services import select_take
-from projects.models import Asset
 from tests.factories import ProjectFactory
 from tests.graphs import FIXTURES, add, upload, wait_for_run, wire
 

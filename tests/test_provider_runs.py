@@ -5,11 +5,11 @@ from decimal import Decimal
 import pytest
 from django.test import override_settings
 
-from generation import media
+from assets import media
+from assets.models import Asset
 from generation.executor import plan_run
 from generation.models import Job, Run
 from nodes.models import Node
-from projects.models import Asset
 from tests.engine_helpers import asset_path
 from tests.fakes.gemini import GeminiFake
 from tests.fakes.openai import OpenAIFake

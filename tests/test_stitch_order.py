@@ -8,7 +8,7 @@ import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from django.apps import apps
 
-from generation import media
+from assets import media
 from nodes import services
 from nodes.models import Edge
 from projects.models import Membership

@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from PIL import Image
 
-from generation.uploads import megabytes
-from projects.models import Asset
+from assets.models import Asset
+from assets.uploads import megabytes
 from tests.api import Api, error_of
 from tests.graphs import FIXTURES
 

@@ -6,7 +6,7 @@ import socket
 import pytest
 from django.test import override_settings
 
-from generation import media
+from assets import media
 from generation.providers.base import (
     PermanentProviderError,
     ProviderNotConfigured,

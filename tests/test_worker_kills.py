@@ -12,11 +12,11 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
+from assets.models import Asset
 from generation import quotas
 from generation.executor import plan_run
 from generation.models import Job, Run
 from nodes.models import Node
-from projects.models import Asset
 from tests.fakes.gemini import Accept, GeminiFake
 from tests.graphs import text_to_video, wait_for_run
 from tests.workers import wait_for

@@ -15,10 +15,11 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.files.storage import FileSystemStorage, default_storage
 
+from assets.models import Asset
 from characters.models import Character
 from generation.models import AuditEntry, Job, Report, Run
 from nodes.models import Edge, Node, Note, Take
-from projects.models import Asset, Membership, Project
+from projects.models import Membership, Project
 
 # Not ApiToken: every request with a token notes when it was last used, refused or not.
 WATCHED = (

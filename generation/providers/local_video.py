@@ -19,7 +19,7 @@ from pathlib import Path
 import django_rq
 from django.conf import settings
 
-from generation import media
+from assets import media
 from generation.providers.base import (
     PermanentProviderError,
     SafetyBlocked,

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 from google.genai import types
 
-from generation import media
+from assets import media
 from generation.providers import google
 from generation.providers.base import PermanentProviderError, SafetyBlocked
 from nodes.types.capabilities import GeneratedVideo, OperationStatus, VideoRequest

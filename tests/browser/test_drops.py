@@ -6,8 +6,8 @@ import base64
 import numpy as np
 import pytest
 
+from assets import media
 from characters.models import Character
-from generation import media
 from nodes.models import Node
 from tests.browser.conftest import log_in, open_canvas
 from tests.factories import PASSWORD, ProjectFactory, UserFactory

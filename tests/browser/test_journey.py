@@ -2,7 +2,7 @@
 
 import pytest
 
-from generation import media
+from assets import media
 from tests.browser.conftest import add_node, connect, drop_file, set_param
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

@@ -8,7 +8,7 @@ import uuid
 from collections import deque
 from pathlib import Path
 
-from generation import media
+from assets import media
 from tests.fakes.server import Accept, FakeServer, Request, Response
 
 __all__ = ["Accept", "GeminiFake", "api_error"]

@@ -47,7 +47,7 @@ def start(project) -> dict:
 
 
 def finish(project, key: str, name: str, user):
-    from generation.uploads import store_upload
+    from assets.uploads import store_upload
 
     storage = _s3()
     if not key.startswith(INCOMING.format(project=project.id)) or not storage.exists(key):

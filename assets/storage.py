@@ -9,9 +9,9 @@ from pathlib import Path
 
 from django.core.files import File
 
-from generation import media
-from projects.models import Asset, Project
-from projects.services import create_asset
+from assets import media
+from assets.models import Asset
+from projects.models import Project
 
 CHUNK = 1024 * 1024
 MIME_BY_KIND = {"image": "image/png", "video": "video/mp4", "audio": "audio/mpeg"}
@@ -95,3 +95,11 @@ def copy_asset(asset: Asset, project: Project, user=None) -> Asset:
             model=asset.model,
             created_by=user,
         )
+
+
+def create_asset(project: Project, content, **fields) -> Asset:
+    """Save a file as an Asset. The storage key comes from the asset's id and type (see asset_storage_key)."""
+    asset = Asset(project=project, **fields)
+    asset.file.save(content.name, content, save=False)
+    asset.save()
+    return asset

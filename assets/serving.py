@@ -17,7 +17,7 @@ from django.http import FileResponse, Http404, HttpResponse, StreamingHttpRespon
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from projects.models import Asset
+from assets.models import Asset
 
 SALT = "reelgraph.media"
 CHUNK = 256 * 1024

@@ -13,9 +13,10 @@ from pathlib import Path
 from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from assets import media, storage
+from assets.models import Asset
 from config.errors import ApiError
-from generation import media, storage
-from projects.models import Asset, Project
+from projects.models import Project
 
 
 class TooLarge(ApiError):
