@@ -26,9 +26,9 @@ from django.test import Client  # noqa: E402
 
 from generation.executor import plan_run  # noqa: E402
 from generation.models import Job  # noqa: E402
-from generation.providers.local_video import submit_count  # noqa: E402
 from projects.models import Project  # noqa: E402
 from projects.services import create_project  # noqa: E402
+from providers.local_video import submit_count  # noqa: E402
 from tests.graphs import add, wait_for_run, wire  # noqa: E402
 from tests.workers import Workers  # noqa: E402
 

@@ -18,7 +18,7 @@ from config.errors import NotFound, Unprocessable, errors
 from config.pagination import Pages
 from generation import editing
 from generation.context import embedding_model
-from generation.providers import face_provider
+from providers import face_provider
 
 router = Router(tags=["characters"])
 

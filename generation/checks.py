@@ -1,6 +1,6 @@
 from django.core.checks import Warning, register
 
-from generation import providers
+import providers
 
 
 @register()

@@ -8,18 +8,17 @@ from typing import Any
 
 from django.utils import timezone
 
+import providers
 from assets import media, storage
 from assets.models import Asset
 from characters.models import Character
 from characters.services import match_or_create
-from generation import providers
 from generation.models import Job
-from generation.providers.base import SubmitOutcomeUnknown
 from nodes.graph import output_identity
 from nodes.models import Node, Take
 from nodes.registry import get_node_type
-from nodes.types.base import AssetValue, CharacterValue, Usage
-from nodes.types.capabilities import NodeError
+from nodes.types.base import AssetValue, CharacterValue, NodeError, Usage
+from providers.contract import SubmitOutcomeUnknown
 
 
 def embedding_model(provider) -> str:

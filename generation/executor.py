@@ -28,12 +28,12 @@ from rq.job import Job as RQJob
 from assets.models import Asset
 from generation import costs, events, quotas
 from generation.models import Job, Run
-from generation.providers import provider_name
 from nodes.graph import GraphInvalid, NodeProblem, cache_key, output_identity
 from nodes.models import Node, Take
 from nodes.registry import get_node_type
 from nodes.services import load_graph
 from projects.models import Project
+from providers import provider_name
 
 logger = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing_extensions import TypedDict  # pydantic (the API schemas) needs this one on Python < 3.12
 
 from generation.models import Job
-from generation.providers import video_label
 from nodes.models import Node, Take
+from providers import video_label
 
 
 class KeepOffer(TypedDict):

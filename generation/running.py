@@ -30,12 +30,11 @@ from assets.media import MediaError
 from generation import costs, events, executor, moderation, steplock
 from generation.context import JobContext
 from generation.models import Job, Run
-from generation.providers.base import ProviderError, SafetyBlocked, SubmitOutcomeUnknown
 from nodes.graph import GraphNode, cache_key
 from nodes.models import Node, Take
 from nodes.registry import get_node_type
-from nodes.types.base import Wait
-from nodes.types.capabilities import NodeError
+from nodes.types.base import NodeError, Wait
+from providers.contract import ProviderError, SafetyBlocked, SubmitOutcomeUnknown
 
 logger = logging.getLogger(__name__)
 

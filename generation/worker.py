@@ -113,7 +113,7 @@ def preload() -> None:
     from django.utils.module_loading import import_string
 
     from generation import running  # noqa: F401
-    from generation.providers import IMPLEMENTATIONS, provider_name
+    from providers import IMPLEMENTATIONS, provider_name
 
     import_string(settings.CHANNEL_LAYERS["default"]["BACKEND"])
     for capability, implementations in IMPLEMENTATIONS.items():
@@ -121,6 +121,6 @@ def preload() -> None:
     get_resolver().reverse_dict  # noqa: B018 (reading it builds the map)
     imageio_ffmpeg.get_ffmpeg_exe()  # cached after the first call
     if provider_name("faces") == "local":
-        from generation.providers import sface_faces
+        from providers import sface_faces
 
         sface_faces.preload()  # checking and preparing the two ONNX files took 2 s of every image job

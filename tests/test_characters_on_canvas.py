@@ -98,7 +98,7 @@ def test_a_character_is_shown_by_its_face_cropped_once_from_the_photo(alice, pro
     from PIL import Image
 
     from assets.serving import signed_url
-    from generation.providers import face_provider
+    from providers import face_provider
     from tests.engine_helpers import asset_path
 
     face = character.face_asset

@@ -9,9 +9,9 @@ from rq.job import Job as RQJob
 from generation import executor
 from generation.executor import plan_run
 from generation.models import Job, Run
-from generation.providers.local_video import submit_count
 from nodes.graph import GraphInvalid
 from nodes.models import Node
+from providers.local_video import submit_count
 from tests.graphs import add, stale_edge, text_to_video, wait_for_run, wire
 from tests.workers import wait_for
 

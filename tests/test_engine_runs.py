@@ -11,9 +11,9 @@ from assets.models import Asset
 from generation import running
 from generation.executor import plan_run
 from generation.models import Job, Run
-from generation.providers import video_provider
-from generation.providers.local_video import submit_count
 from nodes.models import Node, Take
+from providers import video_provider
+from providers.local_video import submit_count
 from tests.engine_helpers import asset_path
 from tests.graphs import film, run_here, text_to_video, wait_for_run
 from tests.websockets import headers_for, next_event, project_socket

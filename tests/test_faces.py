@@ -11,9 +11,9 @@ from characters.models import Character
 from characters.services import nearest_characters
 from generation.executor import plan_run
 from generation.models import Job, Run
-from generation.providers.base import ProviderNotConfigured
-from generation.providers.insightface_faces import InsightFaceProvider
 from nodes.types.image import NO_FACE
+from providers.contract import ProviderNotConfigured
+from providers.insightface_faces import InsightFaceProvider
 from tests import photos
 from tests.fakes.insightface_models import model_pack
 from tests.graphs import FIXTURES, add, upload, wait_for_run, wire

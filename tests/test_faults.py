@@ -18,8 +18,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from generation import running
 from generation.executor import plan_run
 from generation.models import Job, Run
-from generation.providers.local_video import submit_count
 from projects.tokens import create_token
+from providers.local_video import submit_count
 from tests.browser.harness import daphne
 from tests.faults import Proxy, queues_unreachable
 from tests.graphs import run_here, text_to_video, wait_for_run

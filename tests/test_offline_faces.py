@@ -10,10 +10,10 @@ from django.test import override_settings
 
 from characters.models import Character
 from generation.context import embedding_model
-from generation.providers import face_provider, sface_faces
-from generation.providers.base import ProviderNotConfigured
-from generation.providers.local_faces import HaarFaceProvider
-from generation.providers.sface_faces import SFaceProvider
+from providers import face_provider, sface_faces
+from providers.contract import ProviderNotConfigured
+from providers.local_faces import HaarFaceProvider
+from providers.sface_faces import SFaceProvider
 from tests import photos
 
 

@@ -4,10 +4,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generation.providers.base import PermanentProviderError
-from generation.providers.local_faces import HaarFaceProvider
-from generation.providers.local_text import STYLES, LocalTextProvider
-from nodes.types.capabilities import EnhanceRequest
+from providers.contract import EnhanceRequest, PermanentProviderError
+from providers.local_faces import HaarFaceProvider
+from providers.local_text import STYLES, LocalTextProvider
 from tests.graphs import FIXTURES
 
 

@@ -6,10 +6,9 @@ import socket
 import pytest
 from django.test import override_settings
 
-from generation.providers.base import PermanentProviderError, ProviderNotConfigured, TransientProviderError
-from generation.providers.gemini_text import GeminiTextProvider
-from generation.providers.openai_text import OpenAITextProvider
-from nodes.types.capabilities import EnhanceRequest
+from providers.contract import EnhanceRequest, PermanentProviderError, ProviderNotConfigured, TransientProviderError
+from providers.gemini_text import GeminiTextProvider
+from providers.openai_text import OpenAITextProvider
 from tests.fakes.gemini import GeminiFake
 from tests.fakes.gemini import api_error as gemini_error
 from tests.fakes.openai import OpenAIFake

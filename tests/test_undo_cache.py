@@ -5,8 +5,8 @@ import pytest
 
 from generation import running
 from generation.models import Job, Run
-from generation.providers.local_video import submit_count
 from nodes.models import Node
+from providers.local_video import submit_count
 from tests.api import Api
 
 pytestmark = pytest.mark.django_db

@@ -7,15 +7,16 @@ import pytest
 from django.test import override_settings
 
 from assets import media
-from generation.providers.base import (
+from providers.contract import (
     PermanentProviderError,
     ProviderNotConfigured,
     SafetyBlocked,
     SubmitOutcomeUnknown,
     TransientProviderError,
+    VideoRequest,
+    VideoSource,
 )
-from generation.providers.veo import VeoProvider
-from nodes.types.capabilities import VideoRequest, VideoSource
+from providers.veo import VeoProvider
 from tests.fakes.gemini import Accept, GeminiFake, api_error
 from tests.fakes.server import Response
 from tests.graphs import FIXTURES

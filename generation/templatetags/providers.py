@@ -1,6 +1,6 @@
 from django import template
 
-from generation import providers
+import providers
 
 register = template.Library()
 

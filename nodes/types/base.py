@@ -20,9 +20,22 @@ from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from providers.contract import FaceProvider, TextProvider, VideoProvider
+
 PortKind = Literal["image", "text", "character", "video", "audio"]
 Facts = dict[str, Any]
 InputFacts = Mapping[str, list[Facts]]
+
+
+class NodeError(Exception):
+    """A run cannot go on, for a reason the user can fix (a missing input, an unusable file)."""
+
+    code = "invalid_input"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.code
 
 
 @dataclass(frozen=True)
@@ -105,9 +118,9 @@ class RunContext(Protocol):
     operation: str | None
     state: dict[str, Any]
     workdir: Path
-    video: Any
-    text: Any
-    faces: Any
+    video: VideoProvider
+    text: TextProvider
+    faces: FaceProvider
     media: Any
 
     def progress(self, fraction: float, label: str) -> None: ...

@@ -2,8 +2,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from nodes.types.base import Outputs, Params, Port, RunContext
-from nodes.types.capabilities import NodeError
+from nodes.types.base import NodeError, Outputs, Params, Port, RunContext
 from nodes.types.uploaded import UploadedFileNode
 
 

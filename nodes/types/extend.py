@@ -4,11 +4,9 @@ from typing import Literal
 from pydantic import Field
 
 from nodes.types import veo
-from nodes.types.base import NodeType, Outputs, Params, Port, Problem, RunContext, Usage, Wait
-from nodes.types.capabilities import NodeError, VideoRequest, VideoSource
+from nodes.types.base import NodeError, NodeType, Outputs, Params, Port, Problem, RunContext, Usage, Wait
 from nodes.types.veo import (
     DEFAULT_MODEL,
-    EXTENSION_SECONDS,
     MAX_EXTENDABLE_SECONDS,
     MAX_EXTENSIONS,
     Duration,
@@ -16,6 +14,7 @@ from nodes.types.veo import (
     aspect_ratio_of,
     resolution_of,
 )
+from providers.contract import EXTENSION_SECONDS, VideoRequest, VideoSource
 
 
 class ExtendParams(Params):

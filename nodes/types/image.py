@@ -2,8 +2,7 @@ from uuid import UUID
 
 from pydantic import Field, model_serializer
 
-from nodes.types.base import Outputs, Params, Port, RunContext, Usage
-from nodes.types.capabilities import NodeError
+from nodes.types.base import NodeError, Outputs, Params, Port, RunContext, Usage
 from nodes.types.uploaded import UploadedFileNode
 
 NO_FACE = "No face found: the image still works as a first or last frame, but makes no character."

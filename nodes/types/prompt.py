@@ -3,8 +3,8 @@ from typing import Literal
 from pydantic import Field
 
 from nodes.types.base import NodeType, Outputs, Params, Port, Problem, RunContext, Usage
-from nodes.types.capabilities import EnhanceRequest
 from nodes.types.veo import DEFAULT_MODEL, VeoModel
+from providers.contract import EnhanceRequest
 
 Style = Literal["cinematic", "documentary", "animation", "noir", "commercial", "dreamy"]
 

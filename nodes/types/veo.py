@@ -10,7 +10,7 @@ from django.conf import settings
 from pydantic import AfterValidator, Field
 
 from nodes.types.base import RunContext, Usage, Wait
-from nodes.types.capabilities import GeneratedVideo, VideoRequest
+from providers.contract import GeneratedVideo, VideoRequest
 
 DEFAULT_MODEL = "veo-3.1-generate-preview"
 
@@ -18,10 +18,6 @@ DEFAULT_MODEL = "veo-3.1-generate-preview"
 def available_models() -> list[str]:
     """The Veo models this installation offers (REELGRAPH_VEO_MODELS)."""
     return list(settings.VEO_MODELS)
-
-
-def is_fast(model: str) -> bool:
-    return "-fast-" in model
 
 
 def _offered(model: str) -> str:
@@ -37,7 +33,6 @@ AspectRatio = Literal["16:9", "9:16"]
 Resolution = Literal["720p", "1080p", "4k"]
 Duration = Literal[4, 6, 8]
 
-EXTENSION_SECONDS = 7
 # A provider's own estimate of the time left is followed, but never into polling in a tight loop.
 MIN_POLL_SECONDS = 0.5
 MAX_EXTENSIONS = 20

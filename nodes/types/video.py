@@ -3,8 +3,8 @@ from pydantic import Field
 
 from nodes.types import veo
 from nodes.types.base import NodeType, Outputs, Params, Port, Problem, RunContext, Usage, Wait
-from nodes.types.capabilities import VideoRequest
-from nodes.types.veo import DEFAULT_MODEL, AspectRatio, Duration, Resolution, VeoModel, is_fast
+from nodes.types.veo import DEFAULT_MODEL, AspectRatio, Duration, Resolution, VeoModel
+from providers.contract import VideoRequest, is_fast
 
 
 class VideoParams(Params):

@@ -10,9 +10,9 @@ from django.db import connection
 from generation import executor, quotas
 from generation.executor import plan_run
 from generation.models import Job
-from generation.providers.local_video import submit_count
 from nodes.services import add_node, connect
 from projects.models import Membership
+from providers.local_video import submit_count
 from tests.browser.conftest import log_in, open_canvas
 from tests.factories import PASSWORD, ProjectFactory, UserFactory
 from tests.workers import wait_for

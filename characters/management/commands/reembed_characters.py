@@ -16,7 +16,7 @@ from characters.models import Character
 from characters.services import nearest_characters
 from generation import editing
 from generation.context import embedding_model
-from generation.providers import face_provider
+from providers import face_provider
 
 
 class Command(BaseCommand):

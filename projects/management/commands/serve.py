@@ -18,8 +18,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from generation.providers import status
 from projects.services import DEMO_PASSWORD, DEMO_USERNAME, ensure_demo_user
+from providers import status
 
 SHUTDOWN_GRACE_SECONDS = 30
 PR_SET_PDEATHSIG = 1

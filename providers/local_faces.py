@@ -12,9 +12,8 @@ import cv2
 import numpy as np
 from django.conf import settings
 
-from generation.providers import sface_faces
-from generation.providers.base import PermanentProviderError
-from nodes.types.capabilities import Face, FaceAnalysis
+from providers import sface_faces
+from providers.contract import Face, FaceAnalysis, PermanentProviderError
 
 SIGNATURE_SIZE = 48
 EMBEDDING_DIMENSIONS = 512

@@ -9,8 +9,8 @@ from django.conf import settings
 from google import genai
 from google.genai import errors, types
 
-from generation.providers.base import NOT_SENT as NOT_SENT_NAMES
-from generation.providers.base import (
+from providers.contract import NOT_SENT as NOT_SENT_NAMES
+from providers.contract import (
     PermanentProviderError,
     ProviderNotConfigured,
     SubmitOutcomeUnknown,

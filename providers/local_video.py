@@ -20,15 +20,17 @@ import django_rq
 from django.conf import settings
 
 from assets import media
-from generation.providers.base import (
+from providers.contract import (
+    EXTENSION_SECONDS,
+    GeneratedVideo,
+    OperationStatus,
     PermanentProviderError,
     SafetyBlocked,
     TransientProviderError,
+    VideoRequest,
 )
-from nodes.types.capabilities import GeneratedVideo, OperationStatus, VideoRequest
 
 OPERATION_TTL_SECONDS = 2 * 24 * 3600
-EXTENSION_SECONDS = 7  # what one Veo extension adds
 
 
 def submit_count(provider: str) -> int:

@@ -7,8 +7,8 @@ import mimetypes
 import re
 from pathlib import Path
 
-from generation.providers.local_text import MAX_CHARACTERS, STYLES
-from nodes.types.capabilities import EnhanceRequest
+from providers.contract import EnhanceRequest
+from providers.local_text import MAX_CHARACTERS, STYLES
 
 
 def instructions(request: EnhanceRequest) -> str:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import openai
 from django.conf import settings
 
-from generation.providers.base import (
+from providers.contract import (
+    EnhancedPrompt,
+    EnhanceRequest,
     PermanentProviderError,
     ProviderNotConfigured,
     TransientProviderError,
     connection_failed,
 )
-from generation.providers.prompting import clean, image_data_url, instructions
-from nodes.types.capabilities import EnhancedPrompt, EnhanceRequest
+from providers.prompting import clean, image_data_url, instructions
 
 
 class OpenAITextProvider:

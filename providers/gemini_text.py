@@ -7,10 +7,9 @@ import mimetypes
 from django.conf import settings
 from google.genai import types
 
-from generation.providers import google
-from generation.providers.base import PermanentProviderError
-from generation.providers.prompting import clean, instructions
-from nodes.types.capabilities import EnhancedPrompt, EnhanceRequest
+from providers import google
+from providers.contract import EnhancedPrompt, EnhanceRequest, PermanentProviderError
+from providers.prompting import clean, instructions
 
 
 class GeminiTextProvider:

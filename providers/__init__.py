@@ -3,22 +3,22 @@
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from generation.providers.base import FaceProvider, TextProvider, VideoProvider
+from providers.contract import FaceProvider, TextProvider, VideoProvider
 
 IMPLEMENTATIONS = {
     "video": {
-        "local": "generation.providers.local_video.LocalVideoProvider",
-        "simulated": "generation.providers.local_video.SimulatedVideoProvider",
-        "veo": "generation.providers.veo.VeoProvider",
+        "local": "providers.local_video.LocalVideoProvider",
+        "simulated": "providers.local_video.SimulatedVideoProvider",
+        "veo": "providers.veo.VeoProvider",
     },
     "text": {
-        "local": "generation.providers.local_text.LocalTextProvider",
-        "openai": "generation.providers.openai_text.OpenAITextProvider",
-        "gemini": "generation.providers.gemini_text.GeminiTextProvider",
+        "local": "providers.local_text.LocalTextProvider",
+        "openai": "providers.openai_text.OpenAITextProvider",
+        "gemini": "providers.gemini_text.GeminiTextProvider",
     },
     "faces": {
-        "local": "generation.providers.local_faces.offline_face_provider",
-        "insightface": "generation.providers.insightface_faces.InsightFaceProvider",
+        "local": "providers.local_faces.offline_face_provider",
+        "insightface": "providers.insightface_faces.InsightFaceProvider",
     },
 }
 
@@ -51,7 +51,7 @@ def face_provider() -> FaceProvider:
 
 def status() -> list[dict[str, str | bool]]:
     """Which provider serves each capability, and whether it can work: for the admin and the logs."""
-    from generation.providers.insightface_faces import missing_model_message
+    from providers.insightface_faces import missing_model_message
 
     rows = []
     for capability in ("video", "text", "faces"):

@@ -16,10 +16,16 @@ from django.utils import timezone
 from google.genai import types
 
 from assets import media
-from generation.providers import google
-from generation.providers.base import PermanentProviderError, SafetyBlocked
-from nodes.types.capabilities import GeneratedVideo, OperationStatus, VideoRequest
-from nodes.types.veo import EXTENSION_SECONDS, is_fast
+from providers import google
+from providers.contract import (
+    EXTENSION_SECONDS,
+    GeneratedVideo,
+    OperationStatus,
+    PermanentProviderError,
+    SafetyBlocked,
+    VideoRequest,
+    is_fast,
+)
 
 # Google keeps generated videos for two days; after that a Veo extension needs a new generation.
 RETENTION = timedelta(days=2)

@@ -1,4 +1,6 @@
-"""What every provider speaks: requests, results and errors, per capability.
+"""The provider contract: what node types ask of providers and what they get back, per capability
+(requests, results, errors and the protocols each provider implements), independent of any one
+provider. Node types reach providers only through this module; providers import nothing above it.
 
 A provider error is either transient (the engine retries it with backoff) or permanent (the job
 fails at once with the message, which is written for the person who pressed Run).
@@ -6,17 +8,97 @@ fails at once with the message, which is written for the person who pressed Run)
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from nodes.types.capabilities import (
-    EnhancedPrompt,
-    EnhanceRequest,
-    FaceAnalysis,
-    GeneratedVideo,
-    OperationStatus,
-    VideoRequest,
-)
+import numpy as np
+
+
+@dataclass(frozen=True)
+class VideoSource:
+    """An earlier video to extend: our copy, plus the provider's own handle while it is valid."""
+
+    path: Path
+    provider: str = ""
+    uri: str = ""
+
+
+@dataclass(frozen=True)
+class VideoRequest:
+    prompt: str
+    model: str
+    aspect_ratio: str = "16:9"
+    resolution: str = "720p"
+    duration_seconds: int = 8
+    negative_prompt: str = ""
+    first_frame: Path | None = None
+    last_frame: Path | None = None
+    reference_images: tuple[Path, ...] = ()
+    extend: VideoSource | None = None
+
+
+@dataclass(frozen=True)
+class OperationStatus:
+    done: bool
+    progress: float = 0.0
+    label: str = ""
+    # Seconds until the provider expects the operation to be done, when it knows (the offline
+    # renderer does; Veo does not): the next poll comes then rather than after the fixed interval.
+    eta_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class GeneratedVideo:
+    path: Path
+    model: str
+    billed_seconds: float
+    mime: str = "video/mp4"
+    # True when the video already begins with the extended source (Veo returns the whole video).
+    includes_source: bool = False
+    # The provider's handle for extending this video later, and when it stops being valid.
+    uri: str = ""
+    uri_expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class EnhanceRequest:
+    text: str
+    target_model: str
+    style: str | None = None
+    image: Path | None = None
+
+
+@dataclass(frozen=True)
+class EnhancedPrompt:
+    text: str
+    provider: str
+    model: str
+
+
+@dataclass(frozen=True)
+class Face:
+    bbox: tuple[int, int, int, int]
+    embedding: np.ndarray  # 512 floats, L2-normalised
+    det_score: float
+    age: int | None = None
+    sex: str = ""  # "F", "M" or "" when unknown
+
+    @property
+    def area(self) -> int:
+        x1, y1, x2, y2 = self.bbox
+        return max(0, x2 - x1) * max(0, y2 - y1)
+
+
+@dataclass
+class FaceAnalysis:
+    faces: list[Face] = field(default_factory=list)
+    provider: str = ""
+    model: str = ""
+
+
+# Errors -----------------------------------------------------------------------------------------
 
 
 class ProviderError(Exception):
@@ -79,6 +161,14 @@ class ProviderNotConfigured(PermanentProviderError):
 
 
 # Video ------------------------------------------------------------------------------------------
+
+# Veo's facts that every video provider follows (the offline renderer imitates Veo).
+EXTENSION_SECONDS = 7  # what one extension adds
+
+
+def is_fast(model: str) -> bool:
+    """A Veo \"fast\" model: cheaper, and billed at its own price."""
+    return "-fast-" in model
 
 
 class VideoProvider(Protocol):

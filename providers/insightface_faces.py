@@ -13,8 +13,7 @@ import cv2
 import numpy as np
 from django.conf import settings
 
-from generation.providers.base import PermanentProviderError, ProviderNotConfigured
-from nodes.types.capabilities import Face, FaceAnalysis
+from providers.contract import Face, FaceAnalysis, PermanentProviderError, ProviderNotConfigured
 
 _loaded: dict[Path, object] = {}
 _lock = threading.Lock()

@@ -16,8 +16,7 @@ import cv2
 import numpy as np
 from django.conf import settings
 
-from generation.providers.base import PermanentProviderError, ProviderNotConfigured
-from nodes.types.capabilities import Face, FaceAnalysis
+from providers.contract import Face, FaceAnalysis, PermanentProviderError, ProviderNotConfigured
 
 DETECTOR_FILE = "face_detection_yunet_2023mar_int8bq.onnx"
 RECOGNIZER_FILE = "face_recognition_sface_2021dec_int8bq.onnx"

@@ -7,7 +7,7 @@ the text, so the same prompt always gets the same enhancement.
 
 import hashlib
 
-from nodes.types.capabilities import EnhancedPrompt, EnhanceRequest
+from providers.contract import EnhancedPrompt, EnhanceRequest
 
 STYLES = {
     "cinematic": "cinematic film look, anamorphic lens, shallow depth of field, subtle film grain",
