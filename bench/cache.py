@@ -24,8 +24,8 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from generation.executor import plan_run  # noqa: E402
 from generation.models import Job  # noqa: E402
+from generation.planning import plan_run  # noqa: E402
 from projects.models import Project  # noqa: E402
 from projects.services import create_project  # noqa: E402
 from providers.local_video import submit_count  # noqa: E402
@@ -90,7 +90,7 @@ def main() -> None:
     made, submitted = Job.objects.count() - jobs, submit_count("local") - submits
     print(f"jobs made by the re-runs: {made}; provider submits: {submitted}")
     median, _ = median_seconds(lambda: plan_run(project, [], user=user, dry_run=True), runs=args.runs)
-    print(f"of which planning (executor.plan_run, dry): median {median * 1000:.1f} ms")
+    print(f"of which planning (planning.plan_run, dry): median {median * 1000:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -29,8 +29,8 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from rq import Worker  # noqa: E402
 
-from generation.executor import plan_run  # noqa: E402
 from generation.models import Job, Run  # noqa: E402
+from generation.planning import plan_run  # noqa: E402
 from projects.models import Project  # noqa: E402
 from projects.services import create_project  # noqa: E402
 from tests.graphs import add, wait_for_run, wire  # noqa: E402

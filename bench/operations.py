@@ -40,8 +40,8 @@ from django.core.management import call_command  # noqa: E402
 from rq import Worker  # noqa: E402
 
 from bench.makespan import fan_out  # noqa: E402
-from generation.executor import plan_run  # noqa: E402
 from generation.models import Job, Run  # noqa: E402
+from generation.planning import plan_run  # noqa: E402
 from projects.models import Project  # noqa: E402
 from projects.services import create_project  # noqa: E402
 from tests.graphs import wait_for_run  # noqa: E402

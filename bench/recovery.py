@@ -30,8 +30,8 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import override_settings  # noqa: E402
 
-from generation.executor import plan_run  # noqa: E402
 from generation.models import Job, Run  # noqa: E402
+from generation.planning import plan_run  # noqa: E402
 from projects.models import Project  # noqa: E402
 from projects.services import create_project  # noqa: E402
 from tests.fakes.gemini import Accept, GeminiFake  # noqa: E402

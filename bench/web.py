@@ -4,7 +4,7 @@ takes from the process that sends it to a connected client.
 - PATCH: 32 clients, each with its own token and its own node, move it as fast as they can for
   `--seconds` (no think time, so this is the tier at saturation); latency of every request.
 - Events: a client holds the project's WebSocket open (as a canvas does, with a session cookie and an
-  allowed Origin); this process sends `node.progress` events through `generation.events.send`, the call
+  allowed Origin); this process sends `node.progress` events through `live.events.send`, the call
   workers make, carrying the time they were sent; latency is the time each one arrives. daphne serves
   both, as `make run` starts it.
 
@@ -33,7 +33,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from generation import events  # noqa: E402
+from live import events  # noqa: E402
 from projects.models import Membership, Project  # noqa: E402
 from projects.services import create_project  # noqa: E402
 from projects.tokens import create_token  # noqa: E402

@@ -23,7 +23,7 @@ from rq import Worker
 from assets import direct_uploads
 from config.errors import ApiError, ErrorOut
 from config.middleware import unavailable
-from generation.executor import RunConflict
+from generation.planning import RunConflict
 from nodes.graph import GraphInvalid
 from projects.tokens import user_for
 

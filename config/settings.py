@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "axes",
     "projects",
     "assets",
+    "live",
     "nodes",
     "characters",
     "generation",

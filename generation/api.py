@@ -9,7 +9,7 @@ from ninja.pagination import paginate
 
 from config.errors import Conflict, errors
 from config.pagination import Pages
-from generation import executor, keepable, keeping, quotas
+from generation import keepable, keeping, planning, quotas, running
 from generation.models import Job, Run
 from generation.schemas import JobOut, PlanOut, PlanStateOut, RunIn, RunOut, RunPage
 from nodes.graph import GraphInvalid
@@ -67,7 +67,7 @@ def run_out(run: Run) -> dict:
     }
 
 
-def plan_out(plan: executor.Plan) -> dict:
+def plan_out(plan: planning.Plan) -> dict:
     return {
         "dry_run": plan.dry_run,
         "cost_estimate": str(plan.cost),
@@ -86,7 +86,7 @@ def start_run(request, project_id: UUID, payload: RunIn):
     project = project_for(request.auth, project_id, role=EDITOR)
     if not payload.dry_run:
         quotas.check_run_rate(request.auth)
-    plan = executor.plan_run(project, payload.targets, user=request.auth, dry_run=payload.dry_run, force=payload.force)
+    plan = planning.plan_run(project, payload.targets, user=request.auth, dry_run=payload.dry_run, force=payload.force)
     return plan_out(plan)
 
 
@@ -106,10 +106,10 @@ def read_plan(request, project_id: UUID):
     project = project_for(request.auth, project_id)
     empty = {"valid": True, "cost_estimate": "0", "nodes": [], "problems": {}, "conflict": ""}
     try:
-        plan = executor.plan_run(project, [], user=request.auth, dry_run=True)
+        plan = planning.plan_run(project, [], user=request.auth, dry_run=True)
     except GraphInvalid as error:
         return {**empty, "valid": False, "problems": error.by_node()}
-    except executor.RunConflict as error:
+    except planning.RunConflict as error:
         return {**empty, "conflict": str(error)}
     return {**empty, "cost_estimate": str(plan.cost), "nodes": [planned.as_dict() for planned in plan.nodes]}
 
@@ -132,7 +132,7 @@ def read_run(request, run_id: UUID):
 def cancel_run(request, run_id: UUID):
     run = get_object_or_404(_visible_runs(request), pk=run_id)
     project_for(request.auth, run.project_id, role=EDITOR)
-    executor.cancel_run(run, f"Canceled by {request.auth.get_username()}.")
+    running.cancel_run(run, f"Canceled by {request.auth.get_username()}.")
     run.refresh_from_db()
     return run_out(run)
 
@@ -159,7 +159,7 @@ def read_job(request, job_id: UUID):
 def cancel_job(request, job_id: UUID):
     job = get_object_or_404(_visible_jobs(request), pk=job_id)
     project_for(request.auth, job.project_id, role=EDITOR)
-    executor.cancel_job(job, f"Canceled by {request.auth.get_username()}.")
+    running.cancel_job(job, f"Canceled by {request.auth.get_username()}.")
     job.refresh_from_db()
     return job_out(job)
 
@@ -172,7 +172,7 @@ def retry_job(request, job_id: UUID):
     if job.node_id is None:
         raise Conflict("This job's node was deleted, so it cannot run again: add the node again and run it.")
     quotas.check_run_rate(request.auth)
-    return plan_out(executor.plan_run(project, [job.node_id], user=request.auth))
+    return plan_out(planning.plan_run(project, [job.node_id], user=request.auth))
 
 
 @router.post("/jobs/{job_id}/keep", response={200: JobOut, **errors(403, 404, 409)})

@@ -17,8 +17,9 @@ from assets.storage import copy_asset
 from characters import services as characters
 from characters.models import Character
 from config.errors import Unprocessable
-from generation import events, executor
+from generation import running
 from generation.models import Job
+from live import events
 from nodes import notes, services
 from nodes.models import Edge, Node, Note, Take
 from projects.models import Membership, Project
@@ -55,7 +56,7 @@ def delete_node(node: Node, user) -> None:
     """A job of the node still under way is canceled first, so its run ends and what waits on it is
     released; the job row and its cost stay (jobs outlive their nodes: the provider was paid)."""
     for job in Job.objects.filter(node=node, status__in=Job.ACTIVE):
-        executor.cancel_job(job, f"Canceled: {node} was deleted by {_by(user) or 'someone'}.")
+        running.cancel_job(job, f"Canceled: {node} was deleted by {_by(user) or 'someone'}.")
     with transaction.atomic():
         project_id, node_id = node.project_id, str(node.id)
         services.lock_graph(project_id)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from config.errors import Conflict
-from generation import events, executor, keepable, running, steplock
+from generation import announce, keepable, queues, running, steplock
 from generation.models import Job, Run
 from nodes.models import Node
 
@@ -41,7 +41,7 @@ def keep(job: Job, user) -> Job:
             if not free:  # a step of it was stopped by the cancel and has not ended yet
                 raise KeepRefused("The canceled job is still stopping: try again in a moment.")
         kept = _collecting_job(job, user)
-        events.broadcast(job.project_id, events.run_planned(kept.run))
+        announce.run_planned(kept.run)
         running._set_node_status(kept, Node.Status.RUNNING)
         transaction.on_commit(lambda: _poll_now(kept))
     return kept
@@ -86,6 +86,6 @@ def _collecting_job(job: Job, user) -> Job:
 
 def _poll_now(job: Job) -> None:
     try:
-        executor.poll_now(job)
+        queues.poll_now(job)
     except RedisError as error:  # the job is safe in the database: the reconciler polls it when Redis is back
         logger.warning("job %s waits for the reconciler to poll it: Redis is unavailable (%s)", job.id, error)

@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from assets.models import Asset
 from config.errors import Unprocessable
-from generation import events, executor
+from generation import planning, running
 from generation.models import AuditEntry, Job, Report
+from live import events
 from nodes.models import Node
 
 MODERATORS = "Moderators"
@@ -144,7 +145,7 @@ def suspend_users(users, moderator, reason: str) -> int:
 
 def _cancel_all(jobs, reason: str) -> None:
     for job in jobs:
-        executor.cancel_job(job, reason)
+        running.cancel_job(job, reason)
 
 
 @transaction.atomic
@@ -168,7 +169,7 @@ def cancel_jobs(jobs, moderator, reason: str) -> int:
     reason = _need_reason(reason)
     count = 0
     for job in jobs:
-        if executor.cancel_job(job, f"Canceled by a moderator: {reason}"):
+        if running.cancel_job(job, f"Canceled by a moderator: {reason}"):
             audit(moderator, "cancel_job", job, reason)
             count += 1
     return count
@@ -187,7 +188,7 @@ def retry_jobs(jobs, moderator, reason: str) -> list[Job]:
         owner = job.created_by
         if owner is not None and not owner.is_active:
             raise Unprocessable(f"{job} belongs to a suspended account: reinstate it first.")
-        plan = executor.plan_run(job.project, [str(job.node_id)], user=owner)
+        plan = planning.plan_run(job.project, [str(job.node_id)], user=owner)
         audit(moderator, "retry_job", job, reason)
         started.extend(Job.objects.filter(run_id=plan.run.id, node_id=job.node_id))
     return started
@@ -208,13 +209,6 @@ def report_output(node: Node, reporter, reason: str) -> Report:
     )
     report.assets.set(assets)
     return report
-
-
-def record_safety_block(job: Job, message: str) -> Report:
-    """A provider's safety filter refused to make an output: the queue shows what was asked."""
-    return Report.objects.create(
-        project_id=job.project_id, node_id=job.node_id, job=job, source=Report.Source.SAFETY, reason=message
-    )
 
 
 @transaction.atomic

@@ -17,7 +17,7 @@ from django.utils import timezone
 from rq.exceptions import NoSuchJobError
 from rq.job import Job as RQJob
 
-from generation import executor, running, steplock
+from generation import queues, running, steplock
 from generation.models import Job, Run
 
 logger = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ def reconcile(*, overdue: timedelta = OVERDUE) -> dict[str, int]:
     for job in in_progress.exclude(provider_operation="").filter(
         Q(next_poll_at__isnull=True) | Q(next_poll_at__lt=now - overdue)
     ):
-        executor.poll_now(job)
+        queues.poll_now(job)
         Job.objects.filter(pk=job.pk).update(next_poll_at=now + overdue)
         counts["polled"] += 1
 
@@ -50,12 +50,12 @@ def reconcile(*, overdue: timedelta = OVERDUE) -> dict[str, int]:
         elif Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, lease_until__lt=now).update(
             status=Job.Status.QUEUED, lease_until=None
         ):
-            executor.enqueue([job])
+            queues.enqueue([job])
             counts["requeued"] += 1
 
     for job in Job.objects.filter(status=Job.Status.QUEUED):
         if not _alive_in_rq(job):
-            executor.enqueue([job])
+            queues.enqueue([job])
             counts["reenqueued"] += 1
 
     counts["runs_closed"] = _close_runs_without_live_jobs()

@@ -16,7 +16,6 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import django_rq
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Max, Q, Value
@@ -27,9 +26,9 @@ from redis.exceptions import RedisError
 from rq import get_current_job
 
 from assets.media import MediaError
-from generation import costs, events, executor, moderation, steplock
+from generation import announce, costs, queues, steplock
 from generation.context import JobContext
-from generation.models import Job, Run
+from generation.models import Job, Report, Run
 from nodes.graph import GraphNode, cache_key
 from nodes.models import Node, Take
 from nodes.registry import get_node_type
@@ -187,7 +186,7 @@ def report_progress(job: Job, fraction: float, label: str) -> None:
     job.progress_label = label[:200]
     running = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING)
     if running.update(progress=job.progress, progress_label=job.progress_label):
-        events.broadcast(job.project_id, events.node_progress(job))
+        announce.node_progress(job)
 
 
 def _provider_fields(ctx: JobContext) -> dict[str, str]:
@@ -210,8 +209,8 @@ def _wait(job: Job, ctx: JobContext, wait: Wait) -> None:
         **_provider_fields(ctx),
     )
     if updated:
-        events.broadcast(job.project_id, events.node_progress(job))
-        executor.schedule_poll(job, wait.poll_after)
+        announce.node_progress(job)
+        queues.schedule_poll(job, wait.poll_after)
         return
     # Canceled while it submitted: the provider has started (and bills) the work, so keep its name and
     # cost, and what collecting it needs (generation.keeping may still keep the video).
@@ -225,26 +224,17 @@ def _wait(job: Job, ctx: JobContext, wait: Wait) -> None:
     still_canceled = Node.objects.select_related("selected_take").filter(pk=job.node_id, status=Node.Status.CANCELED)
     node = kept and still_canceled.first()
     if node:
-        events.broadcast(job.project_id, events.node_status(node))  # its card can offer to keep the video now
+        announce.node_status(node)  # its card can offer to keep the video now
 
 
 # Endings ---------------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def project_lock(project_id):
-    lock = django_rq.get_connection("default").lock(
-        f"reelgraph:project:{project_id}:endings", timeout=120, blocking_timeout=120
-    )
-    with lock:
-        yield
 
 
 def _succeed(job: Job, ctx: JobContext, outputs: dict) -> None:
     provider = _provider_fields(ctx)
     # A kept video was paid for by the canceled job it comes from, and is counted there: once.
     spent = Decimal("0") if job.state.get("kept_from") else costs.total(ctx.usages, provider["provider"])
-    with project_lock(job.project_id), transaction.atomic():
+    with queues.project_lock(job.project_id), transaction.atomic():
         node = Node.objects.select_for_update().get(pk=job.node_id)
         succeeded = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
             status=Job.Status.SUCCEEDED,
@@ -281,11 +271,11 @@ def _succeed(job: Job, ctx: JobContext, outputs: dict) -> None:
         node.status = Node.Status.SUCCEEDED
         node.error_message = ""
         node.save(update_fields=["selected_take", "output", "cache_key", "status", "error_message", "updated_at"])
-        events.broadcast(job.project_id, events.node_output(node, take))
-        events.broadcast(job.project_id, events.node_status(node))
+        announce.node_output(node, take)
+        announce.node_status(node)
         ready = _release_dependants(job)
         _finish_runs({job.run_id})
-        executor.enqueue_on_commit(ready)
+        queues.enqueue_on_commit(ready)
 
 
 def _release_dependants(job: Job) -> list[Job]:
@@ -313,8 +303,8 @@ def _transient(job: Job, error: ProviderError) -> None:
             state=job.state, lease_until=None, error_code=error.code, error_message=error.message
         )
         job.error_code, job.error_message = error.code, error.message
-        events.broadcast(job.project_id, events.job_error(job, retrying=True))
-        executor.schedule_poll(job, intervals[failures - 1])
+        announce.job_error(job, retrying=True)
+        queues.schedule_poll(job, intervals[failures - 1])
         return
     current = get_current_job()
     if out_of_tries(job) or not (current and current.retries_left):
@@ -330,7 +320,7 @@ def _transient(job: Job, error: ProviderError) -> None:
             error_message=error.message,
         )
         job.error_code, job.error_message = error.code, error.message
-        events.broadcast(job.project_id, events.job_error(job, retrying=True))
+        announce.job_error(job, retrying=True)
         _set_node_status(job, Node.Status.QUEUED)
     raise error  # RQ schedules the retry after the next backoff interval
 
@@ -380,7 +370,7 @@ def needs_attention(job: Job, why: str) -> None:
 def _end_unfinished(job: Job, status: str, code: str, message: str, *, dependants: str, **fields) -> None:
     """End a job without a result (failed, or needing attention): its node shows why, what depends on
     it is canceled, and RQ is told never to retry it."""
-    with project_lock(job.project_id), transaction.atomic():
+    with queues.project_lock(job.project_id), transaction.atomic():
         ended = Job.objects.filter(pk=job.pk, status__in=Job.ACTIVE).update(
             status=status,
             error_code=code,
@@ -393,8 +383,11 @@ def _end_unfinished(job: Job, status: str, code: str, message: str, *, dependant
             return
         job.refresh_from_db()
         if code == SafetyBlocked.code:
-            moderation.record_safety_block(job, message)  # into the moderation queue
-        events.broadcast(job.project_id, events.job_error(job, retrying=False))
+            # Into the moderation queue, which shows what was asked.
+            Report.objects.create(
+                project_id=job.project_id, node_id=job.node_id, job=job, source=Report.Source.SAFETY, reason=message
+            )
+        announce.job_error(job, retrying=False)
         _set_node_status(job, status, message)  # the node's statuses share these names
         canceled = _cancel_dependants(job, dependants)
         _finish_runs({job.run_id, *(dependant.run_id for dependant in canceled)})
@@ -406,7 +399,7 @@ def _end_unfinished(job: Job, status: str, code: str, message: str, *, dependant
 
 def cancel(job: Job, reason: str) -> bool:
     """Cancel a job that has not finished, queued or running; its dependants are canceled with it."""
-    with project_lock(job.project_id), transaction.atomic():
+    with queues.project_lock(job.project_id), transaction.atomic():
         job = Job.objects.select_for_update(of=("self",)).select_related("node").get(pk=job.pk)
         if job.status not in Job.ACTIVE:
             return False
@@ -423,8 +416,20 @@ def cancel(job: Job, reason: str) -> bool:
         canceled = _cancel_dependants(job, f"Not run: {job.node} was canceled.")
         _finish_runs({job.run_id, *(dependant.run_id for dependant in canceled)})
         rq_job_id = job.rq_job_id if was_running else None
-        transaction.on_commit(lambda: executor.stop_in_rq(job, rq_job_id))
+        transaction.on_commit(lambda: queues.stop_in_rq(job, rq_job_id))
     return True
+
+
+def cancel_run(run: Run, reason: str = "Canceled.") -> int:
+    """Cancel every job of the run that has not finished; returns how many were canceled."""
+    jobs = list(run.jobs.filter(status__in=Job.ACTIVE))
+    for job in jobs:
+        cancel(job, reason)
+    return len(jobs)
+
+
+def cancel_job(job: Job, reason: str = "Canceled.") -> bool:
+    return cancel(job, reason)
 
 
 def _cancel_dependants(job: Job, reason: str) -> list[Job]:
@@ -446,7 +451,7 @@ def _cancel_dependants(job: Job, reason: str) -> list[Job]:
             dependant.save(update_fields=["status", "error_code", "error_message", "finished_at"])
             _set_node_status(dependant, Node.Status.CANCELED, reason)
             if was_queued:
-                transaction.on_commit(lambda dependant=dependant: executor.stop_in_rq(dependant, None))
+                transaction.on_commit(lambda dependant=dependant: queues.stop_in_rq(dependant, None))
             canceled.append(dependant)
             pending.append(dependant)
     return canceled
@@ -454,7 +459,7 @@ def _cancel_dependants(job: Job, reason: str) -> list[Job]:
 
 def finish_run(run: Run) -> int:
     """Close `run` if none of its jobs is still live; returns 1 if it did."""
-    with project_lock(run.project_id), transaction.atomic():
+    with queues.project_lock(run.project_id), transaction.atomic():
         return _finish_runs({run.id})
 
 
@@ -475,7 +480,7 @@ def _finish_runs(run_ids) -> int:
             run.status = Run.Status.SUCCEEDED
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "finished_at"])
-        events.broadcast(run.project_id, events.run_finished(run))
+        announce.run_finished(run)
     return finished
 
 
@@ -486,4 +491,4 @@ def _set_node_status(job: Job, status: str, error: str = "") -> None:
         node.error_message = error
         node.save(update_fields=["status", "error_message", "updated_at"])
         active = job if status in (Node.Status.QUEUED, Node.Status.RUNNING) else None
-        events.broadcast(job.project_id, events.node_status(node, active))
+        announce.node_status(node, active)

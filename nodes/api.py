@@ -6,8 +6,9 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
 from config.errors import NotFound, errors
-from generation import editing, events, moderation
+from generation import editing, moderation
 from generation.models import Job
+from live import events
 from nodes.models import Edge, Node, Note, Take
 from nodes.registry import NODE_TYPES
 from nodes.schemas import (

@@ -5,8 +5,8 @@ from uuid import UUID
 from ninja import Field, Schema
 
 from config.schemas import BodyIn, Id
-from generation.events import CharacterState, MediaState, TakeState
 from generation.keepable import KeepOffer
+from live.events import CharacterState, MediaState, TakeState
 from nodes.registry import NODE_TYPES
 
 # The registered node types, as an enum in the OpenAPI document: an unknown one is a 422 on `type`.

@@ -25,9 +25,9 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver
 
 from assets.serving import signed_url
-from generation import events
 from generation.models import Job
 from generation.moderation import MODERATORS
+from live import events
 from nodes.notes import add_note
 from projects.models import Membership
 from projects.tokens import create_token

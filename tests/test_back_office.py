@@ -12,9 +12,9 @@ from django.urls import reverse
 from rq.job import Job as RQJob
 
 from characters.models import Character
-from generation.executor import plan_run
 from generation.models import AuditEntry, Job, Report, Run
 from generation.moderation import MODERATORS
+from generation.planning import plan_run
 from nodes.models import Node, Take
 from projects.models import Membership
 from projects.tokens import create_token

@@ -5,8 +5,8 @@ import pytest
 
 from assets.models import Asset
 from characters.models import Character
-from generation.executor import plan_run
 from generation.models import Job
+from generation.planning import plan_run
 from nodes.models import Node
 from nodes.types.image import ImageParams
 from projects.models import Membership

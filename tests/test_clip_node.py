@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from assets import media
 from generation import running
-from generation.executor import plan_run
 from generation.models import Job
+from generation.planning import plan_run
 from nodes.models import Node
 from tests.api import Api, error_of
 from tests.engine_helpers import asset_path

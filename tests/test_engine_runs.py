@@ -9,8 +9,8 @@ from asgiref.sync import async_to_sync, sync_to_async
 from assets import media
 from assets.models import Asset
 from generation import running
-from generation.executor import plan_run
 from generation.models import Job, Run
+from generation.planning import plan_run
 from nodes.models import Node, Take
 from providers import video_provider
 from providers.local_video import submit_count

@@ -11,9 +11,10 @@ from django.test import Client
 
 from assets.models import Asset
 from characters.models import Character
-from generation import events, moderation, running
-from generation.executor import plan_run
+from generation import moderation, running
 from generation.models import Job, Run
+from generation.planning import plan_run
+from live import events
 from nodes.models import Node
 from nodes.notes import add_note
 from nodes.services import update_node
@@ -342,7 +343,7 @@ def test_a_failed_send_is_logged_and_does_not_fail_the_work(project, caplog, set
 
     events.send(project.id, {"type": "member.removed", "user_id": 1})
 
-    (record,) = [record for record in caplog.records if record.name == "generation.events"]
+    (record,) = [record for record in caplog.records if record.name == "live.events"]
     assert (record.levelname, record.getMessage()) == (
         "WARNING",
         f"could not send member.removed to project {project.id}",

@@ -9,8 +9,8 @@ from assets.models import Asset
 from assets.storage import store_file
 from characters.models import Character
 from characters.services import nearest_characters
-from generation.executor import plan_run
 from generation.models import Job, Run
+from generation.planning import plan_run
 from nodes.types.image import NO_FACE
 from providers.contract import ProviderNotConfigured
 from providers.insightface_faces import InsightFaceProvider

@@ -16,8 +16,8 @@ from django.utils import timezone
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from generation import running
-from generation.executor import plan_run
 from generation.models import Job, Run
+from generation.planning import plan_run
 from projects.tokens import create_token
 from providers.local_video import submit_count
 from tests.browser.harness import daphne

@@ -3,8 +3,8 @@ in the way are answers (200), so that refreshing it in the background never fail
 
 import pytest
 
-from generation.executor import plan_run
 from generation.models import Job
+from generation.planning import plan_run
 from tests.api import Api, error_of
 from tests.graphs import add, text_to_video
 

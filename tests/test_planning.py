@@ -9,8 +9,8 @@ from PIL import Image
 from assets.models import Asset
 from assets.storage import store_file
 from characters.models import Character
-from generation.executor import RunConflict, plan_run
 from generation.models import Job, Run
+from generation.planning import RunConflict, plan_run
 from nodes.graph import GraphInvalid
 from nodes.models import Node
 from nodes.services import select_take

@@ -13,9 +13,9 @@ import pytest
 from django.test import override_settings
 from rq.job import Job as RQJob
 
-from generation import executor, running
-from generation.executor import RunConflict, plan_run
+from generation import planning, queues, running
 from generation.models import Job, Run
+from generation.planning import RunConflict, plan_run
 from generation.quotas import QuotaExceeded
 from nodes.graph import GraphInvalid
 from nodes.models import Node
@@ -402,8 +402,8 @@ def test_canceling_a_run_cancels_each_unfinished_job_and_empties_the_queue(
         other_run = plan_run(project, [other.id], user=alice).run
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert executor.cancel_run(run, "Stopped by Alice.") == 2  # the video with its prompt
-        assert executor.cancel_run(other_run) == 1
+        assert running.cancel_run(run, "Stopped by Alice.") == 2  # the video with its prompt
+        assert running.cancel_run(other_run) == 1
 
     jobs = {job.node.title: job for job in Job.objects.exclude(node=done)}
     assert {title: job.status for title, job in jobs.items()} == {
@@ -414,17 +414,17 @@ def test_canceling_a_run_cancels_each_unfinished_job_and_empties_the_queue(
     assert jobs["Shot prompt"].error_message == "Stopped by Alice."  # the video's says so too, or why it never ran
     assert jobs["Other"].error_message == "Canceled."
     assert redis.llen("rq:queue:text") == 0
-    assert executor.cancel_run(run) == 0
+    assert running.cancel_run(run) == 0
 
 
 def test_canceling_a_job_says_whether_it_was_still_running(project, alice, redis):
     prompt = add(project, "prompt", text="A lighthouse")
     job = plan_run(project, [prompt.id], user=alice).jobs[0]
 
-    assert executor.cancel_job(job) is True
+    assert running.cancel_job(job) is True
     job.refresh_from_db()
     assert (job.status, job.error_message) == ("canceled", "Canceled.")
-    assert executor.cancel_job(job) is False
+    assert running.cancel_job(job) is False
 
 
 def test_a_poll_is_put_on_the_jobs_queue(project, alice, redis, settings, django_capture_on_commit_callbacks):
@@ -433,9 +433,9 @@ def test_a_poll_is_put_on_the_jobs_queue(project, alice, redis, settings, django
     job = plan_run(project, [video.id], user=alice).jobs[1]
 
     with django_capture_on_commit_callbacks(execute=True):
-        executor.poll_now(job)
+        queues.poll_now(job)
         before = time.time()
-        executor.schedule_poll(job, 30)
+        queues.schedule_poll(job, 30)
         after = time.time()
 
     now = RQJob.fetch(redis.lrange("rq:queue:video", 0, -1)[0].decode(), connection=redis)
@@ -461,24 +461,24 @@ def test_a_poll_is_put_on_the_jobs_queue(project, alice, redis, settings, django
 
 def test_only_nodes_with_a_take_can_be_outdated(project, alice, redis):
     prompt, _ = text_to_video(project)
-    assert executor.outdated_node_ids(project) == set()
+    assert planning.outdated_node_ids(project) == set()
     run_now(project, [prompt.id], alice)
-    assert executor.outdated_node_ids(project) == set()
+    assert planning.outdated_node_ids(project) == set()
 
     rewrite(prompt, "A storm")
 
-    assert executor.outdated_node_ids(project) == {str(prompt.id)}  # the video has no take to be outdated
+    assert planning.outdated_node_ids(project) == {str(prompt.id)}  # the video has no take to be outdated
 
 
 def test_a_change_upstream_outdates_what_follows(project, alice, redis):
     first = add(project, "prompt", "First", text="A lighthouse")
     second = add(project, "prompt", "Second", text="Seen from the sea")
     run_now(project, [first.id, second.id], alice)
-    assert executor.outdated_node_ids(project) == set()
+    assert planning.outdated_node_ids(project) == set()
 
     rewrite(first, "A storm")
 
-    assert executor.outdated_node_ids(project) == {str(first.id)}  # not wired: the second is as it was
+    assert planning.outdated_node_ids(project) == {str(first.id)}  # not wired: the second is as it was
 
 
 def test_an_invalid_node_and_what_it_feeds_are_outdated(project, alice, redis):
@@ -488,7 +488,7 @@ def test_an_invalid_node_and_what_it_feeds_are_outdated(project, alice, redis):
 
     rewrite(prompt, "")  # invalid now
 
-    assert executor.outdated_node_ids(project) == {str(prompt.id)}
+    assert planning.outdated_node_ids(project) == {str(prompt.id)}
     assert {p.node_id for p in plan_run(project, [other.id], user=alice, dry_run=True).nodes} == {str(other.id)}
 
 
@@ -500,9 +500,9 @@ def test_going_back_to_earlier_settings_is_outdated_until_run(project, alice, re
 
     rewrite(prompt, "A lighthouse")  # take 1 matches, but take 2 is the one shown
 
-    assert executor.outdated_node_ids(project) == {str(prompt.id)}
+    assert planning.outdated_node_ids(project) == {str(prompt.id)}
     run_now(project, [prompt.id], alice)  # selects take 1, pays nothing
-    assert executor.outdated_node_ids(project) == set()
+    assert planning.outdated_node_ids(project) == set()
 
 
 def test_a_node_running_with_other_settings_is_not_a_conflict_for_its_card(project, alice, redis):
@@ -513,9 +513,9 @@ def test_a_node_running_with_other_settings_is_not_a_conflict_for_its_card(proje
 
     rewrite(prompt, "A lighthouse")  # back to what its take shows
 
-    assert executor.outdated_node_ids(project) == set()  # no RunConflict: the take matches
+    assert planning.outdated_node_ids(project) == set()  # no RunConflict: the take matches
     rewrite(prompt, "A calm sea")
-    assert executor.outdated_node_ids(project) == {str(prompt.id)}
+    assert planning.outdated_node_ids(project) == {str(prompt.id)}
 
 
 def test_a_job_waiting_for_its_retry_is_taken_off_the_schedule_when_canceled(
@@ -530,7 +530,7 @@ def test_a_job_waiting_for_its_retry_is_taken_off_the_schedule_when_canceled(
     assert RQJob.fetch(str(job.id), connection=redis).get_status() == "scheduled"
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert executor.cancel_job(job) is True
+        assert running.cancel_job(job) is True
 
     assert RQJob.fetch(str(job.id), connection=redis).get_status() == "canceled"
     assert redis.zrange("rq:scheduled:text", 0, -1) == []
@@ -569,7 +569,7 @@ def test_canceling_a_job_a_worker_is_executing_sends_that_worker_the_stop(
     pubsub.subscribe("rq:pubsub:w-7", "rq:pubsub:w-8")
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert executor.cancel_job(job) is True
+        assert running.cancel_job(job) is True
 
     assert commands(pubsub) == [("rq:pubsub:w-7", {"command": "stop-job", "job_id": str(job.id)})]
     assert RQJob.fetch(str(job.id), connection=redis).get_status() == "started"  # the worker ends it, not us
@@ -586,7 +586,7 @@ def test_a_job_executing_under_the_id_its_worker_recorded_is_stopped_there(
     pubsub.subscribe("rq:pubsub:w-8")
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert executor.cancel_job(job) is True
+        assert running.cancel_job(job) is True
 
     assert commands(pubsub) == [("rq:pubsub:w-8", {"command": "stop-job", "job_id": "retry-of-" + str(job.id)})]
 
@@ -600,8 +600,8 @@ def test_a_job_that_ended_before_the_stop_is_logged_not_raised(
     pubsub = redis.pubsub()
     pubsub.psubscribe("rq:pubsub:*")
 
-    with caplog.at_level("INFO", logger="generation.executor"), django_capture_on_commit_callbacks(execute=True):
-        assert executor.cancel_job(job) is True
+    with caplog.at_level("INFO", logger="generation.planning"), django_capture_on_commit_callbacks(execute=True):
+        assert running.cancel_job(job) is True
 
     assert commands(pubsub) == []
     assert f"job {job.id} finished before it could be stopped" in caplog.messages
@@ -613,13 +613,13 @@ def test_a_run_planned_while_redis_is_away_is_left_to_the_reconciler_and_says_so
     _, video = text_to_video(project)
     queues_unreachable(monkeypatch)
 
-    with caplog.at_level("WARNING", logger="generation.executor"), django_capture_on_commit_callbacks(execute=True):
+    with caplog.at_level("WARNING", logger="generation.queues"), django_capture_on_commit_callbacks(execute=True):
         run = plan_run(project, [video.id], user=alice).run  # the request succeeds: its rows are safe
     monkeypatch.undo()
 
     assert sorted(Job.objects.filter(run=run).values_list("status", flat=True)) == ["queued", "waiting"]
     assert redis.keys("rq:*") == []  # nothing reached a queue
-    (warning,) = [record for record in caplog.records if record.name == "generation.executor"]
+    (warning,) = [record for record in caplog.records if record.name == "generation.queues"]
     assert warning.getMessage().startswith("1 job(s) wait for the reconciler: Redis is unavailable (")
 
 

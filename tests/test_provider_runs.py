@@ -7,8 +7,8 @@ from django.test import override_settings
 
 from assets import media
 from assets.models import Asset
-from generation.executor import plan_run
 from generation.models import Job, Run
+from generation.planning import plan_run
 from nodes.models import Node
 from tests.engine_helpers import asset_path
 from tests.fakes.gemini import GeminiFake

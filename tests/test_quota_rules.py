@@ -12,8 +12,8 @@ import pytest
 import time_machine
 
 from generation import quotas, running
-from generation.executor import plan_run
 from generation.models import Job, Run
+from generation.planning import plan_run
 from tests.factories import ProjectFactory
 from tests.graphs import add, wire
 

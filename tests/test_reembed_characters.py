@@ -7,8 +7,8 @@ import pytest
 from django.core.management import call_command
 
 from characters.models import Character
-from generation.executor import plan_run
 from generation.models import Run
+from generation.planning import plan_run
 from tests import photos
 from tests.graphs import wait_for_run
 from tests.test_faces import photo_node

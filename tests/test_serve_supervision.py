@@ -13,8 +13,8 @@ import pytest
 import requests
 from django.conf import settings
 
-from generation.executor import plan_run
 from generation.models import Job, Run
+from generation.planning import plan_run
 from tests.graphs import text_to_video, wait_for_run
 from tests.test_run_command import free_port
 from tests.workers import wait_for, worker_environment

@@ -8,8 +8,8 @@ import pytest
 from django.test import override_settings
 
 from generation import quotas, running
-from generation.executor import plan_run
 from generation.models import Job, Run
+from generation.planning import plan_run
 from generation.reconcile import reconcile
 from nodes.models import Node
 from tests.api import Api

@@ -3,7 +3,7 @@ import asyncio
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 
-from generation import events
+from live import events
 from projects.models import Membership
 from tests.factories import NodeFactory, ProjectFactory
 from tests.websockets import headers_for, next_event, project_socket

@@ -7,7 +7,7 @@ import contextvars
 import pytest
 from asgiref.sync import async_to_sync
 
-from projects import consumers, presence
+from live import consumers, presence
 from projects.models import Membership
 from tests.websockets import ProjectSocket, headers_for, next_close, project_socket
 

@@ -14,8 +14,8 @@ from django.test import override_settings
 
 from assets.models import Asset
 from generation import quotas
-from generation.executor import plan_run
 from generation.models import Job, Run
+from generation.planning import plan_run
 from nodes.models import Node
 from tests.fakes.gemini import Accept, GeminiFake
 from tests.graphs import text_to_video, wait_for_run

@@ -7,9 +7,9 @@ from functools import cache
 import pytest
 from django.test import Client
 
-from generation.events import send
-from generation.executor import plan_run
 from generation.models import Run
+from generation.planning import plan_run
+from live.events import send
 from nodes.models import Node
 from nodes.services import add_node, connect
 from projects.models import Membership

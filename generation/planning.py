@@ -11,22 +11,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 
-import django_rq
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from redis.exceptions import RedisError
-from rq import Retry
-from rq.command import send_stop_job_command
-from rq.exceptions import InvalidJobOperation, NoSuchJobError
-from rq.job import Job as RQJob
 
 from assets.models import Asset
-from generation import costs, events, quotas
+from generation import announce, costs, queues, quotas
 from generation.models import Job, Run
 from nodes.graph import GraphInvalid, NodeProblem, cache_key, output_identity
 from nodes.models import Node, Take
@@ -247,7 +239,7 @@ def _use_earlier_takes(project, plan, nodes) -> None:
     if changed:
         outdated = outdated_node_ids(project)
         for node in Node.objects.filter(pk__in=changed).select_related("selected_take"):
-            events.broadcast(project.id, events.node_status(node, outdated=outdated))
+            announce.node_status(node, outdated=outdated)
 
 
 def _start(project, plan, graph, validation, nodes, target_ids, user, force) -> Plan:
@@ -297,16 +289,16 @@ def _start(project, plan, graph, validation, nodes, target_ids, user, force) -> 
     Node.objects.filter(id__in=[job.node_id for job in plan.jobs]).update(
         status=Node.Status.QUEUED, error_message="", updated_at=timezone.now()
     )
-    events.broadcast(project.id, events.run_planned(run))
+    announce.run_planned(run)
     queued = Node.objects.filter(id__in=[job.node_id for job in plan.jobs]).select_related("selected_take")
     job_by_node = {job.node_id: job for job in plan.jobs}
     outdated = outdated_node_ids(project) if plan.jobs else set()
     for node in queued:
-        events.broadcast(project.id, events.node_status(node, job_by_node[node.id], outdated))
+        announce.node_status(node, job_by_node[node.id], outdated)
     if not to_run:
-        events.broadcast(project.id, events.run_finished(run))
+        announce.run_finished(run)
     ready = [job for job in plan.jobs if job.status == Job.Status.QUEUED]
-    enqueue_on_commit(ready)
+    queues.enqueue_on_commit(ready)
     return plan
 
 
@@ -315,84 +307,3 @@ def _wiring(incoming) -> dict[str, list[dict[str, str]]]:
     return {
         port: [{"node": edge.source, "port": edge.source_port} for edge in edges] for port, edges in incoming.items()
     }
-
-
-def enqueue(jobs: list[Job]) -> None:
-    """Put jobs on their RQ queues now, with the Job row's id as the RQ job id. Callers wait for the
-    commit themselves (`enqueue_on_commit`), so django-rq is not to defer it again: a Redis error must
-    reach the caller that leaves the jobs to the reconciler."""
-    for job in jobs:
-        django_rq.get_queue(job.queue, commit_mode="auto").enqueue(
-            "generation.tasks.run_job",
-            str(job.id),
-            job_id=str(job.id),
-            job_timeout=settings.JOB_TIMEOUT_SECONDS,
-            retry=Retry(max=len(settings.RETRY_INTERVALS), interval=list(settings.RETRY_INTERVALS)),
-            result_ttl=3600,
-            failure_ttl=7 * 24 * 3600,
-        )
-
-
-def enqueue_on_commit(jobs: list[Job]) -> None:
-    """Queue the jobs once the transaction that made them commits. With Redis away they are already
-    safe in the database as queued: the reconciler puts them on their queues when it returns, so the
-    request that planned them succeeds rather than failing after its commit."""
-
-    def enqueue_or_leave_to_reconciler() -> None:
-        try:
-            enqueue(jobs)
-        except RedisError as error:
-            logger.warning("%d job(s) wait for the reconciler: Redis is unavailable (%s)", len(jobs), error)
-
-    if jobs:
-        transaction.on_commit(enqueue_or_leave_to_reconciler)
-
-
-def schedule_poll(job: Job, after_seconds: float) -> None:
-    queue = django_rq.get_queue(job.queue)
-    queue.enqueue_in(
-        timedelta(seconds=after_seconds),
-        "generation.tasks.poll_job",
-        str(job.id),
-        job_timeout=settings.JOB_TIMEOUT_SECONDS,
-        result_ttl=600,
-    )
-
-
-def poll_now(job: Job) -> None:
-    django_rq.get_queue(job.queue).enqueue(
-        "generation.tasks.poll_job", str(job.id), job_timeout=settings.JOB_TIMEOUT_SECONDS, result_ttl=600
-    )
-
-
-def cancel_run(run: Run, reason: str = "Canceled.") -> int:
-    """Cancel every job of the run that has not finished; returns how many were canceled."""
-    from generation import running
-
-    jobs = list(run.jobs.filter(status__in=Job.ACTIVE))
-    for job in jobs:
-        running.cancel(job, reason)
-    return len(jobs)
-
-
-def cancel_job(job: Job, reason: str = "Canceled.") -> bool:
-    from generation import running
-
-    return running.cancel(job, reason)
-
-
-def stop_in_rq(job: Job, rq_job_id: str | None) -> None:
-    """Take a queued job off its queue, or stop it where a worker is executing it right now."""
-    connection = django_rq.get_connection(job.queue)
-    for candidate in dict.fromkeys(filter(None, [str(job.id), rq_job_id])):  # each id once
-        try:
-            rq_job = RQJob.fetch(candidate, connection=connection)
-        except NoSuchJobError:
-            continue
-        if rq_job.get_status() in ("queued", "scheduled", "deferred"):
-            rq_job.cancel()
-        elif rq_job.get_status() == "started":
-            try:
-                send_stop_job_command(connection, candidate)
-            except InvalidJobOperation:
-                logger.info("job %s finished before it could be stopped", candidate)

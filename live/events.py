@@ -351,7 +351,7 @@ def _face_id(character: Character):
 
 
 def outdated_ids(project_id) -> set[str]:
-    from generation.executor import outdated_node_ids  # the planner sends events itself
+    from generation.planning import outdated_node_ids  # the planner sends events itself
 
     return outdated_node_ids(Project.objects.get(pk=project_id))
 
@@ -470,3 +470,18 @@ def send(project_id: UUID | str, event: Event) -> None:
         async_to_sync(get_channel_layer().group_send)(group_name(project_id), {"type": "project.event", "event": event})
     except Exception:
         logger.warning("could not send %s to project %s", event["type"], project_id, exc_info=True)
+
+
+CONSTRUCTORS = {
+    "node_status": node_status,
+    "node_progress": node_progress,
+    "node_output": node_output,
+    "job_error": job_error,
+    "run_planned": run_planned,
+    "run_finished": run_finished,
+}
+
+
+def broadcast_announcement(sender: str, project_id, args, kwargs, **_) -> None:
+    """What the engine announced (generation.announce), as an event for every open canvas, on commit."""
+    broadcast(project_id, CONSTRUCTORS[sender](*args, **kwargs))

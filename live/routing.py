@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects.consumers import ProjectConsumer
+from live.consumers import ProjectConsumer
 
 websocket_urlpatterns = [
     path("ws/projects/<uuid:project_id>/", ProjectConsumer.as_asgi()),

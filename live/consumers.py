@@ -8,8 +8,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from redis.exceptions import RedisError
 
 from config.unstorable import first_unstorable
-from generation import events
-from projects import presence
+from live import events, presence
 from projects.models import Project
 
 # Close code sent when a connection is refused (a 403 during the handshake) or a member is removed.
