@@ -1,8 +1,8 @@
 from django.contrib import admin
 
+from actions import moderation
+from backoffice.admin_actions import ModerationMixin, admin_link, media_preview, moderation_action
 from characters.models import Character
-from generation import moderation
-from generation.admin_actions import ModerationMixin, admin_link, media_preview, moderation_action
 
 
 @admin.register(Character)

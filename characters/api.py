@@ -9,35 +9,17 @@ from ninja import File, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from assets.serving import signed_url
+from actions import editing
 from assets.uploads import IMAGE_TYPES, TooLarge, UnsupportedMedia, file_field_openapi, sniff
 from characters.models import Character
 from characters.schemas import CharacterOut, CharacterPatch, MergeIn, SimilarOut
 from characters.services import nearest_characters
 from config.errors import NotFound, Unprocessable, errors
 from config.pagination import Pages
-from generation import editing
 from generation.context import embedding_model
 from providers import face_provider
 
 router = Router(tags=["characters"])
-
-
-def character_out(character: Character) -> dict:
-    return {
-        "id": character.id,
-        "name": character.name,
-        "age": character.age,
-        "sex": character.sex,
-        "det_score": character.det_score,
-        "face_model": character.embedding_model,
-        "approximate": character.approximate,
-        "project": character.project_id,
-        "source_asset": character.source_asset_id,
-        "face_url": signed_url(character.face_picture)[0] if character.face_picture else None,
-        "reference_assets": [asset.id for asset in character.reference_assets.all()],
-        "created_at": character.created_at,
-    }
 
 
 def _mine(request):
@@ -48,7 +30,7 @@ def _mine(request):
 @paginate(Pages)
 def characters(request, project: UUID | None = None):
     mine = _mine(request)
-    return [character_out(c) for c in (mine.filter(project_id=project) if project else mine).order_by("name")]
+    return (mine.filter(project_id=project) if project else mine).order_by("name")
 
 
 @router.post(
@@ -77,12 +59,12 @@ def search(request, file: UploadedFile = File(...), k: int = 5):
     matches = nearest_characters(
         request.auth, face.embedding, k=k, embedding_model=embedding_model(provider), visible=True
     )
-    return [{"character": character_out(c), "similarity": round(1 - c.distance, 4)} for c in matches]
+    return [{"character": c, "similarity": round(1 - c.distance, 4)} for c in matches]
 
 
 @router.get("/characters/{character_id}", response={200: CharacterOut, **errors(404)})
 def read(request, character_id: UUID):
-    return character_out(get_object_or_404(_mine(request), pk=character_id))
+    return get_object_or_404(_mine(request), pk=character_id)
 
 
 @router.patch("/characters/{character_id}", response={200: CharacterOut, **errors(404)})
@@ -90,7 +72,7 @@ def rename(request, character_id: UUID, payload: CharacterPatch):
     character = get_object_or_404(_mine(request), pk=character_id)
     character.name = payload.name.strip()
     character.save(update_fields=["name", "updated_at"])
-    return character_out(character)
+    return character
 
 
 @router.delete("/characters/{character_id}", response={204: None, **errors(404)})
@@ -108,7 +90,7 @@ def similar(request, character_id: UUID, k: int = 5):
         request.auth, character.embedding, k=k + 1, embedding_model=character.embedding_model, visible=True
     )
     return [
-        {"character": character_out(other), "similarity": round(1 - other.distance, 4)}
+        {"character": other, "similarity": round(1 - other.distance, 4)}
         for other in found
         if other.pk != character.pk
     ][:k]
@@ -121,4 +103,4 @@ def merge(request, character_id: UUID, payload: MergeIn):
     into = _mine(request).filter(pk=payload.into).first()
     if into is None:
         raise NotFound(f"You have no character {payload.into} (`into`).", field="into")
-    return character_out(editing.merge_characters(source, into))
+    return editing.merge_characters(source, into)

@@ -3,6 +3,8 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
+from assets.serving import signed_url
+from characters.models import Character
 from config.schemas import BodyIn, Id
 
 
@@ -23,6 +25,26 @@ class CharacterOut(Schema):
     )
     reference_assets: list[UUID]
     created_at: datetime
+
+    @staticmethod
+    def resolve_face_model(character: Character) -> str:
+        return character.embedding_model
+
+    @staticmethod
+    def resolve_project(character: Character) -> UUID | None:
+        return character.project_id
+
+    @staticmethod
+    def resolve_source_asset(character: Character) -> UUID | None:
+        return character.source_asset_id
+
+    @staticmethod
+    def resolve_face_url(character: Character) -> str | None:
+        return signed_url(character.face_picture)[0] if character.face_picture else None
+
+    @staticmethod
+    def resolve_reference_assets(character: Character) -> list[UUID]:
+        return [asset.id for asset in character.reference_assets.all()]
 
 
 class CharacterPatch(BodyIn):

@@ -7,11 +7,11 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from actions import editing
 from assets.serving import signed_url
 from characters.models import Character
 from characters.services import nearest_characters
 from config.errors import ApiError
-from generation import editing
 
 
 def _mine(request):

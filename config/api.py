@@ -23,7 +23,6 @@ from rq import Worker
 from assets import direct_uploads
 from config.errors import ApiError, ErrorOut
 from config.middleware import unavailable
-from generation.planning import RunConflict
 from nodes.graph import GraphInvalid
 from projects.tokens import user_for
 
@@ -188,13 +187,6 @@ def on_forbidden(request, error):
 @api.exception_handler(GraphInvalid)
 def on_graph_invalid(request, error: GraphInvalid):
     return error_response(request, 422, "graph_invalid", str(error), {"nodes": error.by_node()})
-
-
-@api.exception_handler(RunConflict)
-def on_run_conflict(request, error: RunConflict):
-    return error_response(
-        request, 409, "run_conflict", str(error), {"node": str(error.node.id), "job": str(error.job.id)}
-    )
 
 
 @api.exception_handler(OperationalError)

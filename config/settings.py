@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "projects",
     "assets",
     "live",
+    "actions",
+    "backoffice",
     "nodes",
     "characters",
     "generation",

@@ -11,9 +11,9 @@ from django.views.decorators.cache import cache_control
 from django_rq.models import Dashboard
 
 from assets.serving import media_file
+from backoffice.views import metrics_page
 from characters import views as character_views
 from config.api import api, api_not_found
-from generation.admin_views import metrics_page
 from nodes import views as node_views
 from projects import views as project_views
 

@@ -1,15 +1,15 @@
 """Runs and jobs."""
 
-from decimal import Decimal
 from uuid import UUID
 
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router
 from ninja.pagination import paginate
 
+from actions import keeping
 from config.errors import Conflict, errors
 from config.pagination import Pages
-from generation import keepable, keeping, planning, quotas, running
+from generation import planning, quotas, running
 from generation.models import Job, Run
 from generation.schemas import JobOut, PlanOut, PlanStateOut, RunIn, RunOut, RunPage
 from nodes.graph import GraphInvalid
@@ -20,59 +20,12 @@ router = Router(tags=["runs"])
 EDITOR = Membership.Role.EDITOR
 
 
-def job_out(job: Job) -> dict:
-    return {
-        "id": job.id,
-        "project": job.project_id,
-        "node": job.node_id,
-        "node_title": str(job.node),
-        "run": job.run_id,
-        "status": job.status,
-        "queue": job.queue,
-        "provider": job.provider,
-        "model": job.model,
-        "attempts": job.attempts,
-        "progress": job.progress,
-        "progress_label": job.progress_label,
-        "provider_operation": job.provider_operation,
-        "cost_estimate": str(job.cost_estimate),
-        "cost_actual": None if job.cost_actual is None else str(job.cost_actual),
-        "error_code": job.error_code,
-        "error_message": job.error_message,
-        "outputs": job.outputs,
-        "keepable": keepable.is_keepable(job),
-        "kept_from": job.state.get("kept_from"),
-        "created_at": job.created_at,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
-    }
-
-
-def run_out(run: Run) -> dict:
-    jobs = sorted(run.jobs.all(), key=lambda job: job.created_at)  # prefetched when listing runs
-    spent = sum((job.cost_actual or Decimal("0") for job in jobs), Decimal("0"))
-    return {
-        "id": run.id,
-        "project": run.project_id,
-        "status": run.status,
-        "targets": run.targets,
-        "plan": run.plan,
-        "cost_estimate": str(run.cost_estimate),
-        "cost_actual": str(spent),
-        "created_by": run.created_by.get_username() if run.created_by else None,
-        "created_at": run.created_at,
-        "finished_at": run.finished_at,
-        "duration_seconds": (run.finished_at - run.created_at).total_seconds() if run.finished_at else None,
-        "jobs": [job_out(job) for job in jobs],
-    }
-
-
 def plan_out(plan: planning.Plan) -> dict:
     return {
         "dry_run": plan.dry_run,
         "cost_estimate": str(plan.cost),
         "nodes": [planned.as_dict() for planned in plan.nodes],
-        "run": run_out(plan.run) if plan.run else None,
+        "run": plan.run,
     }
 
 
@@ -95,7 +48,7 @@ def list_runs(request, project_id: UUID, page: int = Query(1, ge=1, le=10_000)):
     """The project's runs, newest first, 20 a page, each with its jobs: status, cost, progress and errors."""
     runs = project_for(request.auth, project_id).runs.order_by("-created_at")
     shown = runs.select_related("created_by").prefetch_related("jobs__node")[(page - 1) * 20 : page * 20]
-    return {"items": [run_out(run) for run in shown], "count": runs.count()}
+    return {"items": shown, "count": runs.count()}
 
 
 @router.get("/projects/{project_id}/plan", response={200: PlanStateOut, **errors(404)})
@@ -125,7 +78,7 @@ def _visible_jobs(request):
 
 @router.get("/runs/{run_id}", response={200: RunOut, **errors(404)})
 def read_run(request, run_id: UUID):
-    return run_out(get_object_or_404(_visible_runs(request), pk=run_id))
+    return get_object_or_404(_visible_runs(request), pk=run_id)
 
 
 @router.post("/runs/{run_id}/cancel", response={200: RunOut, **errors(403, 404)})
@@ -134,7 +87,7 @@ def cancel_run(request, run_id: UUID):
     project_for(request.auth, run.project_id, role=EDITOR)
     running.cancel_run(run, f"Canceled by {request.auth.get_username()}.")
     run.refresh_from_db()
-    return run_out(run)
+    return run
 
 
 @router.get("/jobs", response={200: list[JobOut], **errors()})
@@ -147,12 +100,12 @@ def list_jobs(request, project: UUID | None = None, status: str | None = None, n
         jobs = jobs.filter(status=status)
     if node:
         jobs = jobs.filter(node_id=node)
-    return [job_out(job) for job in jobs.order_by("-created_at")]
+    return jobs.order_by("-created_at")
 
 
 @router.get("/jobs/{job_id}", response={200: JobOut, **errors(404)})
 def read_job(request, job_id: UUID):
-    return job_out(get_object_or_404(_visible_jobs(request), pk=job_id))
+    return get_object_or_404(_visible_jobs(request), pk=job_id)
 
 
 @router.post("/jobs/{job_id}/cancel", response={200: JobOut, **errors(403, 404)})
@@ -161,7 +114,7 @@ def cancel_job(request, job_id: UUID):
     project_for(request.auth, job.project_id, role=EDITOR)
     running.cancel_job(job, f"Canceled by {request.auth.get_username()}.")
     job.refresh_from_db()
-    return job_out(job)
+    return job
 
 
 @router.post("/jobs/{job_id}/retry", response={200: PlanOut, **errors(403, 404, 409, 429)})
@@ -183,4 +136,4 @@ def keep_job(request, job_id: UUID):
     409 `not_keepable` names why a job cannot be kept (not canceled, never submitted, already kept)."""
     job = get_object_or_404(_visible_jobs(request), pk=job_id)
     project_for(request.auth, job.project_id, role=EDITOR)
-    return job_out(keeping.keep(job, request.auth))
+    return keeping.keep(job, request.auth)

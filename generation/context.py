@@ -37,7 +37,10 @@ def asset_value(asset: Asset) -> AssetValue:
     )
 
 
-class JobContext:
+class RunContext:
+    """The engine's implementation of the node types' `RunContext` protocol (nodes/types/base.py):
+    what one job's node type gets to run, bound to that job."""
+
     media = media
 
     def __init__(self, job: Job, params, workdir: Path, report_progress) -> None:

@@ -2,24 +2,15 @@
 
 A job canceled after its submit has started a generation that the provider bills all the same
 (it counts as spent from the cancel on). Its operation may well finish, so rather than throw the
-video away, the user may keep it: `generation.keeping` collects it without submitting anything.
+video away, the user may keep it: `actions.keeping` collects it without submitting anything.
 """
 
 from __future__ import annotations
 
-from typing_extensions import TypedDict  # pydantic (the API schemas) needs this one on Python < 3.12
-
 from generation.models import Job
 from nodes.models import Node, Take
+from nodes.state import KeepOffer
 from providers import video_label
-
-
-class KeepOffer(TypedDict):
-    """What a canceled node's card offers: the job whose video can be kept, and what it cost."""
-
-    job_id: str
-    provider: str
-    cost: str
 
 
 def refusal(job: Job) -> str:

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assets.models import Asset
+from config.errors import Conflict
 from generation import announce, costs, queues, quotas
 from generation.models import Job, Run
 from nodes.graph import GraphInvalid, NodeProblem, cache_key, output_identity
@@ -30,13 +31,16 @@ from providers import provider_name
 logger = logging.getLogger(__name__)
 
 
-class RunConflict(Exception):
+class RunConflict(Conflict):
     """A node the run needs is already running with other settings."""
+
+    code = "run_conflict"
 
     def __init__(self, node: Node, job: Job) -> None:
         self.node, self.job = node, job
         super().__init__(
-            f"{node} is already running with other settings: wait for it to finish or cancel it, then run again."
+            f"{node} is already running with other settings: wait for it to finish or cancel it, then run again.",
+            details={"node": str(node.id), "job": str(job.id)},
         )
 
 

@@ -22,6 +22,9 @@ from generation.models import Job
 
 logger = logging.getLogger(__name__)
 
+# The RQ statuses of a job that will still run (or is running).
+ALIVE = ("queued", "scheduled", "deferred", "started")
+
 
 def enqueue(jobs: list[Job]) -> None:
     """Put jobs on their RQ queues now, with the Job row's id as the RQ job id. Callers wait for the
@@ -95,3 +98,11 @@ def project_lock(project_id):
     )
     with lock:
         yield
+
+
+def is_alive(job: Job) -> bool:
+    """Whether RQ still holds the job to run (queued, scheduled) or is running it."""
+    try:
+        return RQJob.fetch(str(job.id), connection=django_rq.get_connection(job.queue)).get_status() in ALIVE
+    except NoSuchJobError:
+        return False

@@ -11,11 +11,8 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-import django_rq
 from django.db.models import Q
 from django.utils import timezone
-from rq.exceptions import NoSuchJobError
-from rq.job import Job as RQJob
 
 from generation import queues, running, steplock
 from generation.models import Job, Run
@@ -25,7 +22,6 @@ logger = logging.getLogger(__name__)
 # A poll this late was lost (its worker or scheduler died), not just slow.
 OVERDUE = timedelta(seconds=10)
 # RQ states in which a queued job will still run.
-ALIVE = ("queued", "scheduled", "deferred", "started")
 
 
 def reconcile(*, overdue: timedelta = OVERDUE) -> dict[str, int]:
@@ -54,7 +50,7 @@ def reconcile(*, overdue: timedelta = OVERDUE) -> dict[str, int]:
             counts["requeued"] += 1
 
     for job in Job.objects.filter(status=Job.Status.QUEUED):
-        if not _alive_in_rq(job):
+        if not queues.is_alive(job):
             queues.enqueue([job])
             counts["reenqueued"] += 1
 
@@ -91,10 +87,3 @@ def _close_runs_without_live_jobs() -> int:
     for run in stale:
         closed += running.finish_run(run)
     return closed
-
-
-def _alive_in_rq(job: Job) -> bool:
-    try:
-        return RQJob.fetch(str(job.id), connection=django_rq.get_connection(job.queue)).get_status() in ALIVE
-    except NoSuchJobError:
-        return False

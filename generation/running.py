@@ -27,7 +27,7 @@ from rq import get_current_job
 
 from assets.media import MediaError
 from generation import announce, costs, queues, steplock
-from generation.context import JobContext
+from generation.context import RunContext
 from generation.models import Job, Report, Run
 from nodes.graph import GraphNode, cache_key
 from nodes.models import Node, Take
@@ -139,7 +139,7 @@ def _attempt(job: Job, *, first: bool) -> None:
             _set_node_status(job, Node.Status.RUNNING)
         params = node_type.Params.model_validate(job.params)
         with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as scratch:
-            ctx = JobContext(job, params, Path(scratch), report_progress)
+            ctx = RunContext(job, params, Path(scratch), report_progress)
             if job.provider_operation and ctx.discard_unfinished_outputs():
                 logger.warning("job %s: removed the files of a collection its last worker did not finish", job.id)
             if not job.cache_key:
@@ -174,7 +174,7 @@ def _attempt(job: Job, *, first: bool) -> None:
         _fail(job, "internal_error", f"Reelgraph failed unexpectedly ({error.__class__.__name__}); it has been logged.")
 
 
-def _final_cache_key(job: Job, node_type, params, ctx: JobContext) -> str:
+def _final_cache_key(job: Job, node_type, params, ctx: RunContext) -> str:
     """The key of what this job really consumes: the takes its inputs come from, now that they exist."""
     hashes = [ctx.asset(asset_id).sha256 for asset_id in node_type.asset_ids(params)]
     node = GraphNode(id=str(job.node_id), type=job.node.type, params=job.params)
@@ -189,12 +189,12 @@ def report_progress(job: Job, fraction: float, label: str) -> None:
         announce.node_progress(job)
 
 
-def _provider_fields(ctx: JobContext) -> dict[str, str]:
+def _provider_fields(ctx: RunContext) -> dict[str, str]:
     provider, model = (ctx.providers_used or ctx.makers or [("", "")])[0]
     return {"provider": provider, "model": model or ctx.state.get("model", "")}
 
 
-def _wait(job: Job, ctx: JobContext, wait: Wait) -> None:
+def _wait(job: Job, ctx: RunContext, wait: Wait) -> None:
     """Store the operation, free the worker, and come back with a scheduled poll."""
     job.progress, job.progress_label = wait.progress, wait.label
     ctx.state.pop("submitting", None)  # the operation is stored from here on: the outcome is known
@@ -213,7 +213,7 @@ def _wait(job: Job, ctx: JobContext, wait: Wait) -> None:
         queues.schedule_poll(job, wait.poll_after)
         return
     # Canceled while it submitted: the provider has started (and bills) the work, so keep its name and
-    # cost, and what collecting it needs (generation.keeping may still keep the video).
+    # cost, and what collecting it needs (actions.keeping may still keep the video).
     kept = Job.objects.filter(pk=job.pk, status=Job.Status.CANCELED, provider_operation="").update(
         provider_operation=wait.operation,
         cost_actual=F("cost_estimate"),
@@ -230,7 +230,7 @@ def _wait(job: Job, ctx: JobContext, wait: Wait) -> None:
 # Endings ---------------------------------------------------------------------------------------------
 
 
-def _succeed(job: Job, ctx: JobContext, outputs: dict) -> None:
+def _succeed(job: Job, ctx: RunContext, outputs: dict) -> None:
     provider = _provider_fields(ctx)
     # A kept video was paid for by the canceled job it comes from, and is counted there: once.
     spent = Decimal("0") if job.state.get("kept_from") else costs.total(ctx.usages, provider["provider"])

@@ -1,10 +1,13 @@
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from ninja import Field, Schema
 
 from config.schemas import BodyIn, Id
+from generation.keepable import is_keepable
+from generation.models import Job, Run
 
 
 class RunIn(BodyIn):
@@ -52,6 +55,39 @@ class JobOut(Schema):
     started_at: datetime | None
     finished_at: datetime | None
 
+    # The fields named as the model's are read from it; these say how the rest are made.
+    @staticmethod
+    def resolve_project(job: Job) -> UUID:
+        return job.project_id
+
+    @staticmethod
+    def resolve_node(job: Job) -> UUID | None:
+        return job.node_id
+
+    @staticmethod
+    def resolve_node_title(job: Job) -> str:
+        return str(job.node)
+
+    @staticmethod
+    def resolve_run(job: Job) -> UUID:
+        return job.run_id
+
+    @staticmethod
+    def resolve_cost_estimate(job: Job) -> str:
+        return str(job.cost_estimate)
+
+    @staticmethod
+    def resolve_cost_actual(job: Job) -> str | None:
+        return None if job.cost_actual is None else str(job.cost_actual)
+
+    @staticmethod
+    def resolve_keepable(job: Job) -> bool:
+        return is_keepable(job)
+
+    @staticmethod
+    def resolve_kept_from(job: Job) -> str | None:
+        return job.state.get("kept_from")
+
 
 class RunOut(Schema):
     id: UUID
@@ -66,6 +102,30 @@ class RunOut(Schema):
     finished_at: datetime | None
     duration_seconds: float | None = Field(description="From start to finish; null while it runs.")
     jobs: list[JobOut]
+
+    @staticmethod
+    def resolve_project(run: Run) -> UUID:
+        return run.project_id
+
+    @staticmethod
+    def resolve_jobs(run: Run) -> list[Job]:
+        return sorted(run.jobs.all(), key=lambda job: job.created_at)  # prefetched when listing runs
+
+    @staticmethod
+    def resolve_cost_estimate(run: Run) -> str:
+        return str(run.cost_estimate)
+
+    @staticmethod
+    def resolve_cost_actual(run: Run) -> str:
+        return str(sum((job.cost_actual or Decimal("0") for job in run.jobs.all()), Decimal("0")))
+
+    @staticmethod
+    def resolve_created_by(run: Run) -> str | None:
+        return run.created_by.get_username() if run.created_by else None
+
+    @staticmethod
+    def resolve_duration_seconds(run: Run) -> float | None:
+        return (run.finished_at - run.created_at).total_seconds() if run.finished_at else None
 
 
 class PlanOut(Schema):

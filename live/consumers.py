@@ -8,7 +8,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from redis.exceptions import RedisError
 
 from config.unstorable import first_unstorable
-from live import events, presence
+from live import events, presence, snapshot
 from projects.models import Project
 
 # Close code sent when a connection is refused (a 403 during the handshake) or a member is removed.
@@ -76,7 +76,7 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
         # Join before the snapshot is read, so that no event falls between the two.
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await self.send_json(await database_sync_to_async(events.graph_snapshot)(project))
+        await self.send_json(await database_sync_to_async(snapshot.graph_snapshot)(project))
         await sync_to_async(presence.join)(self.project_id, self.channel_name, self.scope["user"])
         await self._announce_presence()
 
@@ -90,7 +90,7 @@ class ProjectConsumer(AsyncJsonWebsocketConsumer):
     async def _announce_presence(self) -> None:
         users = await sync_to_async(presence.present)(self.project_id)
         await self.channel_layer.group_send(
-            events.group_name(self.project_id), {"type": "project.event", "event": {"type": "presence", "users": users}}
+            events.group_name(self.project_id), {"type": "project.event", "event": events.presence(users)}
         )
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:

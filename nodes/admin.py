@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.utils.html import format_html_join
 
-from generation import moderation
-from generation.admin_actions import ModerationMixin, admin_link, media_preview, moderation_action
+from actions import moderation
+from backoffice.admin_actions import ModerationMixin, admin_link, media_preview, moderation_action
 from nodes.models import Edge, Node, Take
 
 

@@ -5,10 +5,10 @@ from uuid import UUID
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
+from actions import editing, moderation
 from config.errors import NotFound, errors
-from generation import editing, moderation
 from generation.models import Job
-from live import events
+from live import snapshot
 from nodes.models import Edge, Node, Note, Take
 from nodes.registry import NODE_TYPES
 from nodes.schemas import (
@@ -56,7 +56,7 @@ def node_types(request):
 
 
 def _node_state(node: Node) -> dict:
-    return events.node_state(node, Job.objects.filter(node=node, status__in=Job.ACTIVE).first())
+    return snapshot.node_state(node, Job.objects.filter(node=node, status__in=Job.ACTIVE).first())
 
 
 def _node(project, node_id: UUID) -> Node:
@@ -73,7 +73,7 @@ def _node_in_body(project, node_id: UUID, field: str) -> Node:
 @router.get("/projects/{project_id}/graph", response={200: GraphOut, **errors(404)})
 def graph(request, project_id: UUID):
     """All nodes (with their status, progress and chosen take) and edges: what a canvas needs to draw."""
-    return events.graph_snapshot(project_for(request.auth, project_id))
+    return snapshot.graph_snapshot(project_for(request.auth, project_id))
 
 
 @router.get("/projects/{project_id}/graph/export", response={200: GraphDocument, **errors(404)})
@@ -131,7 +131,7 @@ def connect(request, project_id: UUID, payload: EdgeIn):
         order=payload.order,
         replace=payload.replace,
     )
-    return Status(201, events.edge_state(edge))
+    return Status(201, snapshot.edge_state(edge))
 
 
 @router.delete("/projects/{project_id}/edges/{edge_id}", response={204: None, **errors(403, 404)})
@@ -149,7 +149,7 @@ def reorder_inputs(request, project_id: UUID, node_id: UUID, port: str, payload:
     """Reorder the connections into a multi-valued input (a Stitch's clips): list every one, in the new order."""
     project = project_for(request.auth, project_id, role=EDITOR)
     edges = editing.reorder_inputs(_node(project, node_id), request.auth, port, payload.edges)
-    return [events.edge_state(edge) for edge in edges]
+    return [snapshot.edge_state(edge) for edge in edges]
 
 
 @router.get("/projects/{project_id}/nodes/{node_id}/takes", response={200: list[TakeOut], **errors(404)})
@@ -186,13 +186,13 @@ def _note(project, note_id: UUID) -> Note:
 def notes(request, project_id: UUID):
     """The canvas's sticky notes, oldest first."""
     project = project_for(request.auth, project_id)
-    return [events.note_state(note) for note in project.notes.select_related("created_by")]
+    return [snapshot.note_state(note) for note in project.notes.select_related("created_by")]
 
 
 @router.post("/projects/{project_id}/notes", response={201: NoteOut, **errors(403, 404)})
 def add_note(request, project_id: UUID, payload: NoteIn):
     project = project_for(request.auth, project_id, role=EDITOR)
-    return Status(201, events.note_state(editing.add_note(project, request.auth, **payload.model_dump())))
+    return Status(201, snapshot.note_state(editing.add_note(project, request.auth, **payload.model_dump())))
 
 
 @router.patch("/projects/{project_id}/notes/{note_id}", response={200: NoteOut, **errors(403, 404, 409)})
@@ -201,7 +201,7 @@ def update_note(request, project_id: UUID, note_id: UUID, payload: NotePatch):
     project = project_for(request.auth, project_id, role=EDITOR)
     changes = payload.model_dump(exclude={"version"}, exclude_unset=True)
     note = editing.update_note(_note(project, note_id), request.auth, payload.version, changes)
-    return events.note_state(note)
+    return snapshot.note_state(note)
 
 
 @router.delete("/projects/{project_id}/notes/{note_id}", response={204: None, **errors(403, 404)})

@@ -222,7 +222,7 @@ class Graph:
 
     def _cycles(self, scope: set[str], problems: list[NodeProblem]) -> set[str]:
         cyclic: set[str] = set()
-        for component in _strongly_connected(scope, lambda n: self.sources(n) & scope):
+        for component in strongly_connected(scope, lambda n: self.sources(n) & scope):
             is_self_loop = len(component) == 1 and component[0] in self.sources(component[0])
             if len(component) < 2 and not is_self_loop:
                 continue
@@ -297,7 +297,7 @@ def _a(kind: str) -> str:
     return {"image": "an image", "text": "text", "audio": "audio"}.get(kind, f"a {kind}")
 
 
-def _strongly_connected(nodes: Iterable[str], sources) -> list[list[str]]:
+def strongly_connected(nodes: Iterable[str], sources) -> list[list[str]]:
     """Tarjan's algorithm, iterative; each component in a stable order."""
     index: dict[str, int] = {}
     lowlink: dict[str, int] = {}

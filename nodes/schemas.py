@@ -5,9 +5,8 @@ from uuid import UUID
 from ninja import Field, Schema
 
 from config.schemas import BodyIn, Id
-from generation.keepable import KeepOffer
-from live.events import CharacterState, MediaState, TakeState
 from nodes.registry import NODE_TYPES
+from nodes.state import EdgeState, NodeState, NoteState
 
 # The registered node types, as an enum in the OpenAPI document: an unknown one is a 422 on `type`.
 NodeTypeName = Literal[tuple(NODE_TYPES)]
@@ -47,37 +46,12 @@ class TakeOut(Schema):
     selected: bool = False
 
 
-class NodeOut(Schema):
-    id: UUID
-    type: str
-    title: str
-    x: float
-    y: float
-    params: dict[str, Any]
-    status: str
-    output: dict[str, Any]
-    error: str
-    version: int
-    updated_at: datetime
-    selected_take: TakeState | None
-    job_id: UUID | None
-    progress: float
-    progress_label: str
-    media: dict[str, MediaState]
-    characters: dict[str, CharacterState]
-    outdated: bool = Field(description="It has an output, but its settings or inputs changed since: a run redoes it.")
-    keep: KeepOffer | None = Field(
-        default=None, description="Canceled after its submit: the paid video can still be kept (POST /jobs/{job}/keep)."
-    )
+class NodeOut(NodeState):
+    """A node as the canvas shows it: the same shape as in the live events."""
 
 
-class EdgeOut(Schema):
-    id: UUID
-    source: UUID
-    source_port: str
-    target: UUID
-    target_port: str
-    order: int
+class EdgeOut(EdgeState):
+    """A connection from an output port to an input port."""
 
 
 class ProjectRef(Schema):
@@ -85,17 +59,8 @@ class ProjectRef(Schema):
     name: str
 
 
-class NoteOut(Schema):
-    id: UUID
-    text: str
-    x: float
-    y: float
-    width: float
-    height: float
-    color: str
-    version: int
-    created_by: str = Field(description="The username of who wrote it first.")
-    updated_at: datetime
+class NoteOut(NoteState):
+    """A sticky note on the canvas."""
 
 
 NoteColor = Literal["yellow", "blue", "green", "pink"]

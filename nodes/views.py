@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
+from actions import editing
 from config.errors import Unprocessable
-from generation import editing
 from nodes.forms import fields_for, parse
 from nodes.models import Node
 from nodes.registry import get_node_type

@@ -2,9 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
+from actions import moderation
 from assets.models import Asset
-from generation import moderation
-from generation.admin_actions import ModerationMixin, ReadOnlyMixin, admin_link, media_preview, moderation_action
+from backoffice.admin_actions import ModerationMixin, ReadOnlyMixin, admin_link, media_preview, moderation_action
 from projects.models import ApiToken, Membership, Project
 
 

@@ -9,6 +9,7 @@ from ninja import File, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
+from actions import editing
 from assets import direct_uploads
 from assets.models import Asset
 from assets.serving import signed_url
@@ -16,7 +17,6 @@ from assets.uploads import MEDIA_TYPES, file_field_openapi, store_upload
 from characters.models import Character
 from config.errors import ApiError, Conflict, Unprocessable, errors
 from config.pagination import Pages
-from generation import editing
 from projects.access import project_for
 from projects.models import ApiToken, Membership, Project
 from projects.schemas import (

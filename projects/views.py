@@ -8,9 +8,9 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from actions import editing
 from assets.models import Asset
 from assets.serving import signed_url
-from generation import editing
 from projects.access import can_edit, project_or_404
 from projects.forms import MemberForm, ProjectForm, SignupForm, TokenForm
 from projects.models import ApiToken, Membership, Project

@@ -25,8 +25,8 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver
 
 from assets.serving import signed_url
+from backoffice.moderators import MODERATORS
 from generation.models import Job
-from generation.moderation import MODERATORS
 from live import events
 from nodes.notes import add_note
 from projects.models import Membership

@@ -8,7 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from generation import editing
+from actions import editing
 from projects.access import can_edit, project_for, project_or_404
 from projects.models import Membership, Project
 from tests.api import Api, error_of

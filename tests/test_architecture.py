@@ -8,6 +8,8 @@ import ast
 from functools import cache
 from pathlib import Path
 
+from nodes.graph import strongly_connected
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Lowest first. A module may import modules of its own app and of apps on a lower or the same tier
@@ -28,9 +30,6 @@ TIERS = {
 # app imports them. Schemas are the API's own (what its routers read and answer).
 ENTRY_MODULES = {"api", "views", "admin", "consumers", "routing", "urls", "asgi", "wsgi", "schemas", "forms"}
 ENTRY_PACKAGES = {"management", "templatetags", "migrations"}
-# The engine's conversation with RQ and Redis about jobs happens in one module; the worker process is
-# RQ's own class, and the health endpoint counts workers.
-RQ_MODULES = {"generation.queues", "generation.worker", "config.api"}
 MAX_LINES = 400
 ENGINE_MAX_LINES = 2500
 
@@ -88,43 +87,9 @@ def is_entry_point(module: str) -> bool:
 
 
 def cycles(edges: dict[str, frozenset[str]]) -> list[list[str]]:
-    """The strongly connected components with more than one module (Tarjan), iteratively."""
-    index, low, on_stack, stack, found, counter = {}, {}, set(), [], [], 0
-    for root in edges:
-        if root in index:
-            continue
-        work = [(root, iter(sorted(edges[root])))]
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, children = work[-1]
-            child = next(children, None)
-            if child is not None:
-                if child not in index:
-                    index[child] = low[child] = counter
-                    counter += 1
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(sorted(edges[child]))))
-                elif child in on_stack:
-                    low[node] = min(low[node], index[child])
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[node])
-            if low[node] == index[node]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                if len(component) > 1:
-                    found.append(sorted(component))
-    return found
+    """Groups of modules that import each other, directly or round a loop (Tarjan's algorithm, as the
+    canvas uses for loops of nodes)."""
+    return [sorted(group) for group in strongly_connected(edges, edges.__getitem__) if len(group) > 1]
 
 
 def test_the_cycle_finder_finds_a_cycle_hidden_in_a_function():
@@ -171,11 +136,27 @@ def test_node_types_reach_providers_only_through_the_contract():
     assert wrong == []
 
 
-def test_only_the_queues_module_speaks_to_rq():
-    speaking = {module for module, path in modules().items() if {"rq", "django_rq"} & third_party(path)}
-    job_control = {module for module in speaking if module not in RQ_MODULES}
-    # Presence and the offline video renderer keep their own small state in Redis (no jobs).
-    assert job_control == {"live.presence", "providers.local_video"}
+def calls(path: Path) -> set[str]:
+    """The names of the attributes and functions this file calls (`x.enqueue(...)` gives `enqueue`)."""
+    called = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call):
+            function = node.func
+            called.add(function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", ""))
+    return called
+
+
+def test_only_the_queues_module_controls_jobs_in_rq():
+    """RQ itself is imported by the queues module and by the worker (RQ's own class); a Redis
+    connection for other state (presence, rate limits) is fine anywhere."""
+    users_of_rq = {module for module, path in modules().items() if "rq" in third_party(path)}
+    assert users_of_rq - {"generation.worker", "config.api"} == {"generation.queues", "generation.running"}
+    queueing = {
+        module
+        for module, path in modules().items()
+        if {"get_queue", "enqueue_in", "enqueue_at", "send_stop_job_command"} & calls(path)
+    }
+    assert queueing == {"generation.queues"}
 
 
 def test_the_engine_is_the_engine_only_and_no_file_is_long():

@@ -11,9 +11,9 @@ from django.db.models import Count, Sum
 from django.urls import reverse
 from rq.job import Job as RQJob
 
+from backoffice.moderators import MODERATORS
 from characters.models import Character
 from generation.models import AuditEntry, Job, Report, Run
-from generation.moderation import MODERATORS
 from generation.planning import plan_run
 from nodes.models import Node, Take
 from projects.models import Membership

@@ -9,12 +9,13 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import channel_layers, get_channel_layer
 from django.test import Client
 
+from actions import moderation
 from assets.models import Asset
 from characters.models import Character
-from generation import moderation, running
+from generation import running
 from generation.models import Job, Run
 from generation.planning import plan_run
-from live import events
+from live import events, snapshot
 from nodes.models import Node
 from nodes.notes import add_note
 from nodes.services import update_node
@@ -294,12 +295,12 @@ def test_the_snapshot_has_every_node_edge_note_and_running_run(project, alice, r
     lone.refresh_from_db()
     update_node(lone, lone.version, {"params": {**lone.params, "text": "Loud"}})  # its take is outdated now
 
-    snapshot = events.graph_snapshot(project)
+    shown = snapshot.graph_snapshot(project)
 
     edge = project.edges.get()
-    assert snapshot["type"] == "graph.snapshot"
-    assert snapshot["project"] == {"id": str(project.id), "name": "Alice's film"}
-    assert snapshot["edges"] == [
+    assert shown["type"] == "graph.snapshot"
+    assert shown["project"] == {"id": str(project.id), "name": "Alice's film"}
+    assert shown["edges"] == [
         {
             "id": str(edge.id),
             "source": str(prompt.id),
@@ -310,10 +311,10 @@ def test_the_snapshot_has_every_node_edge_note_and_running_run(project, alice, r
         }
     ]
     note.refresh_from_db()
-    assert snapshot["notes"] == [events.note_state(note)]
-    assert snapshot["notes"][0]["created_by"] == "alice" and snapshot["notes"][0]["text"] == "Remember the sea"
-    assert snapshot["runs"] == [expected_run(run)]
-    nodes = {node["id"]: node for node in snapshot["nodes"]}
+    assert shown["notes"] == [snapshot.note_state(note)]
+    assert shown["notes"][0]["created_by"] == "alice" and shown["notes"][0]["text"] == "Remember the sea"
+    assert shown["runs"] == [expected_run(run)]
+    nodes = {node["id"]: node for node in shown["nodes"]}
     job = Job.objects.get(node=prompt)
     assert nodes[str(prompt.id)] == expected_node(prompt, job_id=str(job.id))
     assert nodes[str(video.id)] == expected_node(video)
@@ -323,17 +324,17 @@ def test_the_snapshot_has_every_node_edge_note_and_running_run(project, alice, r
 
 def test_a_node_state_is_outdated_only_when_its_take_no_longer_matches(project, alice, redis):
     prompt = add(project, "prompt", text="A lighthouse")
-    assert events.node_state(prompt)["outdated"] is False
+    assert snapshot.node_state(prompt)["outdated"] is False
     plan_run(project, [prompt.id], user=alice)
     running.run_job(str(Job.objects.get().id))
     prompt.refresh_from_db()
-    assert events.node_state(prompt)["outdated"] is False
+    assert snapshot.node_state(prompt)["outdated"] is False
 
     prompt = update_node(prompt, prompt.version, {"params": {**prompt.params, "text": "A storm"}})
     prompt.refresh_from_db()
 
-    assert events.node_state(prompt)["outdated"] is True
-    assert events.node_state(prompt, outdated=set())["outdated"] is False  # the caller's answer is used
+    assert snapshot.node_state(prompt)["outdated"] is True
+    assert snapshot.node_state(prompt, outdated=set())["outdated"] is False  # the caller's answer is used
 
 
 def test_a_failed_send_is_logged_and_does_not_fail_the_work(project, caplog, settings):

@@ -11,10 +11,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
+from actions import editing
 from assets import storage
 from characters.models import Character
 from characters.services import nearest_characters
-from generation import editing
 from generation.context import embedding_model
 from providers import face_provider
 

@@ -5,9 +5,9 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from actions import moderation
 from assets.models import Asset
-from generation import moderation
-from generation.admin_actions import ModerationMixin, ReadOnlyMixin, admin_link, media_preview, moderation_action
+from backoffice.admin_actions import ModerationMixin, ReadOnlyMixin, admin_link, media_preview, moderation_action
 from generation.models import AuditEntry, Job, Report, Run
 
 

@@ -19,7 +19,7 @@ from characters.models import Character
 from config.errors import Unprocessable
 from generation import running
 from generation.models import Job
-from live import events
+from live import events, snapshot
 from nodes import notes, services
 from nodes.models import Edge, Node, Note, Take
 from projects.models import Membership, Project
@@ -30,17 +30,12 @@ def _by(user) -> str:
     return user.get_username() if user is not None else ""
 
 
-def _state(node: Node) -> events.NodeState:
-    job = Job.objects.filter(node=node, status__in=Job.ACTIVE).first()
-    return events.node_state(node, job)
-
-
 @transaction.atomic
 def add_node(project: Project, user, **fields) -> Node:
     services.lock_graph(project.pk)
     node = services.add_node(project, **fields)
     node = Node.objects.select_related("selected_take").get(pk=node.pk)
-    events.broadcast(project.id, {"type": "node.created", "node": _state(node), "by": _by(user)})
+    events.broadcast(project.id, events.node_changed("node.created", node, user))
     return node
 
 
@@ -48,7 +43,7 @@ def add_node(project: Project, user, **fields) -> Node:
 def update_node(node: Node, user, version: int, changes) -> Node:
     services.lock_graph(node.project_id)
     node = services.update_node(services.current(Node, node, "node"), version, changes)
-    events.broadcast(node.project_id, {"type": "node.updated", "node": _state(node), "by": _by(user)})
+    events.broadcast(node.project_id, events.node_changed("node.updated", node, user))
     return node
 
 
@@ -61,8 +56,7 @@ def delete_node(node: Node, user) -> None:
         project_id, node_id = node.project_id, str(node.id)
         services.lock_graph(project_id)
         edge_ids = services.delete_node(services.current(Node, node, "node"))
-        event = {"type": "node.deleted", "node_id": node_id, "edge_ids": edge_ids, "by": _by(user)}
-        events.broadcast(project_id, event)
+        events.broadcast(project_id, events.node_deleted(node_id, edge_ids, user))
 
 
 @transaction.atomic
@@ -72,9 +66,7 @@ def connect(project: Project, user, **fields) -> Edge:
     fields["source"] = services.current(Node, fields["source"], "node")
     fields["target"] = services.current(Node, fields["target"], "node")
     edge, replaced = services.connect(project, **fields)
-    events.broadcast(
-        project.id, {"type": "edge.created", "edge": events.edge_state(edge), "replaced": replaced, "by": _by(user)}
-    )
+    events.broadcast(project.id, events.edge_created(edge, replaced, user))
     return edge
 
 
@@ -83,18 +75,14 @@ def disconnect(edge: Edge, user) -> None:
     project_id, edge_id = edge.project_id, str(edge.id)
     services.lock_graph(project_id)
     services.current(Edge, edge, "connection").delete()
-    events.broadcast(project_id, {"type": "edge.deleted", "edge_id": edge_id, "by": _by(user)})
+    events.broadcast(project_id, events.edge_deleted(edge_id, user))
 
 
 @transaction.atomic
 def reorder_inputs(node: Node, user, port: str, edge_ids) -> list[Edge]:
     services.lock_graph(node.project_id)
     edges = services.reorder_inputs(services.current(Node, node, "node"), port, edge_ids)
-    states = [events.edge_state(edge) for edge in edges]
-    events.broadcast(
-        node.project_id,
-        {"type": "edges.reordered", "node_id": str(node.id), "port": port, "edges": states, "by": _by(user)},
-    )
+    events.broadcast(node.project_id, events.edges_reordered(node, port, edges, user))
     return edges
 
 
@@ -103,21 +91,21 @@ def select_take(node: Node, take: Take, user) -> Node:
     services.lock_graph(node.project_id)
     node = services.select_take(services.current(Node, node, "node"), take)
     node = Node.objects.select_related("selected_take").get(pk=node.pk)
-    events.broadcast(node.project_id, {"type": "node.updated", "node": _state(node), "by": _by(user)})
+    events.broadcast(node.project_id, events.node_changed("node.updated", node, user))
     return node
 
 
 @transaction.atomic
 def add_note(project: Project, user, **fields) -> Note:
     note = notes.add_note(project, user, **fields)
-    events.broadcast(project.id, {"type": "note.created", "note": events.note_state(note), "by": _by(user)})
+    events.broadcast(project.id, events.note_changed("note.created", note, user))
     return note
 
 
 @transaction.atomic
 def update_note(note: Note, user, version: int, changes) -> Note:
     note = notes.update_note(note, version, changes)
-    events.broadcast(note.project_id, {"type": "note.updated", "note": events.note_state(note), "by": _by(user)})
+    events.broadcast(note.project_id, events.note_changed("note.updated", note, user))
     return note
 
 
@@ -125,13 +113,13 @@ def update_note(note: Note, user, version: int, changes) -> Note:
 def delete_note(note: Note, user) -> None:
     project_id, note_id = note.project_id, str(note.id)
     note.delete()
-    events.broadcast(project_id, {"type": "note.deleted", "note_id": note_id, "by": _by(user)})
+    events.broadcast(project_id, events.note_deleted(note_id, user))
 
 
 @transaction.atomic
 def import_graph(project: Project, document, *, replace: bool) -> dict:
     result = services.import_graph(project, document, replace=replace)
-    events.broadcast(project.id, events.graph_snapshot(project))
+    events.broadcast(project.id, snapshot.graph_snapshot(project))
     return result
 
 
@@ -139,7 +127,7 @@ def import_graph(project: Project, document, *, replace: bool) -> dict:
 def rename_project(project: Project, name: str) -> Project:
     project.name = name
     project.save(update_fields=["name", "updated_at"])
-    events.broadcast(project.id, {"type": "project.updated", "project": {"id": str(project.id), "name": name}})
+    events.broadcast(project.id, events.project_updated(project))
     return project
 
 
@@ -158,7 +146,7 @@ def add_member(project: Project, user, role: str) -> Membership:
 def change_role(membership: Membership, role: str) -> Membership:
     membership.role = role
     membership.save(update_fields=["role"])
-    events.broadcast(membership.project_id, {"type": "member.changed", "user_id": membership.user_id, "role": role})
+    events.broadcast(membership.project_id, events.member_changed(membership.user_id, role))
     return membership
 
 
@@ -166,7 +154,7 @@ def change_role(membership: Membership, role: str) -> Membership:
 def remove_member(membership: Membership) -> None:
     project_id, user_id = membership.project_id, membership.user_id
     membership.delete()
-    events.broadcast(project_id, {"type": "member.removed", "user_id": user_id})
+    events.broadcast(project_id, events.member_removed(user_id))
 
 
 @transaction.atomic

@@ -7,7 +7,6 @@ it, and a moderator can undo that.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -16,27 +15,8 @@ from assets.models import Asset
 from config.errors import Unprocessable
 from generation import planning, running
 from generation.models import AuditEntry, Job, Report
-from live import events
+from live import events, snapshot
 from nodes.models import Node
-
-MODERATORS = "Moderators"
-# What moderators may look at (everything Reelgraph keeps, and users); they change nothing directly,
-# and act only through the moderation actions, which need `generation.moderate`.
-MODERATOR_VIEWS = [
-    ("projects", "project"), ("projects", "membership"), ("assets", "asset"), ("nodes", "node"),
-    ("nodes", "edge"), ("nodes", "take"), ("characters", "character"), ("generation", "run"),
-    ("generation", "job"), ("generation", "report"), ("generation", "auditentry"), ("auth", "user"),
-]  # fmt: skip
-
-
-def ensure_moderators_group(**kwargs) -> Group:
-    """The Moderators group with exactly its permissions (run after every migrate)."""
-    group, _ = Group.objects.get_or_create(name=MODERATORS)
-    wanted = Q(content_type__app_label="generation", codename="moderate")
-    for app_label, model in MODERATOR_VIEWS:
-        wanted |= Q(content_type__app_label=app_label, codename=f"view_{model}")
-    group.permissions.set(Permission.objects.filter(wanted))
-    return group
 
 
 def audit(actor, action: str, target, reason: str) -> AuditEntry:
@@ -98,7 +78,7 @@ def _set_hidden(assets, moderator, reason: str, *, hidden: bool) -> int:
 
 def output_assets(takes) -> list[Asset]:
     """The files a take (an output) consists of."""
-    ids = set().union(*(events.output_ids(take.node.type, take.outputs)[0] for take in takes))
+    ids = set().union(*(snapshot.output_ids(take.node.type, take.outputs)[0] for take in takes))
     return list(Asset.objects.filter(pk__in=ids))
 
 
@@ -200,7 +180,7 @@ def retry_jobs(jobs, moderator, reason: str) -> list[Job]:
 def report_output(node: Node, reporter, reason: str) -> Report:
     """A member reports what a node shows now: its current output's files go to the queue."""
     reason = _need_reason(reason)
-    ids, _ = events.output_ids(node.type, node.output)
+    ids, _ = snapshot.output_ids(node.type, node.output)
     assets = list(Asset.objects.filter(project_id=node.project_id, pk__in=ids))
     if not assets:
         raise Unprocessable("This node shows no file to report.")

@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.contrib.auth.decorators import permission_required
 from django.template.response import TemplateResponse
 
-from generation import metrics
-from generation.charts import stacked_bars
+from backoffice import metrics
+from backoffice.charts import stacked_bars
 
 
 @permission_required("generation.view_job", raise_exception=True)
