@@ -17,7 +17,7 @@ from assets.storage import copy_asset
 from characters import services as characters
 from characters.models import Character
 from config.errors import Unprocessable
-from generation import running
+from generation import endings
 from generation.models import Job
 from live import events, snapshot
 from nodes import notes, services
@@ -51,7 +51,7 @@ def delete_node(node: Node, user) -> None:
     """A job of the node still under way is canceled first, so its run ends and what waits on it is
     released; the job row and its cost stay (jobs outlive their nodes: the provider was paid)."""
     for job in Job.objects.filter(node=node, status__in=Job.ACTIVE):
-        running.cancel_job(job, f"Canceled: {node} was deleted by {_by(user) or 'someone'}.")
+        endings.cancel_job(job, f"Canceled: {node} was deleted by {_by(user) or 'someone'}.")
     with transaction.atomic():
         project_id, node_id = node.project_id, str(node.id)
         services.lock_graph(project_id)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from config.errors import Conflict
-from generation import announce, keepable, queues, running, steplock
+from generation import announce, endings, keepable, queues, steplock
 from generation.models import Job, Run
 from nodes.models import Node
 
@@ -42,7 +42,7 @@ def keep(job: Job, user) -> Job:
                 raise KeepRefused("The canceled job is still stopping: try again in a moment.")
         kept = _collecting_job(job, user)
         announce.run_planned(kept.run)
-        running._set_node_status(kept, Node.Status.RUNNING)
+        endings.set_node_status(kept, Node.Status.RUNNING)
         transaction.on_commit(lambda: _poll_now(kept))
     return kept
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from assets.models import Asset
 from config.errors import Unprocessable
-from generation import planning, running
+from generation import endings, planning
 from generation.models import AuditEntry, Job, Report
 from live import events, snapshot
 from nodes.models import Node
@@ -125,7 +125,7 @@ def suspend_users(users, moderator, reason: str) -> int:
 
 def _cancel_all(jobs, reason: str) -> None:
     for job in jobs:
-        running.cancel_job(job, reason)
+        endings.cancel_job(job, reason)
 
 
 @transaction.atomic
@@ -149,7 +149,7 @@ def cancel_jobs(jobs, moderator, reason: str) -> int:
     reason = _need_reason(reason)
     count = 0
     for job in jobs:
-        if running.cancel_job(job, f"Canceled by a moderator: {reason}"):
+        if endings.cancel_job(job, f"Canceled by a moderator: {reason}"):
             audit(moderator, "cancel_job", job, reason)
             count += 1
     return count

@@ -14,8 +14,9 @@ from assets.uploads import IMAGE_TYPES, TooLarge, UnsupportedMedia, file_field_o
 from characters.models import Character
 from characters.schemas import CharacterOut, CharacterPatch, MergeIn, SimilarOut
 from characters.services import nearest_characters
-from config.errors import NotFound, Unprocessable, errors
+from config.errors import NotFound, Unprocessable
 from config.pagination import Pages
+from config.schemas import errors
 from generation.context import embedding_model
 from providers import face_provider
 

@@ -21,9 +21,9 @@ from ninja.security import HttpBearer, SessionAuth
 from rq import Worker
 
 from assets import direct_uploads
-from config.errors import ApiError, ErrorOut
+from config.errors import ApiError
 from config.middleware import unavailable
-from nodes.graph import GraphInvalid
+from config.schemas import ErrorOut
 from projects.tokens import user_for
 
 logger = logging.getLogger(__name__)
@@ -182,11 +182,6 @@ def on_not_found(request, error):
 @api.exception_handler(PermissionDenied)
 def on_forbidden(request, error):
     return error_response(request, 403, "forbidden", str(error) or "You may not do that.")
-
-
-@api.exception_handler(GraphInvalid)
-def on_graph_invalid(request, error: GraphInvalid):
-    return error_response(request, 422, "graph_invalid", str(error), {"nodes": error.by_node()})
 
 
 @api.exception_handler(OperationalError)

@@ -1,10 +1,9 @@
-"""Domain errors that know which HTTP status they become, and the one error shape of the API."""
+"""Domain errors that know which HTTP status they become. Plain Python (no Django), so that any
+module can raise them; config/api.py turns each into the API's one error shape (config.schemas)."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from ninja import Schema
 
 
 class ApiError(Exception):
@@ -41,19 +40,3 @@ class NotFound(ApiError):
 class Unprocessable(ApiError):
     status = 422
     code = "invalid"
-
-
-class ErrorBody(Schema):
-    code: str
-    message: str
-    details: dict[str, Any] = {}
-
-
-class ErrorOut(Schema):
-    error: ErrorBody
-
-
-def errors(*statuses: int) -> dict[int, type[ErrorOut]]:
-    """The documented error responses of an endpoint: a malformed request (400), no login (401)
-    and invalid fields (422) can happen anywhere; the others are given."""
-    return {status: ErrorOut for status in sorted({400, 401, 422, *statuses})}

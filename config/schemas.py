@@ -1,6 +1,6 @@
 """The base of every JSON request body of the API."""
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from ninja import Schema
@@ -17,3 +17,22 @@ class BodyIn(Schema):
 
 # JSON has no UUID type: an id is a string, parsed as in lax mode.
 Id = Annotated[UUID, Strict(False)]
+
+
+# The one error shape of the API ---------------------------------------------------------------
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+    details: dict[str, Any] = {}
+
+
+class ErrorOut(Schema):
+    error: ErrorBody
+
+
+def errors(*statuses: int) -> dict[int, type[ErrorOut]]:
+    """The documented error responses of an endpoint: a malformed request (400), no login (401)
+    and invalid fields (422) can happen anywhere; the others are given."""
+    return {status: ErrorOut for status in sorted({400, 401, 422, *statuses})}

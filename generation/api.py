@@ -7,9 +7,10 @@ from ninja import Query, Router
 from ninja.pagination import paginate
 
 from actions import keeping
-from config.errors import Conflict, errors
+from config.errors import Conflict
 from config.pagination import Pages
-from generation import planning, quotas, running
+from config.schemas import errors
+from generation import endings, planning, quotas
 from generation.models import Job, Run
 from generation.schemas import JobOut, PlanOut, PlanStateOut, RunIn, RunOut, RunPage
 from nodes.graph import GraphInvalid
@@ -85,7 +86,7 @@ def read_run(request, run_id: UUID):
 def cancel_run(request, run_id: UUID):
     run = get_object_or_404(_visible_runs(request), pk=run_id)
     project_for(request.auth, run.project_id, role=EDITOR)
-    running.cancel_run(run, f"Canceled by {request.auth.get_username()}.")
+    endings.cancel_run(run, f"Canceled by {request.auth.get_username()}.")
     run.refresh_from_db()
     return run
 
@@ -112,7 +113,7 @@ def read_job(request, job_id: UUID):
 def cancel_job(request, job_id: UUID):
     job = get_object_or_404(_visible_jobs(request), pk=job_id)
     project_for(request.auth, job.project_id, role=EDITOR)
-    running.cancel_job(job, f"Canceled by {request.auth.get_username()}.")
+    endings.cancel_job(job, f"Canceled by {request.auth.get_username()}.")
     job.refresh_from_db()
     return job
 

@@ -13,7 +13,7 @@ import django_rq
 from django.conf import settings
 from django.db import transaction
 from redis.exceptions import RedisError
-from rq import Retry
+from rq import Retry, get_current_job
 from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job as RQJob
@@ -106,3 +106,8 @@ def is_alive(job: Job) -> bool:
         return RQJob.fetch(str(job.id), connection=django_rq.get_connection(job.queue)).get_status() in ALIVE
     except NoSuchJobError:
         return False
+
+
+def current_job():
+    """The RQ job this process is executing, or None outside a worker (a request, a test)."""
+    return get_current_job()

@@ -14,7 +14,7 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from generation import queues, running, steplock
+from generation import endings, queues, steplock
 from generation.models import Job, Run
 
 logger = logging.getLogger(__name__)
@@ -40,9 +40,9 @@ def reconcile(*, overdue: timedelta = OVERDUE) -> dict[str, int]:
     # Died between claiming and storing an operation: run again, unless it may have submitted.
     for job in in_progress.filter(provider_operation="", lease_until__lt=now):
         if "submitting" in job.state:
-            running.needs_attention(job, STOPPED_IN_SUBMIT)
-        elif running.out_of_tries(job):  # a step that kills its worker every time is not tried forever
-            running.fail_after_lost_workers(job)
+            endings.needs_attention(job, STOPPED_IN_SUBMIT)
+        elif endings.out_of_tries(job):  # a step that kills its worker every time is not tried forever
+            endings.fail_after_lost_workers(job)
         elif Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, lease_until__lt=now).update(
             status=Job.Status.QUEUED, lease_until=None
         ):
@@ -85,5 +85,5 @@ def _close_runs_without_live_jobs() -> int:
     stale = Run.objects.filter(status=Run.Status.RUNNING).exclude(jobs__status__in=Job.ACTIVE)
     closed = 0
     for run in stale:
-        closed += running.finish_run(run)
+        closed += endings.finish_run(run)
     return closed

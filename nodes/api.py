@@ -6,7 +6,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
 from actions import editing, moderation
-from config.errors import NotFound, errors
+from config.errors import NotFound
+from config.schemas import errors
 from generation.models import Job
 from live import snapshot
 from nodes.models import Edge, Node, Note, Take

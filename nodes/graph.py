@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from config.errors import Unprocessable
 from nodes.registry import NODE_TYPES
 from nodes.types.base import Facts, NodeType, Problem
 
@@ -51,13 +52,16 @@ class NodeProblem:
         return {key: value for key, value in asdict(self).items() if key != "node_id"}
 
 
-class GraphInvalid(Exception):
-    """The graph cannot run; `problems` lists every reason, per node."""
+class GraphInvalid(Unprocessable):
+    """The graph cannot run; `problems` lists every reason, per node (`details.nodes` in the API)."""
+
+    code = "graph_invalid"
 
     def __init__(self, problems: Sequence[NodeProblem]) -> None:
         self.problems = list(problems)
         count = len({problem.node_id for problem in self.problems})
         super().__init__(f"{len(self.problems)} problem(s) in {count} node(s) stop this run.")
+        self.details = {"nodes": self.by_node()}
 
     def by_node(self) -> dict[str, list[dict[str, Any]]]:
         grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)

@@ -15,8 +15,9 @@ from assets.models import Asset
 from assets.serving import signed_url
 from assets.uploads import MEDIA_TYPES, file_field_openapi, store_upload
 from characters.models import Character
-from config.errors import ApiError, Conflict, Unprocessable, errors
+from config.errors import ApiError, Conflict, Unprocessable
 from config.pagination import Pages
+from config.schemas import errors
 from projects.access import project_for
 from projects.models import ApiToken, Membership, Project
 from projects.schemas import (

@@ -150,7 +150,7 @@ def test_only_the_queues_module_controls_jobs_in_rq():
     """RQ itself is imported by the queues module and by the worker (RQ's own class); a Redis
     connection for other state (presence, rate limits) is fine anywhere."""
     users_of_rq = {module for module, path in modules().items() if "rq" in third_party(path)}
-    assert users_of_rq - {"generation.worker", "config.api"} == {"generation.queues", "generation.running"}
+    assert users_of_rq - {"generation.worker", "config.api"} == {"generation.queues"}
     queueing = {
         module
         for module, path in modules().items()

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from rq.job import Job as RQJob
 
-from generation import running
+from generation import endings
 from generation.models import Job, Run
 from generation.planning import plan_run
 from nodes.graph import GraphInvalid
@@ -153,7 +153,7 @@ def test_a_queued_run_is_canceled_with_its_jobs_and_leaves_the_queues(project, a
 
     plan = plan_run(project, [video.id], user=alice)
     assert redis.llen("rq:queue:text") == 1
-    running.cancel_run(plan.run)
+    endings.cancel_run(plan.run)
 
     plan.run.refresh_from_db()
     assert plan.run.status == Run.Status.CANCELED
@@ -174,7 +174,7 @@ def test_a_job_waiting_on_an_operation_can_be_canceled(project, alice, workers):
         message="the video job to wait on its operation",
     )
 
-    assert running.cancel_job(job, "Canceled by alice.")
+    assert endings.cancel_job(job, "Canceled by alice.")
 
     run.refresh_from_db()
     job.refresh_from_db()
@@ -183,7 +183,7 @@ def test_a_job_waiting_on_an_operation_can_be_canceled(project, alice, workers):
         Job.Status.CANCELED,
         "Canceled by alice.",
     )
-    assert not running.cancel_job(job), "a finished job cannot be canceled twice"
+    assert not endings.cancel_job(job), "a finished job cannot be canceled twice"
 
 
 def test_a_job_a_worker_is_executing_is_stopped_when_canceled(project, alice, workers, redis):
@@ -196,7 +196,7 @@ def test_a_job_a_worker_is_executing_is_stopped_when_canceled(project, alice, wo
         message="the render to start",
     )
 
-    assert running.cancel_job(job, "Canceled by alice.")
+    assert endings.cancel_job(job, "Canceled by alice.")
 
     stopped = wait_for(
         lambda: RQJob.fetch(job.rq_job_id, connection=redis).get_status() == "stopped",

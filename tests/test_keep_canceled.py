@@ -15,7 +15,7 @@ from django.db import connection
 from django.test import override_settings
 
 from assets import media
-from generation import quotas, running
+from generation import endings, quotas, running
 from generation.models import Job, Run
 from generation.planning import plan_run
 from live import events
@@ -54,7 +54,7 @@ def canceled_after_submit(project, alice, title="Kept"):
     run = plan_run(project, [video.id], user=alice).run
     job = run_here(run, prompt, video)
     assert job.provider_operation
-    running.cancel_job(job, "Canceled by alice.")
+    endings.cancel_job(job, "Canceled by alice.")
     job.refresh_from_db()
     return video, job
 
@@ -193,7 +193,7 @@ def test_a_video_canceled_while_it_was_being_submitted_can_be_kept(project, alic
     step = threading.Thread(target=lambda: (running.run_job(str(job.id)), connection.close()))
     step.start()
     hold.received.wait(30)
-    running.cancel_job(job, "Canceled by alice.")  # while the request is at the provider
+    endings.cancel_job(job, "Canceled by alice.")  # while the request is at the provider
     hold.release.set()
     step.join(60)
 
@@ -236,7 +236,7 @@ def refusal_of(case, project, alice, bob):
     if case == "never-submitted":
         _, video = text_to_video(project, "Never sent")
         run = plan_run(project, [video.id], user=alice).run
-        running.cancel_run(run)
+        endings.cancel_run(run)
         job = Job.objects.get(run=run, node=video)
         return alice, job, 409, "This job was not submitted to the provider: there is nothing paid to keep."
     _, job = canceled_after_submit(project, alice)

@@ -13,7 +13,7 @@ import pytest
 from django.test import override_settings
 from rq.job import Job as RQJob
 
-from generation import planning, queues, running
+from generation import endings, planning, queues, running
 from generation.models import Job, Run
 from generation.planning import RunConflict, plan_run
 from generation.quotas import QuotaExceeded
@@ -402,8 +402,8 @@ def test_canceling_a_run_cancels_each_unfinished_job_and_empties_the_queue(
         other_run = plan_run(project, [other.id], user=alice).run
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert running.cancel_run(run, "Stopped by Alice.") == 2  # the video with its prompt
-        assert running.cancel_run(other_run) == 1
+        assert endings.cancel_run(run, "Stopped by Alice.") == 2  # the video with its prompt
+        assert endings.cancel_run(other_run) == 1
 
     jobs = {job.node.title: job for job in Job.objects.exclude(node=done)}
     assert {title: job.status for title, job in jobs.items()} == {
@@ -414,17 +414,17 @@ def test_canceling_a_run_cancels_each_unfinished_job_and_empties_the_queue(
     assert jobs["Shot prompt"].error_message == "Stopped by Alice."  # the video's says so too, or why it never ran
     assert jobs["Other"].error_message == "Canceled."
     assert redis.llen("rq:queue:text") == 0
-    assert running.cancel_run(run) == 0
+    assert endings.cancel_run(run) == 0
 
 
 def test_canceling_a_job_says_whether_it_was_still_running(project, alice, redis):
     prompt = add(project, "prompt", text="A lighthouse")
     job = plan_run(project, [prompt.id], user=alice).jobs[0]
 
-    assert running.cancel_job(job) is True
+    assert endings.cancel_job(job) is True
     job.refresh_from_db()
     assert (job.status, job.error_message) == ("canceled", "Canceled.")
-    assert running.cancel_job(job) is False
+    assert endings.cancel_job(job) is False
 
 
 def test_a_poll_is_put_on_the_jobs_queue(project, alice, redis, settings, django_capture_on_commit_callbacks):
@@ -530,7 +530,7 @@ def test_a_job_waiting_for_its_retry_is_taken_off_the_schedule_when_canceled(
     assert RQJob.fetch(str(job.id), connection=redis).get_status() == "scheduled"
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert running.cancel_job(job) is True
+        assert endings.cancel_job(job) is True
 
     assert RQJob.fetch(str(job.id), connection=redis).get_status() == "canceled"
     assert redis.zrange("rq:scheduled:text", 0, -1) == []
@@ -569,7 +569,7 @@ def test_canceling_a_job_a_worker_is_executing_sends_that_worker_the_stop(
     pubsub.subscribe("rq:pubsub:w-7", "rq:pubsub:w-8")
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert running.cancel_job(job) is True
+        assert endings.cancel_job(job) is True
 
     assert commands(pubsub) == [("rq:pubsub:w-7", {"command": "stop-job", "job_id": str(job.id)})]
     assert RQJob.fetch(str(job.id), connection=redis).get_status() == "started"  # the worker ends it, not us
@@ -586,7 +586,7 @@ def test_a_job_executing_under_the_id_its_worker_recorded_is_stopped_there(
     pubsub.subscribe("rq:pubsub:w-8")
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert running.cancel_job(job) is True
+        assert endings.cancel_job(job) is True
 
     assert commands(pubsub) == [("rq:pubsub:w-8", {"command": "stop-job", "job_id": "retry-of-" + str(job.id)})]
 
@@ -601,7 +601,7 @@ def test_a_job_that_ended_before_the_stop_is_logged_not_raised(
     pubsub.psubscribe("rq:pubsub:*")
 
     with caplog.at_level("INFO", logger="generation.planning"), django_capture_on_commit_callbacks(execute=True):
-        assert running.cancel_job(job) is True
+        assert endings.cancel_job(job) is True
 
     assert commands(pubsub) == []
     assert f"job {job.id} finished before it could be stopped" in caplog.messages
@@ -657,8 +657,8 @@ def test_a_submit_of_unknown_outcome_asks_the_user_and_counts_its_cost(project, 
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, state=submitting)
     job.refresh_from_db()
 
-    with caplog.at_level("WARNING", logger="generation.running"):
-        running.needs_attention(job, "its worker stopped while submitting")
+    with caplog.at_level("WARNING", logger="generation.endings"):
+        endings.needs_attention(job, "its worker stopped while submitting")
 
     job.refresh_from_db()
     assert (job.status, job.error_code) == ("needs_attention", "outcome_unknown")

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from generation import quotas, running
+from generation import endings, quotas
 from generation.models import Job, Run
 from generation.planning import plan_run
 from tests.factories import ProjectFactory
@@ -80,7 +80,7 @@ def test_an_ended_generation_frees_its_place(alice, quota_limits, redis):
     second = film(alice, name="Second")
     refused(alice, second)
 
-    running.cancel(Job.objects.get(created_by=alice, queue="video"), "Canceled by the test.")
+    endings.cancel(Job.objects.get(created_by=alice, queue="video"), "Canceled by the test.")
 
     assert plan_run(second, [], user=alice).run is not None
 
@@ -144,7 +144,7 @@ def test_spent_today_counts_what_runs_will_cost_what_ended_ones_cost_and_nothing
         assert quotas.spent_today(mine) == PRICE  # queued: counted at its estimate
 
         job = mine.get(project__name="Film", queue="video")
-        running.cancel(job, "Canceled before anything was sent.")
+        endings.cancel(job, "Canceled before anything was sent.")
         assert quotas.spent_today(mine) == 0  # ended before a submit: nothing was paid
 
         plan_run(film(alice, name="Paid"), [], user=alice)

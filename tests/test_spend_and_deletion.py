@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from generation import quotas, running
+from generation import endings, quotas
 from generation.models import Job, Run
 from generation.planning import plan_run
 from generation.reconcile import reconcile
@@ -68,7 +68,7 @@ def test_canceling_after_the_submit_counts_the_cost_against_the_daily_limit(proj
     job = run_here(run, prompt, video)
     assert job.provider_operation  # submitted: the provider bills it from here
 
-    running.cancel_run(run, "Canceled by alice.")
+    endings.cancel_run(run, "Canceled by alice.")
 
     job.refresh_from_db()
     assert (job.status, job.cost_actual) == (Job.Status.CANCELED, PRICE_OF_4_SECONDS)
@@ -84,7 +84,7 @@ def test_canceling_before_the_submit_costs_nothing(project, alice, simulated):
     _, video = text_to_video(project, "Never sent")
     run = plan_run(project, [video.id], user=alice).run
 
-    running.cancel_run(run)
+    endings.cancel_run(run)
 
     assert Job.objects.get(run=run, node=video).cost_actual is None
     assert spent(alice) == 0

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from generation import quotas, running
+from generation import endings, quotas
 from generation.models import Job
 from generation.planning import plan_run
 from nodes.services import add_node, connect
@@ -51,7 +51,7 @@ def test_a_video_canceled_after_its_submit_is_kept_from_its_card(
     job = Job.objects.get(run=run, node=video)
     # Canceled once the provider has started it, between two polls (no worker holds it).
     wait_for(lambda: Job.objects.filter(pk=job.pk, lease_until=None).exclude(provider_operation="").exists())
-    in_thread(running.cancel_job, job, "Canceled by keeper.")
+    in_thread(endings.cancel_job, job, "Canceled by keeper.")
 
     log_in(page, app_server, owner.username, PASSWORD)
     open_canvas(page, app_server, project.id)
