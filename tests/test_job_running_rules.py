@@ -20,6 +20,7 @@ from generation.executor import plan_run
 from generation.models import Job, Run
 from generation.providers.base import TransientProviderError
 from generation.providers.local_video import SimulatedVideoProvider
+from generation.reconcile import reconcile
 from nodes.models import Node
 from tests.graphs import add, text_to_video, wire
 from tests.test_event_contents import by_type, committed, heard
@@ -265,6 +266,31 @@ def test_a_passing_submit_error_is_retried_by_rq_after_the_first_interval(
         work("video", redis, due=True)
     job.refresh_from_db()
     assert (job.status, job.attempts) == ("running", 2)  # submitted anew: waiting on its operation
+    assert job.started_at == NOW  # when it first started, not when it was retried
+
+
+@pytest.mark.django_db(transaction=True)  # a broken-off step checks its connection: not in a test's transaction
+def test_the_canvas_hears_that_a_passing_submit_error_will_be_retried(
+    project, alice, simulated, redis, django_capture_on_commit_callbacks
+):
+    simulated("transient")
+    _, job = prompt_and_video(project, alice, django_capture_on_commit_callbacks)
+
+    _, sent = heard(project.id, lambda: work("video", redis))
+
+    assert by_type(sent)["job.error"] == [
+        {
+            "type": "job.error",
+            "job_id": str(job.id),
+            "node_id": str(job.node_id),
+            "run_id": str(job.run_id),
+            "code": "provider_unavailable",
+            "message": "The simulated provider is temporarily unavailable (503).",
+            "retrying": True,
+            "attempt": 1,
+        }
+    ]
+    assert [event["node"]["status"] for event in by_type(sent)["node.status"]] == ["running", "queued"]
 
 
 @pytest.mark.django_db(transaction=True)  # a broken-off step checks its connection: not in a test's transaction
@@ -372,19 +398,21 @@ def test_a_step_broken_off_by_redis_hands_the_job_to_the_reconciler_at_once(
 ):
     _, job = prompt_and_video(project, alice, django_capture_on_commit_callbacks)
 
+    leases = []
+
     def redis_gone(provider, request):
+        leases.append(Job.objects.get(pk=job.pk).lease_until)
         raise RedisConnectionError("Connection refused.")
 
     monkeypatch.setattr(SimulatedVideoProvider, "submit", redis_gone)
     with pytest.raises(RedisConnectionError):
         running.run_job(str(job.id))
 
+    assert leases == [NOW + timedelta(seconds=160)]  # held for the job timeout and a minute while it ran
     job.refresh_from_db()
     assert (job.status, job.error_code, job.lease_until) == ("running", "", NOW)  # not failed; its lease ends now
     assert "submitting" in job.state
     clock.shift(timedelta(seconds=1))
-    from generation.reconcile import reconcile
-
     reconcile()  # it may have reached the provider: the user decides, nothing submits it again
     job.refresh_from_db()
     assert (job.status, job.error_code) == ("needs_attention", "outcome_unknown")
@@ -418,7 +446,6 @@ def test_a_job_whose_worker_died_is_queued_again_until_its_tries_are_spent(
     prompt = add(project, "prompt", text="A lighthouse")
     job = plan_run(project, [prompt.id], user=alice).jobs[0]
     Job.objects.filter(pk=job.pk).update(status="running", attempts=attempts, lease_until=NOW - timedelta(seconds=1))
-    from generation.reconcile import reconcile
 
     reconcile()
 
@@ -430,6 +457,19 @@ def test_a_job_whose_worker_died_is_queued_again_until_its_tries_are_spent(
             "Its worker stopped before it finished. Gave up after 3 attempts.",
         )
         assert Node.objects.get(pk=prompt.pk).status == Node.Status.FAILED
+
+
+def test_the_reconciler_closes_a_run_left_open_after_its_last_job_ended(project, alice, simulated):
+    first = add(project, "prompt", "First", text="A lighthouse")
+    second = add(project, "prompt", "Second", text="A storm")
+    run = plan_run(project, [first.id, second.id], user=alice).run
+    running.run_job(str(job_of(first).id))
+    Job.objects.filter(node=second).update(status=Job.Status.SUCCEEDED)  # as a crash between the two could leave it
+
+    assert reconcile()["runs_closed"] == 1
+
+    run.refresh_from_db()
+    assert run.status == Run.Status.SUCCEEDED and run.finished_at is not None
 
 
 # Canceling
@@ -543,3 +583,20 @@ def test_a_kept_video_costs_nothing_again(project, alice, simulated, django_capt
 
     job.refresh_from_db()
     assert (job.status, job.cost_actual) == ("succeeded", Decimal("0"))
+
+
+def test_a_poll_error_after_a_cancel_leaves_the_cancel_as_it_was(
+    project, alice, simulated, monkeypatch, django_capture_on_commit_callbacks
+):
+    _, job = prompt_and_video(project, alice, django_capture_on_commit_callbacks)
+    running.run_job(str(job.id))
+
+    def canceled_then_no_answer(provider, operation):
+        executor.cancel_job(Job.objects.get(pk=job.pk), "Stopped by Alice.")
+        raise TransientProviderError("The simulated provider did not answer the poll (503).")
+
+    monkeypatch.setattr(SimulatedVideoProvider, "poll", canceled_then_no_answer)
+    running.poll_job(str(job.id))
+
+    job.refresh_from_db()
+    assert (job.status, job.error_code, job.error_message) == ("canceled", "canceled", "Stopped by Alice.")
