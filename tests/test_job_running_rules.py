@@ -70,6 +70,20 @@ def work(queue: str, redis, *, due: bool = False) -> None:
     SimpleWorker([django_rq.get_queue(queue)], connection=redis).work(burst=True, with_scheduler=due)
 
 
+def retry_heard(job: Job, message: str) -> dict:
+    """The event telling the canvas that the job's first attempt hit a passing provider error and is retried."""
+    return {
+        "type": "job.error",
+        "job_id": str(job.id),
+        "node_id": str(job.node_id),
+        "run_id": str(job.run_id),
+        "code": "provider_unavailable",
+        "message": message,
+        "retrying": True,
+        "attempt": 1,
+    }
+
+
 def prompt_and_video(project, alice, capture, **video_params) -> tuple[Job, Job]:
     prompt, video = text_to_video(project, **video_params)
     with capture(execute=True):
@@ -278,18 +292,7 @@ def test_the_canvas_hears_that_a_passing_submit_error_will_be_retried(
 
     _, sent = heard(project.id, lambda: work("video", redis))
 
-    assert by_type(sent)["job.error"] == [
-        {
-            "type": "job.error",
-            "job_id": str(job.id),
-            "node_id": str(job.node_id),
-            "run_id": str(job.run_id),
-            "code": "provider_unavailable",
-            "message": "The simulated provider is temporarily unavailable (503).",
-            "retrying": True,
-            "attempt": 1,
-        }
-    ]
+    assert by_type(sent)["job.error"] == [retry_heard(job, "The simulated provider is temporarily unavailable (503).")]
     assert [event["node"]["status"] for event in by_type(sent)["node.status"]] == ["running", "queued"]
 
 
@@ -367,18 +370,7 @@ def test_a_passing_poll_error_schedules_the_next_poll_at_each_interval_then_fail
         ((function, argument, after),) = scheduled(redis, "video", since)
         assert (function, argument) == ("generation.tasks.poll_job", str(job.id))
         assert interval - 1 <= after <= interval + 1  # RQ keeps whole seconds; not how long anything took
-        assert by_type(sent)["job.error"] == [
-            {
-                "type": "job.error",
-                "job_id": str(job.id),
-                "node_id": str(job.node_id),
-                "run_id": str(job.run_id),
-                "code": "provider_unavailable",
-                "message": "The simulated provider did not answer the poll (503).",
-                "retrying": True,
-                "attempt": 1,
-            }
-        ]
+        assert by_type(sent)["job.error"] == [retry_heard(job, "The simulated provider did not answer the poll (503).")]
         redis.delete("rq:scheduled:video")
 
     running.poll_job(str(job.id))
