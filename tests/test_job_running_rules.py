@@ -3,10 +3,12 @@ take, what depends on it, the retries put on RQ's schedule and the events sent. 
 process as a worker runs them (an RQ job is executed by an in-process SimpleWorker where RQ's part is
 under test), against the offline providers and the test run's PostgreSQL and Redis."""
 
+import os
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import django_rq
 import pytest
@@ -19,10 +21,13 @@ from generation import executor, running
 from generation.executor import plan_run
 from generation.models import Job, Run
 from generation.providers.base import TransientProviderError
-from generation.providers.local_video import SimulatedVideoProvider
+from generation.providers.local_video import SimulatedVideoProvider, submit_count
 from generation.reconcile import reconcile
+from generation.storage import store_file
 from nodes.models import Node
-from tests.graphs import add, text_to_video, wire
+from nodes.types.capabilities import GeneratedVideo
+from projects.models import Asset
+from tests.graphs import FIXTURES, add, text_to_video, upload, wire
 from tests.test_event_contents import by_type, committed, heard
 
 pytestmark = pytest.mark.django_db
@@ -592,3 +597,190 @@ def test_a_poll_error_after_a_cancel_leaves_the_cancel_as_it_was(
 
     job.refresh_from_db()
     assert (job.status, job.error_code, job.error_message) == ("canceled", "canceled", "Stopped by Alice.")
+
+
+# A step's scratch folder, its leftovers and what goes wrong inside it
+
+
+def test_a_step_works_in_a_scratch_folder_named_after_its_process(
+    project, alice, simulated, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The worker sweeps the folders of dead processes by this name (generation.worker)."""
+    _, job = prompt_and_video(project, alice, django_capture_on_commit_callbacks)
+    running.run_job(str(job.id))
+    folders = []
+    download = SimulatedVideoProvider.download
+
+    def recorded(provider, operation, workdir, **options):
+        folders.append(Path(workdir))
+        return download(provider, operation, workdir, **options)
+
+    monkeypatch.setattr(SimulatedVideoProvider, "download", recorded)
+    running.poll_job(str(job.id))
+
+    (folder,) = folders
+    assert folder.name.startswith(f"reelgraph-job-{os.getpid()}-")
+    assert not folder.exists()  # removed with the step
+
+
+def test_a_collection_finds_and_removes_what_a_dead_worker_stored_before_it(
+    project, alice, simulated, caplog, django_capture_on_commit_callbacks
+):
+    _, job = prompt_and_video(project, alice, django_capture_on_commit_callbacks)
+    running.run_job(str(job.id))
+    left = store_file(project, FIXTURES / "astronaut.png", "image", meta={"job": str(job.id)})  # its files, no take
+
+    with caplog.at_level("WARNING", logger="generation.running"):
+        running.poll_job(str(job.id))
+
+    assert not Asset.objects.filter(pk=left.pk).exists()
+    assert f"job {job.id}: removed the files of a collection its last worker did not finish" in caplog.messages
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED
+
+
+def test_a_video_that_cannot_be_read_fails_as_a_media_error_and_is_billed(
+    project, alice, simulated, monkeypatch, django_capture_on_commit_callbacks
+):
+    _, job = prompt_and_video(project, alice, django_capture_on_commit_callbacks)
+    running.run_job(str(job.id))
+
+    def broken(provider, operation, workdir, **options):
+        path = Path(workdir) / "broken.mp4"
+        path.write_bytes(b"not a video")
+        return GeneratedVideo(path=path, model=provider.model, billed_seconds=4)
+
+    monkeypatch.setattr(SimulatedVideoProvider, "download", broken)
+    running.poll_job(str(job.id))
+
+    job.refresh_from_db()
+    assert (job.status, job.error_code, job.cost_actual) == ("failed", "media_error", Decimal("1.60"))
+    assert job.error_message.endswith("The video was generated, so it is billed (about $1.60).")
+
+
+def test_settings_a_node_type_no_longer_takes_fail_the_job_naming_the_problem(project, alice, simulated):
+    prompt = add(project, "prompt", text="A lighthouse")
+    job = plan_run(project, [prompt.id], user=alice).jobs[0]
+    Job.objects.filter(pk=job.pk).update(params={**job.params, "text": 42})  # as an older release stored them
+
+    running.run_job(str(job.id))
+
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == ("failed", "invalid_params")
+    assert job.error_message == "The node's settings are not valid: Input should be a valid string."
+
+
+def test_an_unexpected_error_fails_the_job_and_is_logged(
+    project, alice, simulated, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    _, job = prompt_and_video(project, alice, django_capture_on_commit_callbacks)
+
+    def bug(provider, request):
+        raise KeyError("resolution")
+
+    monkeypatch.setattr(SimulatedVideoProvider, "submit", bug)
+    with caplog.at_level("ERROR", logger="generation.running"):
+        running.run_job(str(job.id))
+
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == ("failed", "internal_error")
+    assert job.error_message == "Reelgraph failed unexpectedly (KeyError); it has been logged."
+    assert f"job {job.id} failed unexpectedly" in caplog.messages
+
+
+def test_a_video_canceled_while_it_downloaded_keeps_its_take_but_not_the_card(
+    project, alice, simulated, caplog, monkeypatch, django_capture_on_commit_callbacks
+):
+    _, job = prompt_and_video(project, alice, django_capture_on_commit_callbacks)
+    running.run_job(str(job.id))
+    download = SimulatedVideoProvider.download
+
+    def canceled_meanwhile(provider, operation, workdir, **options):
+        executor.cancel_job(Job.objects.get(pk=job.pk), "Stopped by Alice.")
+        return download(provider, operation, workdir, **options)
+
+    monkeypatch.setattr(SimulatedVideoProvider, "download", canceled_meanwhile)
+    with caplog.at_level("INFO", logger="generation.running"):
+        running.poll_job(str(job.id))
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.CANCELED
+    node = Node.objects.get(pk=job.node_id)
+    assert (node.status, node.selected_take, node.takes.get().number) == ("canceled", None, 1)  # paid: kept
+    assert f"job {job.id} ended after it was canceled; its output is kept as take 1" in caplog.messages
+
+
+# Duplicate deliveries and polls that are not due
+
+
+def test_a_job_already_taken_is_not_run_again_and_one_without_an_operation_is_not_polled(
+    project, alice, simulated, clock, django_capture_on_commit_callbacks
+):
+    _, job = prompt_and_video(project, alice, django_capture_on_commit_callbacks)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, attempts=1, lease_until=NOW - timedelta(seconds=1))
+
+    running.run_job(str(job.id))  # a second delivery of the RQ job
+    running.poll_job(str(job.id))  # its lease ended, but it has no operation to poll: submitting it is not a poll
+
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.provider_operation) == ("running", 1, "")
+    assert submit_count("simulated") == 0
+
+
+def test_a_poll_waits_for_the_lease_to_be_over_not_just_due(
+    project, alice, simulated, clock, django_capture_on_commit_callbacks
+):
+    _, job = prompt_and_video(project, alice, django_capture_on_commit_callbacks)
+    running.run_job(str(job.id))
+    Job.objects.filter(pk=job.pk).update(lease_until=NOW)
+
+    running.poll_job(str(job.id))
+
+    job.refresh_from_db()
+    assert (job.status, job.lease_until) == ("running", NOW)
+
+
+# Progress
+
+
+def test_progress_is_kept_between_none_and_all_and_only_for_a_running_job(project, alice, simulated):
+    prompt = add(project, "prompt", text="A lighthouse")
+    job = plan_run(project, [prompt.id], user=alice).jobs[0]
+
+    running.report_progress(job, 0.5, "Not yet")  # queued: nothing to show
+    assert Job.objects.get(pk=job.pk).progress == 0.0
+
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
+    for fraction, shown in ((1.5, 1.0), (-0.5, 0.0), (0.25, 0.25)):
+        running.report_progress(job, fraction, "Rendering " + "." * 300)
+        job.refresh_from_db()
+        assert (job.progress, job.progress_label) == (shown, ("Rendering " + "." * 300)[:200])
+
+
+# Failing
+
+
+def test_a_failure_cancels_what_needs_it_directly_or_not_and_ends_the_run(project, alice, redis):
+    not_a_video = add(project, "clip", "Clip", asset_id=str(upload(project).id))
+    cut = add(project, "stitch", "Cut")
+    final = add(project, "stitch", "Final")
+    wire(not_a_video, "video", cut, "videos")
+    wire(cut, "video", final, "videos")
+    failing = plan_run(project, [final.id], user=alice).jobs[0]
+
+    running.run_job(str(failing.id))
+
+    rows = {job.node.title: job for job in Job.objects.select_related("node")}
+    assert (rows["Clip"].status, rows["Clip"].error_code) == ("failed", "not_video")
+    for title in ("Cut", "Final"):
+        job = rows[title]
+        assert (job.status, job.error_code, job.error_message) == (
+            "canceled",
+            "upstream_failed",
+            "Not run: Clip failed.",
+        )
+        assert job.finished_at is not None
+        node = Node.objects.get(pk=job.node_id)
+        assert (node.status, node.error_message) == ("canceled", "Not run: Clip failed.")
+    run = Run.objects.get()
+    assert run.status == Run.Status.FAILED and run.finished_at is not None
