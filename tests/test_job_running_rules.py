@@ -152,7 +152,8 @@ def test_a_submitted_video_shows_its_progress_on_the_canvas(
         progress | {"progress": 0.04, "label": "Submitting to Simulated provider"},
         progress | {"progress": 0.05, "label": "Generating"},
     ]
-    assert [event["node"]["status"] for event in by_type(sent)["node.status"]] == ["running"]
+    ((status,),) = [by_type(sent)["node.status"]]
+    assert (status["node"]["status"], status["node"]["job_id"]) == ("running", str(job.id))  # the card shows its job
 
 
 def test_a_poll_takes_up_only_a_job_whose_lease_is_free(
@@ -198,8 +199,12 @@ def test_a_succeeded_video_is_a_take_of_its_node_releases_what_waits_and_ends_it
     video.refresh_from_db()
     take = video.takes.get()
     assert (take.number, take.job_id, take.outputs, take.cache_key) == (1, job.id, job.outputs, job.cache_key)
-    assert (video.status, video.selected_take, video.output, video.cache_key) == (
+    assert (take.provider, take.model, take.params) == ("simulated", "reelgraph-simulated", job.params)
+    assert "wiring" in job.state and take.details == {k: v for k, v in job.state.items() if k != "wiring"}
+    assert take.details["generated"] is True
+    assert (video.status, video.error_message, video.selected_take, video.output, video.cache_key) == (
         "succeeded",
+        "",
         take,
         job.outputs,
         job.cache_key,
