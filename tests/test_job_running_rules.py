@@ -21,6 +21,7 @@ from generation import executor, running
 from generation.executor import plan_run
 from generation.models import Job, Run
 from generation.providers.base import TransientProviderError
+from generation.providers.local_text import LocalTextProvider
 from generation.providers.local_video import SimulatedVideoProvider, submit_count
 from generation.reconcile import reconcile
 from generation.storage import store_file
@@ -365,6 +366,7 @@ def test_a_passing_poll_error_schedules_the_next_poll_at_each_interval_then_fail
     _, job = prompt_and_video(project, alice, django_capture_on_commit_callbacks)
     running.run_job(str(job.id))
     redis.delete("rq:scheduled:video")
+    other = running_elsewhere(project, alice)
 
     for failures, interval in ((1, 5.0), (2, 20.0)):
         since = time.time()
@@ -388,6 +390,7 @@ def test_a_passing_poll_error_schedules_the_next_poll_at_each_interval_then_fail
     job.refresh_from_db()
     assert (job.status, job.error_code) == ("failed", "provider_unavailable")
     assert job.error_message == "The simulated provider did not answer the poll (503). Gave up after 3 tries."
+    assert untouched(other) == ("running", "", {"mine": True})
     assert scheduled(redis, "video") == []
 
 
@@ -789,3 +792,43 @@ def test_a_failure_cancels_what_needs_it_directly_or_not_and_ends_the_run(projec
         assert (node.status, node.error_message) == ("canceled", "Not run: Clip failed.")
     run = Run.objects.get()
     assert run.status == Run.Status.FAILED and run.finished_at is not None
+
+
+def running_elsewhere(project, alice) -> Job:
+    """A job of another node that a worker is executing meanwhile: a retry must leave it alone."""
+    other = add(project, "prompt", "Elsewhere", text="Another line")
+    job = plan_run(project, [other.id], user=alice).jobs[0]
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, state={"mine": True})
+    return job
+
+
+def untouched(job: Job) -> tuple:
+    job.refresh_from_db()
+    return job.status, job.error_code, job.state
+
+
+@pytest.mark.django_db(transaction=True)  # a broken-off step checks its connection: not in a test's transaction
+def test_a_passing_text_error_is_retried_and_leaves_other_jobs_alone(
+    project, alice, simulated, redis, monkeypatch, django_capture_on_commit_callbacks
+):
+    def busy(provider, request):
+        raise TransientProviderError("The text provider is busy (503).")
+
+    monkeypatch.setattr(LocalTextProvider, "enhance", busy)
+    prompt = add(project, "prompt", text="A lighthouse", enhance=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = plan_run(project, [prompt.id], user=alice).jobs[0]
+    other = running_elsewhere(project, alice)
+
+    work("text", redis)
+
+    job.refresh_from_db()
+    assert (job.status, job.error_code, job.error_message) == (
+        "queued",
+        "provider_unavailable",
+        "The text provider is busy (503).",
+    )
+    assert [(function, argument) for function, argument, _ in scheduled(redis, "text")] == [
+        ("generation.tasks.run_job", str(job.id))
+    ]
+    assert untouched(other) == ("running", "", {"mine": True})
