@@ -832,3 +832,21 @@ def test_a_passing_text_error_is_retried_and_leaves_other_jobs_alone(
         ("generation.tasks.run_job", str(job.id))
     ]
     assert untouched(other) == ("running", "", {"mine": True})
+
+
+@pytest.mark.django_db(transaction=True)  # a broken-off step checks its connection: not in a test's transaction
+def test_a_job_canceled_while_its_submit_failed_stays_canceled(
+    project, alice, simulated, redis, monkeypatch, django_capture_on_commit_callbacks
+):
+    _, job = prompt_and_video(project, alice, django_capture_on_commit_callbacks)
+
+    def canceled_then_unavailable(provider, request):
+        executor.cancel_job(Job.objects.get(pk=job.pk), "Stopped by Alice.")
+        raise TransientProviderError("The simulated provider is temporarily unavailable (503).")
+
+    monkeypatch.setattr(SimulatedVideoProvider, "submit", canceled_then_unavailable)
+    work("video", redis)
+
+    job.refresh_from_db()
+    assert (job.status, job.error_code, job.error_message) == ("canceled", "canceled", "Stopped by Alice.")
+    assert Node.objects.get(pk=job.node_id).status == Node.Status.CANCELED
