@@ -410,10 +410,13 @@ def test_a_step_broken_off_by_redis_hands_the_job_to_the_reconciler_at_once(
         raise RedisConnectionError("Connection refused.")
 
     monkeypatch.setattr(SimulatedVideoProvider, "submit", redis_gone)
+    other = running_elsewhere(project, alice)
+    Job.objects.filter(pk=other.pk).update(lease_until=NOW + timedelta(seconds=30))  # its own worker holds it
     with pytest.raises(RedisConnectionError):
         running.run_job(str(job.id))
 
     assert leases == [NOW + timedelta(seconds=160)]  # held for the job timeout and a minute while it ran
+    assert Job.objects.get(pk=other.pk).lease_until == NOW + timedelta(seconds=30)
     job.refresh_from_db()
     assert (job.status, job.error_code, job.lease_until) == ("running", "", NOW)  # not failed; its lease ends now
     assert "submitting" in job.state
