@@ -19,8 +19,8 @@ from rq.job import Job as RQJob
 
 from generation import executor, running
 from generation.executor import plan_run
-from generation.models import Job, Run
-from generation.providers.base import TransientProviderError
+from generation.models import Job, Report, Run
+from generation.providers.base import PermanentProviderError, TransientProviderError
 from generation.providers.local_text import LocalTextProvider
 from generation.providers.local_video import SimulatedVideoProvider, submit_count
 from generation.reconcile import reconcile
@@ -853,3 +853,37 @@ def test_a_job_canceled_while_its_submit_failed_stays_canceled(
     job.refresh_from_db()
     assert (job.status, job.error_code, job.error_message) == ("canceled", "canceled", "Stopped by Alice.")
     assert Node.objects.get(pk=job.node_id).status == Node.Status.CANCELED
+
+
+@pytest.mark.parametrize(
+    ("script", "code", "reported"),
+    [("blocked:violence", "safety_blocked", True), ("permanent:No lighthouses.", "provider_error", False)],
+)
+def test_only_a_safety_block_goes_to_the_moderation_queue(
+    project, alice, simulated, script, code, reported, django_capture_on_commit_callbacks
+):
+    simulated(script)
+    _, job = prompt_and_video(project, alice, django_capture_on_commit_callbacks)
+
+    running.run_job(str(job.id))
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    reports = list(Report.objects.filter(job=job).values_list("source", "node_id", "reason"))
+    assert reports == ([(Report.Source.SAFETY, job.node_id, job.error_message)] if reported else [])
+
+
+def test_a_job_canceled_while_its_submit_was_refused_stays_canceled(
+    project, alice, simulated, monkeypatch, django_capture_on_commit_callbacks
+):
+    _, job = prompt_and_video(project, alice, django_capture_on_commit_callbacks)
+
+    def canceled_then_refused(provider, request):
+        executor.cancel_job(Job.objects.get(pk=job.pk), "Stopped by Alice.")
+        raise PermanentProviderError("No lighthouses.")
+
+    monkeypatch.setattr(SimulatedVideoProvider, "submit", canceled_then_refused)
+    running.run_job(str(job.id))
+
+    job.refresh_from_db()
+    assert (job.status, job.error_code, job.error_message) == ("canceled", "canceled", "Stopped by Alice.")
