@@ -887,3 +887,16 @@ def test_a_job_canceled_while_its_submit_was_refused_stays_canceled(
 
     job.refresh_from_db()
     assert (job.status, job.error_code, job.error_message) == ("canceled", "canceled", "Stopped by Alice.")
+
+
+def test_a_failure_leaves_a_dependant_canceled_earlier_as_the_user_canceled_it(project, alice, redis):
+    not_a_video = add(project, "clip", "Clip", asset_id=str(upload(project).id))
+    cut = add(project, "stitch", "Cut")
+    wire(not_a_video, "video", cut, "videos")
+    failing, cutting = plan_run(project, [cut.id], user=alice).jobs
+    executor.cancel_job(cutting, "Not this one.")
+
+    running.run_job(str(failing.id))
+
+    cutting.refresh_from_db()
+    assert (cutting.status, cutting.error_code, cutting.error_message) == ("canceled", "canceled", "Not this one.")
