@@ -349,7 +349,9 @@ def test_a_failed_job_under_rq_is_never_retried(project, alice, simulated, redis
     job.refresh_from_db()
     assert (job.status, job.attempts, job.error_message) == ("failed", 1, "No lighthouses.")
     assert scheduled(redis, "video") == []  # RQ's retries would submit (and pay) again
-    assert RQJob.fetch(str(job.id), connection=redis).get_status() == "failed"
+    rq_job = RQJob.fetch(str(job.id), connection=redis)
+    assert rq_job.get_status() == "failed"
+    assert rq_job.latest_result().exc_string.strip().endswith("JobFailed: No lighthouses.")  # RQ's record agrees
 
 
 @pytest.fixture
