@@ -764,10 +764,12 @@ def test_progress_is_kept_between_none_and_all_and_only_for_a_running_job(projec
     assert Job.objects.get(pk=job.pk).progress == 0.0
 
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
+    other = running_elsewhere(project, alice)
     for fraction, shown in ((1.5, 1.0), (-0.5, 0.0), (0.25, 0.25)):
         running.report_progress(job, fraction, "Rendering " + "." * 300)
         job.refresh_from_db()
         assert (job.progress, job.progress_label) == (shown, ("Rendering " + "." * 300)[:200])
+    assert Job.objects.get(pk=other.pk).progress == 0.0  # its own job only
 
 
 # Failing
