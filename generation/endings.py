@@ -48,17 +48,18 @@ def retry(job: Job, error: ProviderError) -> None:
         return
     job.state.pop("submitting", None)  # the error proves nothing was accepted: a new submit pays once
     with transaction.atomic():
-        Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+        requeued = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
             status=Job.Status.QUEUED,
             lease_until=None,
             state=job.state,
             error_code=error.code,
             error_message=error.message,
         )
-        job.error_code, job.error_message = error.code, error.message
-        announce.job_error(job, retrying=True)
-        set_node_status(job, Node.Status.QUEUED)
-    raise error  # RQ schedules the retry after the next backoff interval
+        if requeued:  # not canceled meanwhile: its card shows it waiting for the retry
+            job.error_code, job.error_message = error.code, error.message
+            announce.job_error(job, retrying=True)
+            set_node_status(job, Node.Status.QUEUED)
+    raise error  # RQ schedules the retry after the next backoff interval (a canceled job's is a no-op)
 
 
 def out_of_tries(job: Job) -> bool:
