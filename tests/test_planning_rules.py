@@ -384,7 +384,22 @@ def test_a_conflict_names_the_node_and_writes_nothing(project, alice, redis):
 
     assert raised.value.node == prompt and raised.value.job == Job.objects.get()
     assert str(prompt) in str(raised.value)
+    conflict = (raised.value.status, raised.value.code, raised.value.details)  # what the API answers
+    assert conflict == (409, "run_conflict", {"node": str(prompt.id), "job": str(Job.objects.get().id)})
     assert rows() == before
+
+
+def test_a_node_run_again_after_a_failure_is_queued_without_its_old_error(project, alice, redis):
+    prompt = add(project, "prompt", text="A lighthouse")
+    (job,) = plan_run(project, [prompt.id], user=alice).jobs
+    endings.fail(job, "provider_rejected", "The provider refused it.")
+    prompt.refresh_from_db()
+    assert (prompt.status, prompt.error_message) == (Node.Status.FAILED, "The provider refused it.")
+
+    plan_run(project, [prompt.id], user=alice)
+
+    prompt.refresh_from_db()
+    assert (prompt.status, prompt.error_message) == (Node.Status.QUEUED, "")  # the card no longer says it failed
 
 
 # Canceling
