@@ -903,3 +903,72 @@ def test_a_failure_leaves_a_dependant_canceled_earlier_as_the_user_canceled_it(p
 
     cutting.refresh_from_db()
     assert (cutting.status, cutting.error_code, cutting.error_message) == ("canceled", "canceled", "Not this one.")
+
+
+# Several videos in flight, and polls that find a video not ready yet
+
+
+def two_videos_waiting(project, alice, capture) -> tuple[Job, Job]:
+    """Two shots of one project, each submitted and waiting on the provider (with an operation of its own)."""
+    shots = [text_to_video(project, title) for title in ("Dawn", "Dusk")]
+    with capture(execute=True):
+        plan_run(project, [video.id for _, video in shots], user=alice)
+        for prompt, _ in shots:
+            running.run_job(str(job_of(prompt).id))
+    for _, video in shots:
+        running.run_job(str(job_of(video).id))
+    return job_of(shots[0][1]), job_of(shots[1][1])
+
+
+def test_two_videos_in_flight_each_step_touches_only_its_own_job(
+    project, alice, simulated, clock, django_capture_on_commit_callbacks
+):
+    dawn, dusk = two_videos_waiting(project, alice, django_capture_on_commit_callbacks)
+    assert dawn.provider_operation != dusk.provider_operation  # each stored its own, not the other's
+
+    running.poll_job(str(dawn.id))
+
+    dawn.refresh_from_db()
+    dusk.refresh_from_db()
+    assert dawn.status == Job.Status.SUCCEEDED and dawn.node.takes.count() == 1
+    assert (dusk.status, dusk.node.takes.count(), dusk.lease_until) == ("running", 0, None)  # still waits its turn
+    running.poll_job(str(dusk.id))
+    dusk.refresh_from_db()
+    assert dusk.status == Job.Status.SUCCEEDED
+
+
+def test_a_poll_before_the_video_is_ready_waits_again_with_the_same_operation(
+    project, alice, simulated, settings, clock, django_capture_on_commit_callbacks
+):
+    settings.SIMULATED_PROVIDER = {**settings.SIMULATED_PROVIDER, "latency": 60.0}
+    _, job = prompt_and_video(project, alice, django_capture_on_commit_callbacks)
+    running.run_job(str(job.id))
+    job.refresh_from_db()
+    operation = job.provider_operation
+
+    clock.shift(timedelta(seconds=15))
+    running.poll_job(str(job.id))
+
+    job.refresh_from_db()
+    assert (job.status, job.provider_operation, job.lease_until) == ("running", operation, None)
+    assert (job.progress_label, job.error_code) == ("Rendering offline", "")
+    assert "submitting" not in job.state and submit_count("simulated") == 1  # nothing submitted again
+    clock.shift(timedelta(seconds=60))
+    running.poll_job(str(job.id))
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED and submit_count("simulated") == 1
+
+
+def test_a_poll_of_a_canceled_job_does_nothing_and_says_so(
+    project, alice, simulated, clock, caplog, django_capture_on_commit_callbacks
+):
+    _, job = prompt_and_video(project, alice, django_capture_on_commit_callbacks)
+    running.run_job(str(job.id))
+    endings.cancel_job(job, "Stopped by Alice.")
+
+    with caplog.at_level("INFO", logger="generation.running"):
+        running.poll_job(str(job.id))  # a poll RQ had scheduled before the cancel
+
+    job.refresh_from_db()
+    assert (job.status, job.node.takes.count(), job.node.status) == ("canceled", 0, "canceled")
+    assert f"job {job.id} has no operation to poll right now; nothing to do" in caplog.messages
