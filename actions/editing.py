@@ -26,10 +26,6 @@ from projects.models import Membership, Project
 from projects.services import create_project
 
 
-def _by(user) -> str:
-    return user.get_username() if user is not None else ""
-
-
 @transaction.atomic
 def add_node(project: Project, user, **fields) -> Node:
     services.lock_graph(project.pk)
@@ -51,7 +47,7 @@ def delete_node(node: Node, user) -> None:
     """A job of the node still under way is canceled first, so its run ends and what waits on it is
     released; the job row and its cost stay (jobs outlive their nodes: the provider was paid)."""
     for job in Job.objects.filter(node=node, status__in=Job.ACTIVE):
-        endings.cancel_job(job, f"Canceled: {node} was deleted by {_by(user) or 'someone'}.")
+        endings.cancel_job(job, f"Canceled: {node} was deleted by {events.username(user) or 'someone'}.")
     with transaction.atomic():
         project_id, node_id = node.project_id, str(node.id)
         services.lock_graph(project_id)

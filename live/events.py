@@ -215,38 +215,39 @@ def run_finished(run: Run) -> RunFinished:
     return {"type": "run.finished", "run": run_state(run)}
 
 
-def _by(user) -> str:
+def username(user) -> str:
+    """Who made an edit, as events name them ("" for no one: a system edit)."""
     return user.get_username() if user is not None else ""
 
 
 def node_changed(kind: Literal["node.created", "node.updated"], node: Node, user) -> NodeChanged:
     job = Job.objects.filter(node=node, status__in=Job.ACTIVE).first()
-    return {"type": kind, "node": node_state(node, job), "by": _by(user)}
+    return {"type": kind, "node": node_state(node, job), "by": username(user)}
 
 
 def node_deleted(node_id: str, edge_ids: list[str], user) -> NodeDeleted:
-    return {"type": "node.deleted", "node_id": node_id, "edge_ids": edge_ids, "by": _by(user)}
+    return {"type": "node.deleted", "node_id": node_id, "edge_ids": edge_ids, "by": username(user)}
 
 
 def edge_created(edge: Edge, replaced: list[str], user) -> EdgeCreated:
-    return {"type": "edge.created", "edge": edge_state(edge), "replaced": replaced, "by": _by(user)}
+    return {"type": "edge.created", "edge": edge_state(edge), "replaced": replaced, "by": username(user)}
 
 
 def edge_deleted(edge_id: str, user) -> EdgeDeleted:
-    return {"type": "edge.deleted", "edge_id": edge_id, "by": _by(user)}
+    return {"type": "edge.deleted", "edge_id": edge_id, "by": username(user)}
 
 
 def edges_reordered(node: Node, port: str, edges: list[Edge], user) -> EdgesReordered:
     states = [edge_state(edge) for edge in edges]
-    return {"type": "edges.reordered", "node_id": str(node.id), "port": port, "edges": states, "by": _by(user)}
+    return {"type": "edges.reordered", "node_id": str(node.id), "port": port, "edges": states, "by": username(user)}
 
 
 def note_changed(kind: Literal["note.created", "note.updated"], note: Note, user) -> NoteChanged:
-    return {"type": kind, "note": note_state(note), "by": _by(user)}
+    return {"type": kind, "note": note_state(note), "by": username(user)}
 
 
 def note_deleted(note_id: str, user) -> NoteDeleted:
-    return {"type": "note.deleted", "note_id": note_id, "by": _by(user)}
+    return {"type": "note.deleted", "note_id": note_id, "by": username(user)}
 
 
 def project_updated(project: Project) -> ProjectUpdated:
