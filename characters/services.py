@@ -90,7 +90,8 @@ def nearest_characters(
     """The owner's k characters closest to an embedding (cosine distance, on `.distance`), closest first.
 
     A library below CHARACTER_EXACT_SCAN_LIMIT (per owner and model: a person's library) is scanned
-    exactly, which is always right and takes a few milliseconds; a larger one uses the HNSW index.
+    exactly, which is always right (about 6 ms at 1k, 20-26 ms at 10k here: docs/BENCHMARKS.md); a
+    larger one uses the HNSW index.
     `visible`: only those the owner sees (not hidden by a moderator). Matching a new photo includes
     hidden ones, so uploading the same face again does not bring a hidden character back.
     """
