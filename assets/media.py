@@ -171,7 +171,7 @@ def render_clip(
     """
     frames = round(duration * FPS)
     overlay = out.with_suffix(".overlay.png")
-    _caption_overlay(overlay, width, height, caption, label)
+    caption_overlay(overlay, width, height, caption, label)
     inputs, background = _background(out, width, height, duration, caption, image, end_image)
     overlay_input, sound_input = len(inputs), len(inputs) + 1
     ffmpeg(
@@ -210,15 +210,15 @@ def _background(out, width, height, duration, caption, image, end_image) -> tupl
     # gives it life without scaling every frame.
     still = f"loop=loop={frames - 1}:size=1:start=0,setpts=N/{FPS}/TB,fps={FPS}"
     pan = f"crop={width}:{height}:x='(iw-{width})*t/{duration}':y='(ih-{height})*t/{duration}'"
-    inputs = [["-i", str(_cover(image, out.with_suffix(".start.png"), width, height))]]
+    inputs = [["-i", str(cover(image, out.with_suffix(".start.png"), width, height))]]
     if end_image is None:
         return inputs, f"[0:v]{still},{pan},setsar=1"
-    inputs.append(["-i", str(_cover(end_image, out.with_suffix(".end.png"), width, height))])
+    inputs.append(["-i", str(cover(end_image, out.with_suffix(".end.png"), width, height))])
     fade = f"fade=t=in:st={duration / 2}:d={duration / 2}:alpha=1"
     return inputs, f"[0:v]{still},{pan}[start];[1:v]{still},{pan},format=rgba,{fade}[end];[start][end]overlay"
 
 
-def _cover(image: Path, out: Path, width: int, height: int, margin: float = 1.06) -> Path:
+def cover(image: Path, out: Path, width: int, height: int, margin: float = 1.06) -> Path:
     """The whole image, fitted into the frame over a blurred, darkened fill of itself, with a little
     margin to pan across. Nothing of the picture is cut off: a portrait keeps its face."""
     size = (round(width * margin / 2) * 2, round(height * margin / 2) * 2)
@@ -232,7 +232,8 @@ def _cover(image: Path, out: Path, width: int, height: int, margin: float = 1.06
     return out
 
 
-def _caption_overlay(out: Path, width: int, height: int, caption: str, label: str) -> None:
+def caption_overlay(out: Path, width: int, height: int, caption: str, label: str) -> Path:
+    """A transparent layer with the caption across the bottom and the label at the top left."""
     scale = height / 720
     overlay = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
@@ -247,6 +248,7 @@ def _caption_overlay(out: Path, width: int, height: int, caption: str, label: st
     margin = round(24 * scale)
     draw.text((margin, margin), label, font=label_font, fill=(255, 255, 255, 200))
     overlay.save(out)
+    return out
 
 
 def concat(

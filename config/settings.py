@@ -124,7 +124,7 @@ CHANNEL_LAYERS = {
 }
 
 # One queue per kind of work, so that slow video polls never wait behind face analysis.
-RQ_QUEUE_NAMES = ("faces", "text", "video", "media", "default")
+RQ_QUEUE_NAMES = ("faces", "text", "image", "video", "media", "default")
 RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 900} for name in RQ_QUEUE_NAMES}
 RQ = {"WORKER_CLASS": "generation.worker.Worker"}
 # Longest a single step of a job (a submit, a poll, a download and its post-processing) may take.
@@ -248,6 +248,9 @@ PROVIDER_TIMEOUT_SECONDS = env.float("REELGRAPH_PROVIDER_TIMEOUT", default=60.0)
 # A Veo submit alone waits longer: it has no idempotency key, so a submit that times out cannot be
 # retried (the video may have been started and billed) and ends as "needs attention" instead.
 VEO_SUBMIT_TIMEOUT_SECONDS = env.float("REELGRAPH_VEO_SUBMIT_TIMEOUT", default=300.0)
+# How long an image generation may take to answer. Also long: its answer is the paid picture, and an
+# answer that times out is never asked for again on its own (the user is asked).
+IMAGE_TIMEOUT_SECONDS = env.float("REELGRAPH_IMAGE_TIMEOUT", default=180.0)
 # The Veo models offered, and how often a running generation is checked (Veo takes 11 s to 6 min).
 VEO_MODELS = env.list("REELGRAPH_VEO_MODELS", default=["veo-3.1-generate-preview", "veo-3.1-fast-generate-preview"])
 VEO_POLL_SECONDS = env.float("REELGRAPH_VEO_POLL_SECONDS", default=10.0)
@@ -271,8 +274,33 @@ PROVIDERS = {
         ("local", "openai", "gemini"),
         "openai" if OPENAI_API_KEY else "gemini" if GEMINI_API_KEY else "local",
     ),
+    "image": provider_choice(
+        "REELGRAPH_IMAGE_PROVIDER",
+        ("local", "gemini", "openai"),
+        "gemini" if GEMINI_API_KEY else "openai" if OPENAI_API_KEY else "local",
+    ),
     "faces": provider_choice("REELGRAPH_FACE_PROVIDER", ("local", "insightface"), "local"),
 }
+# The image models offered per provider, the default first (checked against google-genai 2.34's and
+# openai 3.57's model lists; gemini-2.5-flash-image and gpt-image-1 are shut down). A JSON object of
+# the same shape in REELGRAPH_IMAGE_MODELS replaces it when the providers' lists change.
+IMAGE_MODELS = env.json(
+    "REELGRAPH_IMAGE_MODELS",
+    default={
+        "gemini": ["gemini-3.1-flash-image", "gemini-3-pro-image", "gemini-3.1-flash-lite-image"],
+        "openai": ["gpt-image-2", "gpt-image-1.5", "gpt-image-1-mini"],
+        "local": ["reelgraph-offline-still"],
+    },
+)
+# USD per image, per provider and model (secondary sources, late 2026; configuration, not code): set
+# REELGRAPH_IMAGE_PRICES to a JSON object of the same shape when the prices change.
+IMAGE_PRICES = env.json(
+    "REELGRAPH_IMAGE_PRICES",
+    default={
+        "gemini": {"gemini-3.1-flash-image": 0.039, "gemini-3-pro-image": 0.134, "gemini-3.1-flash-lite-image": 0.02},
+        "openai": {"gpt-image-2": 0.053, "gpt-image-1.5": 0.042, "gpt-image-1-mini": 0.011},
+    },
+)
 # The offline video provider renders at once; a latency makes it behave like a remote one.
 LOCAL_VIDEO_LATENCY = env.float("REELGRAPH_LOCAL_LATENCY", default=0.0)
 # The simulated provider (tests, benchmarks): latency, and a comma-separated script of failures.

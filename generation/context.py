@@ -63,6 +63,10 @@ class RunContext:
         return self._use(providers.video_provider())
 
     @cached_property
+    def image(self):
+        return self._use(providers.image_provider())
+
+    @cached_property
     def text(self):
         return self._use(providers.text_provider())
 
@@ -123,14 +127,19 @@ class RunContext:
     def record_usage(self, usage: Usage) -> None:
         self.usages.append(usage)
 
-    def begin_submit(self, fingerprint: str, *, model: str) -> None:
+    def begin_submit(self, fingerprint: str, *, model: str, provider, made: str = "video") -> None:
         if "submitting" in self.state:
             raise SubmitOutcomeUnknown("an earlier attempt was stopped while it submitted, before the answer was saved")
         started = timezone.now().isoformat()
-        self.state["submitting"] = {"at": started, "fingerprint": fingerprint, "provider": self.video.label}
+        self.state["submitting"] = {"at": started, "fingerprint": fingerprint, "provider": provider.label, "made": made}
         self.state["model"] = model  # the provider object may serve several models (Veo 3.1 and Fast)
         # Committed before the request leaves: recovery must see it even if this process dies next.
         Job.objects.filter(pk=self.job.pk, status=Job.Status.RUNNING).update(state=self.state)
+
+    def end_submit(self) -> None:
+        # Saved with the step's ending (the stored operation, or the take): until then a crash still
+        # leaves an outcome nobody knows, and the user is asked.
+        self.state.pop("submitting", None)
 
     def character_for(self, face, image: AssetValue, provider) -> str:
         project = self.job.project

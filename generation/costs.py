@@ -1,4 +1,4 @@
-"""What generations cost: prices are configuration (settings.VIDEO_PRICES), never code."""
+"""What generations cost: prices are configuration (settings.VIDEO_PRICES, IMAGE_PRICES), never code."""
 
 from decimal import Decimal
 
@@ -11,6 +11,8 @@ CENT = Decimal("0.0001")
 
 def price(usage: Usage, provider: str) -> Decimal:
     """USD for one usage with the given provider; offline providers cost nothing."""
+    if usage.capability == "image":
+        return _image_price(usage, provider)
     if usage.capability != "video" or provider not in settings.VIDEO_PRICES:
         return Decimal("0")
     by_model = settings.VIDEO_PRICES[provider]
@@ -21,3 +23,11 @@ def price(usage: Usage, provider: str) -> Decimal:
 
 def total(usages: list[Usage], provider: str) -> Decimal:
     return sum((price(usage, provider) for usage in usages), Decimal("0"))
+
+
+def _image_price(usage: Usage, provider: str) -> Decimal:
+    by_model = settings.IMAGE_PRICES.get(provider)
+    if not by_model:
+        return Decimal("0")
+    rate = by_model.get(usage.model) or next(iter(by_model.values()))  # an unlisted model: the first's price
+    return (Decimal(str(rate)) * usage.images).quantize(CENT)

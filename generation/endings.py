@@ -87,9 +87,10 @@ def fail(job: Job, code: str, message: str) -> None:
 def needs_attention(job: Job, why: str) -> None:
     """A submit's outcome is unknown: the provider may have started, and will bill, the work. It is not
     repeated; the job ends here, its estimated cost counted as spent, until the user runs the node again."""
-    provider = (job.state.get("submitting") or {}).get("provider") or "The provider"
+    submitting = job.state.get("submitting") or {}
+    provider, made = submitting.get("provider") or "The provider", submitting.get("made") or "video"
     message = (
-        f"{provider} may have started this video; running it again may charge again "
+        f"{provider} may have started this {made}; running it again may charge again "
         f"(about ${job.cost_estimate:.2f}). {why[:1].upper()}{why[1:]}. "
         "Run the node again to submit it anew, or leave it."
     )

@@ -26,7 +26,7 @@ from nodes.models import Node, Take
 from nodes.registry import get_node_type
 from nodes.services import load_graph
 from projects.models import Project
-from providers import provider_name
+from providers import CAPABILITIES, provider_name
 
 logger = logging.getLogger(__name__)
 
@@ -177,7 +177,7 @@ def _decide(graph, validation, nodes, hashes, forced: set[str], *, strict: bool 
     takes = _takes_by_key(nodes, validation.order)
     identity: dict[str, Callable[[str], str]] = {}
     planned: dict[str, PlannedNode] = {}
-    provider_of = {capability: provider_name(capability) for capability in ("video", "text", "faces")}
+    provider_of = {capability: provider_name(capability) for capability in CAPABILITIES}
     for node_id in validation.order:
         node, node_type = nodes[node_id], get_node_type(nodes[node_id].type)
         params = validation.params[node_id]

@@ -193,7 +193,7 @@ def _provider_fields(ctx: RunContext) -> dict[str, str]:
 def _wait(job: Job, ctx: RunContext, wait: Wait) -> None:
     """Store the operation, free the worker, and come back with a scheduled poll."""
     job.progress, job.progress_label = wait.progress, wait.label
-    ctx.state.pop("submitting", None)  # the operation is stored from here on: the outcome is known
+    ctx.end_submit()  # the operation is stored from here on: the outcome is known
     updated = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
         provider_operation=wait.operation,
         state=ctx.state,

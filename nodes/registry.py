@@ -4,6 +4,7 @@ from nodes.types.audio import AudioNode
 from nodes.types.base import NodeType
 from nodes.types.clip import ClipNode
 from nodes.types.extend import ExtendNode
+from nodes.types.generate_image import GenerateImageNode
 from nodes.types.image import ImageNode
 from nodes.types.prompt import PromptNode
 from nodes.types.stitch import StitchNode
@@ -11,7 +12,16 @@ from nodes.types.video import VideoNode
 
 NODE_TYPES: dict[str, NodeType] = {
     node_type.name: node_type
-    for node_type in (ImageNode(), AudioNode(), PromptNode(), VideoNode(), ExtendNode(), StitchNode(), ClipNode())
+    for node_type in (
+        ImageNode(),
+        AudioNode(),
+        PromptNode(),
+        GenerateImageNode(),
+        VideoNode(),
+        ExtendNode(),
+        StitchNode(),
+        ClipNode(),
+    )
 }
 
 

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from providers.contract import FaceProvider, TextProvider, VideoProvider
+from providers.contract import FaceProvider, ImageProvider, TextProvider, VideoProvider
 
 IMPLEMENTATIONS = {
     "video": {
@@ -16,6 +16,11 @@ IMPLEMENTATIONS = {
         "openai": "providers.openai_text.OpenAITextProvider",
         "gemini": "providers.gemini_text.GeminiTextProvider",
     },
+    "image": {
+        "local": "providers.local_image.LocalImageProvider",
+        "gemini": "providers.gemini_image.GeminiImageProvider",
+        "openai": "providers.openai_image.OpenAIImageProvider",
+    },
     "faces": {
         "local": "providers.local_faces.offline_face_provider",
         "insightface": "providers.insightface_faces.InsightFaceProvider",
@@ -23,8 +28,12 @@ IMPLEMENTATIONS = {
 }
 
 
+CAPABILITIES = tuple(IMPLEMENTATIONS)
+
+
 def provider_name(capability: str) -> str:
-    return settings.PROVIDERS[capability]
+    # A capability left out of an overridden PROVIDERS (an older configuration, a test) is offline.
+    return settings.PROVIDERS.get(capability, "local")
 
 
 def provider(capability: str):
@@ -45,6 +54,15 @@ def text_provider() -> TextProvider:
     return provider("text")
 
 
+def image_provider() -> ImageProvider:
+    return provider("image")
+
+
+def image_models() -> list[str]:
+    """The image models the configured provider offers (REELGRAPH_IMAGE_MODELS), its default first."""
+    return list(settings.IMAGE_MODELS.get(provider_name("image"), []))
+
+
 def face_provider() -> FaceProvider:
     return provider("faces")
 
@@ -54,7 +72,7 @@ def status() -> list[dict[str, str | bool]]:
     from providers.insightface_faces import missing_model_message
 
     rows = []
-    for capability in ("video", "text", "faces"):
+    for capability in CAPABILITIES:
         name = provider_name(capability)
         problem = ""
         if name in ("veo", "gemini") and not settings.GEMINI_API_KEY:

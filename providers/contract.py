@@ -185,6 +185,52 @@ class VideoProvider(Protocol):
         """The finished video, copied to `workdir`. `extension` says the operation extended a video."""
 
 
+# Images -----------------------------------------------------------------------------------------
+
+# What an image node offers; each provider makes the nearest it can (OpenAI: 3:2 or 2:3, cropped).
+IMAGE_ASPECT_RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")
+IMAGE_SIZES = ("1K", "2K")
+
+
+def image_dimensions(aspect_ratio: str, size: str) -> tuple[int, int]:
+    """Width and height of an image of this aspect and size: the long side 1024 (1K) or 2048 (2K)
+    pixels, both even (a video encoder's first frame needs even sides)."""
+    across, down = (int(part) for part in aspect_ratio.split(":"))
+    long_side = 2048 if size == "2K" else 1024
+    scale = long_side / max(across, down)
+    return round(across * scale / 2) * 2, round(down * scale / 2) * 2
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    prompt: str
+    model: str  # "" for the provider's default
+    aspect_ratio: str = "16:9"
+    size: str = "1K"
+    # Pictures to stay faithful to: reference images, then the characters' face photos, in port order.
+    references: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class GeneratedImage:
+    path: Path
+    model: str
+    mime: str = "image/png"
+    # What the user should know about the result ("cropped from 3:2 to 16:9"), or "".
+    note: str = ""
+
+
+class ImageProvider(Protocol):
+    name: str
+    label: str
+    # The most reference pictures one request may carry.
+    max_references: int
+
+    def generate(self, request: ImageRequest, workdir: Path) -> GeneratedImage:
+        """One image, written into `workdir`. Paid work without an idempotency key: an answer lost after
+        the request left is a SubmitOutcomeUnknown, never retried on its own."""
+
+
 # Text -------------------------------------------------------------------------------------------
 
 

@@ -36,12 +36,15 @@ def client() -> genai.Client:
 
 
 @contextlib.contextmanager
-def translated_errors(service: str, *, starts_paid_work: bool = False):
+def translated_errors(service: str, *, starts_paid_work: bool = False, timeout: float | None = None):
     """429 and 5xx are worth another try; any other refusal is final, with Google's own words.
 
     `starts_paid_work` (a Veo submit, which has no idempotency key): an answer lost after the request
     was sent (a read timeout, a dropped connection, a 5xx) is an unknown outcome, never retried;
-    only what proves nothing was accepted (a 4xx, a 429, a connection that never opened) is."""
+    only what proves nothing was accepted (a 4xx, a 429, a connection that never opened) is.
+    `timeout`: the request's own, when it is not the submit's or the default (for the messages)."""
+    if timeout is None:
+        timeout = settings.VEO_SUBMIT_TIMEOUT_SECONDS if starts_paid_work else settings.PROVIDER_TIMEOUT_SECONDS
     try:
         yield
     except errors.ClientError as error:
@@ -60,11 +63,9 @@ def translated_errors(service: str, *, starts_paid_work: bool = False):
     except httpx.TimeoutException as error:
         if starts_paid_work:
             raise SubmitOutcomeUnknown(
-                f"{service} did not answer within {settings.VEO_SUBMIT_TIMEOUT_SECONDS:g} s after the request was sent"
+                f"{service} did not answer within {timeout:g} s after the request was sent"
             ) from error
-        raise TransientProviderError(
-            f"{service} did not answer within {settings.PROVIDER_TIMEOUT_SECONDS:g} s."
-        ) from error
+        raise TransientProviderError(f"{service} did not answer within {timeout:g} s.") from error
     except httpx.TransportError as error:
         if starts_paid_work:
             raise SubmitOutcomeUnknown(

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import openai
 from django.conf import settings
 
-from providers.contract import (
-    EnhancedPrompt,
-    EnhanceRequest,
-    PermanentProviderError,
-    ProviderNotConfigured,
-    TransientProviderError,
-    connection_failed,
-)
+from providers import openai_client
+from providers.contract import EnhancedPrompt, EnhanceRequest, PermanentProviderError
 from providers.prompting import clean, image_data_url, instructions
 
 
@@ -21,38 +14,13 @@ class OpenAITextProvider:
     label = "OpenAI"
 
     def __init__(self) -> None:
-        if not settings.OPENAI_API_KEY:
-            raise ProviderNotConfigured("Prompt enhancement with OpenAI needs OPENAI_API_KEY in the environment.")
+        self.client = openai_client.client("Prompt enhancement")
         self.model = settings.OPENAI_MODEL
-        self.timeout = settings.PROVIDER_TIMEOUT_SECONDS
-        # Retries belong to the engine (with backoff, visible on the node); the SDK tries once.
-        self.client = openai.OpenAI(
-            api_key=settings.OPENAI_API_KEY,
-            base_url=settings.OPENAI_BASE_URL or None,
-            timeout=self.timeout,
-            max_retries=0,
-        )
 
     def enhance(self, request: EnhanceRequest) -> EnhancedPrompt:
         image = request.image if settings.OPENAI_ACCEPTS_IMAGES else None
-        try:
+        with openai_client.translated_errors():
             text = self._chat(request, image) if settings.OPENAI_API == "chat" else self._responses(request, image)
-        except openai.APITimeoutError as error:
-            raise TransientProviderError(f"OpenAI did not answer within {self.timeout:g} s.") from error
-        except openai.APIConnectionError as error:  # the SDK's wrapper: what broke is its cause
-            raise connection_failed("OpenAI", error.__cause__ or error) from error
-        except openai.RateLimitError as error:
-            raise TransientProviderError(f"OpenAI is rate-limiting requests (429): {_message(error)}") from error
-        except openai.AuthenticationError as error:
-            raise ProviderNotConfigured(
-                f"OpenAI refused the API key: check OPENAI_API_KEY ({_message(error)})."
-            ) from error
-        except openai.APIStatusError as error:
-            if error.status_code >= 500:
-                raise TransientProviderError(f"OpenAI had a server error ({error.status_code}).") from error
-            raise PermanentProviderError(
-                f"OpenAI refused the request ({error.status_code}): {_message(error)}"
-            ) from error
         enhanced = clean(text)
         if not enhanced:
             raise PermanentProviderError("OpenAI answered with an empty prompt; run again or edit the prompt.")
@@ -81,8 +49,3 @@ class OpenAITextProvider:
             ],
         )
         return completion.choices[0].message.content or ""
-
-
-def _message(error: openai.APIStatusError) -> str:
-    body = error.body if isinstance(error.body, dict) else {}
-    return str(body.get("message") or error.message)

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from providers.contract import FaceProvider, TextProvider, VideoProvider
+from providers.contract import FaceProvider, ImageProvider, TextProvider, VideoProvider
 
 PortKind = Literal["image", "text", "character", "video", "audio"]
 Facts = dict[str, Any]
@@ -72,8 +72,9 @@ class Problem:
 class Usage:
     """What a run consumes; the engine prices it with the configured provider's rates."""
 
-    capability: Literal["video", "text", "faces", "media"]
+    capability: Literal["video", "image", "text", "faces", "media"]
     video_seconds: float = 0.0
+    images: int = 0
     model: str = ""
     resolution: str = ""
 
@@ -119,6 +120,7 @@ class RunContext(Protocol):
     state: dict[str, Any]
     workdir: Path
     video: VideoProvider
+    image: ImageProvider
     text: TextProvider
     faces: FaceProvider
     media: Any
@@ -134,9 +136,12 @@ class RunContext(Protocol):
 
     def record_usage(self, usage: Usage) -> None: ...
 
-    def begin_submit(self, fingerprint: str, *, model: str) -> None:
-        """Record, before a provider is asked to start paid work, that it may be; refuses (an unknown
-        outcome) when an earlier attempt of this job got that far and never stored an operation."""
+    def begin_submit(self, fingerprint: str, *, model: str, provider: Any, made: str = "video") -> None:
+        """Record, before `provider` is asked to start paid work (making a `made`), that it may be; refuses
+        (an unknown outcome) when an earlier attempt of this job got that far and never stored its answer."""
+
+    def end_submit(self) -> None:
+        """The provider's answer is in hand (an operation, or the work itself): the outcome is known."""
 
     def character_for(self, face: Any, image: AssetValue, provider: Any) -> str:
         """The character this face belongs to (matched or newly created); returns its id."""

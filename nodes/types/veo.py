@@ -52,7 +52,7 @@ def submit(ctx: RunContext, request: VideoRequest, label: str) -> Wait:
     """Start a generation and hand its operation to the engine to wait on."""
     ctx.progress(0.04, f"Submitting to {ctx.video.label}")
     # From here until the operation is stored, a crash leaves an outcome nobody knows: recorded first.
-    ctx.begin_submit(fingerprint(request), model=request.model)
+    ctx.begin_submit(fingerprint(request), model=request.model, provider=ctx.video)
     operation = ctx.video.submit(request)
     return Wait(operation, poll_after=ctx.video.poll_interval, progress=0.05, label=label)
 

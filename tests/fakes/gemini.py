@@ -1,12 +1,16 @@
 """The Gemini API's REST protocol, as the google-genai SDK speaks it: Veo's long-running predict,
-operation polling and file download, and generateContent for text."""
+operation polling and file download, and generateContent for text and for images."""
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 import uuid
 from collections import deque
 from pathlib import Path
+
+from PIL import Image
 
 from assets import media
 from tests.fakes.server import Accept, FakeServer, Request, Response
@@ -24,8 +28,10 @@ class GeminiFake(FakeServer):
     """Scripts: `submits` (per predictLongRunning call: "ok", an Accept, or a Response to send instead),
     `outcomes` (per operation: "ok", "blocked", or ("error", message)), `texts` (per
     generateContent call: a text to answer, an Accept to lie about the answer it made, or a Response to
-    send instead). Operations finish after `polls` gets. Billed: `billed("video")` (operation names)
-    and `billed("text")` (the texts made, delivered or not)."""
+    send instead), `images` (per generateContent call asking for an image: "ok", an Accept, a Response,
+    "blocked-prompt", "blocked-image" or "no-image"). Operations finish after `polls` gets. Billed:
+    `billed("video")` (operation names), `billed("text")` (the texts made, delivered or not) and
+    `billed("image")` (a description of each image made)."""
 
     def __init__(self, workdir: Path, polls: int = 1) -> None:
         super().__init__()
@@ -34,6 +40,7 @@ class GeminiFake(FakeServer):
         self.submits: deque = deque()
         self.outcomes: deque = deque()
         self.texts: deque = deque()
+        self.images: deque = deque()
         self.poll_answers: deque = deque()  # Responses sent instead of the next operation gets
         self.download_answers: deque = deque()  # and instead of the next downloads
         # Per kind of request ("poll", "download"): an Accept that holds the next one before it is answered.
@@ -129,6 +136,8 @@ class GeminiFake(FakeServer):
         return file_id
 
     def _generate_content(self, body: dict) -> Response:
+        if "IMAGE" in body.get("generationConfig", {}).get("responseModalities", []):
+            return self._generate_image(body)
         step = self.texts.popleft() if self.texts else None
         if isinstance(step, Response):
             return step
@@ -138,5 +147,41 @@ class GeminiFake(FakeServer):
         answer = Response(200, {"candidates": [candidate], "modelVersion": "gemini-2.5-flash"})
         return step.answer(answer) if isinstance(step, Accept) else answer
 
+    def _generate_image(self, body: dict) -> Response:
+        step = self.images.popleft() if self.images else "ok"
+        if isinstance(step, Response):
+            return step
+        if step == "blocked-prompt":
+            feedback = {"blockReason": "PROHIBITED_CONTENT", "blockReasonMessage": "The prompt was blocked."}
+            return Response(200, {"promptFeedback": feedback, "modelVersion": "fake"})
+        if step in ("blocked-image", "no-image"):
+            reason = "IMAGE_SAFETY" if step == "blocked-image" else "NO_IMAGE"
+            candidate = {"content": {"role": "model", "parts": []}, "finishReason": reason, "index": 0}
+            return Response(200, {"candidates": [candidate], "modelVersion": "fake"})
+        config = body["generationConfig"].get("imageConfig", {})
+        png = picture(config.get("aspectRatio", "1:1"), len(self.billed("image")))
+        self.bill("image", f"{config.get('aspectRatio')} {config.get('imageSize')}")
+        part = {"inlineData": {"mimeType": "image/png", "data": base64.b64encode(png).decode()}}
+        candidate = {"content": {"role": "model", "parts": [part]}, "finishReason": "STOP", "index": 0}
+        answer = Response(200, {"candidates": [candidate], "modelVersion": "fake-image"})
+        return step.answer(answer) if isinstance(step, Accept) else answer
+
+    def image_requests(self) -> list[dict]:
+        return [
+            body
+            for body in (r.json() for r in self.received("POST", ":generateContent"))
+            if "IMAGE" in body.get("generationConfig", {}).get("responseModalities", [])
+        ]
+
     def submitted(self) -> list[dict]:
         return [r.json() for r in self.received("POST", ":predictLongRunning")]
+
+
+def picture(aspect_ratio: str, number: int) -> bytes:
+    """A small PNG of the aspect asked for, its colour different for each image made."""
+    across, down = (int(part) for part in aspect_ratio.split(":"))
+    size = (32 * across, 32 * down) if max(across, down) <= 4 else (16 * across, 16 * down)
+    colour = ((70 * number + 40) % 256, (130 * number + 90) % 256, (50 * number + 160) % 256)
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "PNG")
+    return out.getvalue()

@@ -1,12 +1,26 @@
-"""The OpenAI HTTP API as the openai SDK speaks it: Chat Completions and Responses."""
+"""The OpenAI HTTP API as the openai SDK speaks it: Chat Completions, Responses and images."""
 
 from __future__ import annotations
 
+import base64
 import time
 import uuid
 from collections import deque
+from email.parser import BytesParser
+from email.policy import HTTP
 
+from tests.fakes.gemini import picture
 from tests.fakes.server import Accept, FakeServer, Request, Response
+
+IMAGE_PATHS = ("/v1/images/generations", "/v1/images/edits")
+MODERATION_BLOCKED = {
+    "error": {
+        "message": "Your request was rejected by the safety system.",
+        "type": "image_generation_user_error",
+        "param": None,
+        "code": "moderation_blocked",
+    }
+}
 
 
 def api_error(status: int, message: str, kind: str = "invalid_request_error") -> Response:
@@ -15,16 +29,20 @@ def api_error(status: int, message: str, kind: str = "invalid_request_error") ->
 
 class OpenAIFake(FakeServer):
     """`answers` is a script, one entry per call: a text to answer, an Accept to lie about the answer it
-    made (late, never, or a 5xx instead), or a Response to send instead. `billed("text")`: every text
-    made, delivered or not."""
+    made (late, never, or a 5xx instead), or a Response to send instead. `images` is the script of the
+    image calls ("ok", an Accept, or a Response). `billed("text")`: every text made, delivered or not;
+    `billed("image")`: every image made."""
 
     def __init__(self) -> None:
         super().__init__()
         self.answers: deque = deque()
+        self.images: deque = deque()
 
     def handle(self, request: Request) -> Response:
         if not request.headers.get("authorization", "").startswith("Bearer "):
             return api_error(401, "You didn't provide an API key.", "invalid_request_error")
+        if request.path in IMAGE_PATHS:
+            return self._image(request)
         if request.path not in ("/v1/chat/completions", "/v1/responses"):
             return api_error(404, f"Unknown path {request.path}")
         step = self.answers.popleft() if self.answers else None
@@ -70,5 +88,31 @@ class OpenAIFake(FakeServer):
             "usage": {"input_tokens": 50, "output_tokens": 40, "total_tokens": 90},
         }
 
+    def _image(self, request: Request) -> Response:
+        step = self.images.popleft() if self.images else "ok"
+        if isinstance(step, Response):
+            return step
+        size = (form(request) if request.path.endswith("/edits") else request.json()).get("size", "1024x1024")
+        across, down = (int(side) for side in size.split("x"))
+        png = picture(f"{across // 512}:{down // 512}", len(self.billed("image")))
+        self.bill("image", size)
+        made = {"created": int(time.time()), "data": [{"b64_json": base64.b64encode(png).decode()}]}
+        return step.answer(Response(200, made)) if isinstance(step, Accept) else Response(200, made)
+
     def bodies(self, path: str) -> list[dict]:
         return [r.json() for r in self.received("POST", path)]
+
+
+def form(request: Request) -> dict:
+    """A multipart form's fields: text fields as strings, files (repeated `image[]`) as lists of bytes."""
+    head = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + request.body)
+    fields: dict = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if part.get_filename() is not None:
+            fields.setdefault(name, []).append(payload)
+        else:
+            fields[name] = payload.decode()
+    return fields

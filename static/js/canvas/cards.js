@@ -5,7 +5,7 @@ export function escape(value) {
 }
 
 const MAKERS = {
-  local: { video: "Offline render", prompt: "Offline enhancer", image: "Offline face detection (approximate)", extend: "Offline render" },
+  local: { video: "Offline render", prompt: "Offline enhancer", image: "Offline face detection (approximate)", extend: "Offline render", generate_image: "Offline render (not AI-generated)" },
   simulated: "Simulated provider",
   veo: "Google Veo 3.1",
   openai: "OpenAI",

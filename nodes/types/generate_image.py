@@ -1,0 +1,112 @@
+"""Generate image: a keyframe, a first or last frame, a style frame, from a prompt and references.
+
+The picture goes wherever an image goes (a Video's first or last frame, a Prompt's reference image,
+another Generate image's references). Characters keep their look: their face photos go to the model
+as reference pictures, after the reference images, in port order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Literal
+
+from django.conf import settings
+from pydantic import AfterValidator, Field
+
+from nodes.types.base import NodeType, Outputs, Params, Port, RunContext, Usage
+from providers.contract import IMAGE_ASPECT_RATIOS, IMAGE_SIZES, ImageRequest, image_dimensions
+
+MAX_REFERENCES = 6
+MAX_CHARACTERS = 3
+
+
+def available_models() -> list[str]:
+    """The image models of the configured provider, the default first ("" asks for the default)."""
+    name = settings.PROVIDERS.get("image", "local")
+    return list(settings.IMAGE_MODELS.get(name, []))
+
+
+def _offered(model: str) -> str:
+    if model and model not in available_models():
+        raise ValueError(f"choose one of {', '.join(available_models())}, or leave it empty for the default")
+    return model
+
+
+ImageModel = Annotated[
+    str,
+    AfterValidator(_offered),
+    Field(json_schema_extra=lambda schema: schema.update(enum=["", *available_models()])),
+]
+
+
+class GenerateImageParams(Params):
+    model: ImageModel = Field(default="", description="The image model; empty for the provider's default.")
+    aspect_ratio: Literal[IMAGE_ASPECT_RATIOS] = Field(
+        default="16:9", description="16:9 or 9:16 to use it as a video's first or last frame."
+    )
+    size: Literal[IMAGE_SIZES] = Field(default="1K", description="1K: 1024 px on the long side; 2K: 2048.")
+
+
+class GenerateImageNode(NodeType):
+    name = "generate_image"
+    label = "Generate image"
+    description = "Makes a picture from a prompt, keeping to reference images and characters' faces."
+    queue = "image"
+    inputs = (
+        Port("prompt", "text", required=True, label="Prompt"),
+        Port("references", "image", multi=True, max_items=MAX_REFERENCES, label="Reference images"),
+        Port("characters", "character", multi=True, max_items=MAX_CHARACTERS, label="Characters"),
+    )
+    outputs = (Port("image", "image"),)
+    Params = GenerateImageParams
+
+    def describe(self, params: GenerateImageParams, inputs):
+        width, height = image_dimensions(params.aspect_ratio, params.size)
+        return {"image": {"aspect_ratio": params.aspect_ratio, "width": width, "height": height}}
+
+    def estimate(self, params: GenerateImageParams, inputs) -> list[Usage]:
+        return [Usage("image", images=1, model=params.model or _default_model())]
+
+    def run(self, ctx: RunContext) -> Outputs:
+        params = ctx.params
+        characters = [character.reference for character in ctx.inputs.get("characters", []) if character.reference]
+        references = [*ctx.inputs.get("references", []), *characters]
+        request = ImageRequest(
+            prompt=ctx.inputs["prompt"][0],
+            model=params.model,
+            aspect_ratio=params.aspect_ratio,
+            size=params.size,
+            references=tuple(ctx.path(reference) for reference in references),
+        )
+        provider = ctx.image
+        ctx.progress(0.1, f"Generating with {provider.label}")
+        # From here until the picture is stored, a crash leaves an outcome nobody knows: recorded first.
+        ctx.begin_submit(_fingerprint(request, provider.name), model=params.model, provider=provider, made="image")
+        image = provider.generate(request, ctx.workdir)
+        ctx.end_submit()
+        ctx.state["model"] = image.model
+        ctx.record_usage(Usage("image", images=1, model=image.model))
+        meta = {"prompt": request.prompt[:500], "references": len(references)}
+        if image.note:
+            meta["note"] = ctx.state["notice"] = image.note
+        made = ctx.save(image.path, "image", provider=provider.name, model=image.model, meta=meta)
+        return {"image": made}
+
+
+def _default_model() -> str:
+    models = available_models()
+    return models[0] if models else ""
+
+
+def _fingerprint(request: ImageRequest, provider: str) -> str:
+    """What was asked, to recognise the same request in the records of a submit of unknown outcome."""
+    described = {
+        "provider": provider,
+        "prompt": request.prompt,
+        "model": request.model,
+        "aspect_ratio": request.aspect_ratio,
+        "size": request.size,
+        "references": [hashlib.sha256(path.read_bytes()).hexdigest() for path in request.references],
+    }
+    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
