@@ -5,7 +5,7 @@ from uuid import UUID
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
-from actions import editing, moderation
+from actions import editing, moderation, storyboard
 from config.errors import NotFound
 from config.schemas import errors
 from generation.models import Job
@@ -15,6 +15,7 @@ from nodes.registry import NODE_TYPES
 from nodes.schemas import (
     EdgeIn,
     EdgeOut,
+    ExpansionOut,
     GraphDocument,
     GraphOut,
     ImportOut,
@@ -169,6 +170,15 @@ def select_take(request, project_id: UUID, node_id: UUID, take_id: UUID):
     node = _node(project, node_id)
     take = get_object_or_404(Take, node=node, pk=take_id)
     return _node_state(editing.select_take(node, take, request.auth))
+
+
+@router.post("/projects/{project_id}/nodes/{node_id}/expand", response={200: ExpansionOut, **errors(403, 404, 422)})
+def expand(request, project_id: UUID, node_id: UUID):
+    """Turn a Storyboard's shots into nodes: per shot a Prompt, a keyframe (for a cut) and a Video, all
+    feeding one Stitch in shot order. Expanding again updates the nodes it made (by shot id) and leaves
+    alone those you changed (`kept`); the answer holds what undoing it needs."""
+    project = project_for(request.auth, project_id, role=EDITOR)
+    return storyboard.expand(_node(project, node_id), request.auth).as_dict()
 
 
 @router.post("/projects/{project_id}/nodes/{node_id}/report", response={201: ReportOut, **errors(404)})

@@ -33,6 +33,9 @@ class Node(models.Model):
     selected_take = models.ForeignKey("nodes.Take", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # Incremented on every edit; an update carrying an older version is refused (409).
     version = models.PositiveIntegerField(default=1)
+    # What made the node, when a storyboard's expansion did: {"storyboard": id, "shot": id, "role": name,
+    # "written": the params it wrote}. Expanding again updates it only while its params are still those.
+    origin = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -107,6 +110,8 @@ class Note(models.Model):
     color = models.CharField(max_length=10, choices=Color.choices, default=Color.YELLOW)
     # As for nodes: an edit carrying an older version is refused (409).
     version = models.PositiveIntegerField(default=1)
+    # {"storyboard": id} for the frame a storyboard's expansion draws around its nodes.
+    origin = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

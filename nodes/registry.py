@@ -8,6 +8,7 @@ from nodes.types.generate_image import GenerateImageNode
 from nodes.types.image import ImageNode
 from nodes.types.prompt import PromptNode
 from nodes.types.stitch import StitchNode
+from nodes.types.storyboard import StoryboardNode
 from nodes.types.video import VideoNode
 
 NODE_TYPES: dict[str, NodeType] = {
@@ -16,6 +17,7 @@ NODE_TYPES: dict[str, NodeType] = {
         ImageNode(),
         AudioNode(),
         PromptNode(),
+        StoryboardNode(),
         GenerateImageNode(),
         VideoNode(),
         ExtendNode(),

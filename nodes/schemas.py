@@ -153,6 +153,24 @@ class ImportOut(Schema):
     warnings: list[str]
 
 
+class KeptNode(Schema):
+    id: UUID
+    title: str
+    why: str
+
+
+class ExpansionOut(Schema):
+    """What expanding a storyboard did, enough to undo it in one step."""
+
+    created: list[UUID] = Field(description="Nodes made (their edges with them).")
+    updated: list[UUID] = Field(description="Nodes of earlier expansions given the edited shots' settings.")
+    restored: list[dict] = Field(description="Each updated node's params before (`id`, `params`), to undo it.")
+    deleted: list[dict] = Field(description="Unchanged nodes of shots that are gone, as they were, to undo it.")
+    kept: list[KeptNode] = Field(description="Nodes left as they are because you changed them, and why.")
+    edges: list[UUID] = Field(description="Connections made between nodes that were already there.")
+    frame: UUID = Field(description="The note drawn around the expanded nodes.")
+
+
 class ReportIn(BodyIn):
     reason: str = Field(min_length=1, max_length=2000, description="What is wrong with this output.")
 

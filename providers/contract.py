@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from pydantic import BaseModel, Field
 
 
 @dataclass(frozen=True)
@@ -234,11 +235,52 @@ class ImageProvider(Protocol):
 # Text -------------------------------------------------------------------------------------------
 
 
+# A storyboard: a brief planned into shots, each a clip a video model can make.
+
+SHOT_SECONDS = (4, 6, 8)  # Veo's lengths
+MAX_SHOTS = 12
+
+
+class PlannedShot(BaseModel):
+    """One shot as a language model is asked to write it (the structured output's schema)."""
+
+    description: str = Field(description="What the video model should show: subject, action, setting, light, sound.")
+    seconds: int = Field(description="The shot's length in seconds: 4, 6 or 8.")
+    characters: list[str] = Field(description="The names of the characters who appear in it (may be empty).")
+    camera: str = Field(description="Shot size and camera movement, e.g. 'close-up, slow dolly in'.")
+    continues: bool = Field(description="True when the action runs on from the previous shot without a cut.")
+
+
+class ShotPlan(BaseModel):
+    shots: list[PlannedShot]
+
+
+@dataclass(frozen=True)
+class StoryboardRequest:
+    brief: str
+    seconds: int  # the film's target length
+    shots: int | None  # how many; None to choose
+    aspect_ratio: str = "16:9"
+    tone: str = ""
+    characters: tuple[str, ...] = ()  # names
+    style_image: Path | None = None
+
+
+@dataclass(frozen=True)
+class PlannedStoryboard:
+    plan: ShotPlan
+    provider: str
+    model: str
+
+
 class TextProvider(Protocol):
     name: str
     label: str
 
     def enhance(self, request: EnhanceRequest) -> EnhancedPrompt: ...
+
+    def storyboard(self, request: StoryboardRequest) -> PlannedStoryboard:
+        """A shot list for the brief, written for the video model (structured output)."""
 
 
 # Faces ------------------------------------------------------------------------------------------

@@ -8,8 +8,15 @@ from django.conf import settings
 from google.genai import types
 
 from providers import google
-from providers.contract import EnhancedPrompt, EnhanceRequest, PermanentProviderError
-from providers.prompting import clean, instructions
+from providers.contract import (
+    EnhancedPrompt,
+    EnhanceRequest,
+    PermanentProviderError,
+    PlannedStoryboard,
+    ShotPlan,
+    StoryboardRequest,
+)
+from providers.prompting import clean, instructions, storyboard_instructions
 
 
 class GeminiTextProvider:
@@ -21,10 +28,7 @@ class GeminiTextProvider:
         self.model = settings.GEMINI_TEXT_MODEL
 
     def enhance(self, request: EnhanceRequest) -> EnhancedPrompt:
-        parts = [types.Part.from_text(text=request.text)]
-        if request.image is not None:
-            mime = mimetypes.guess_type(request.image.name)[0] or "image/png"
-            parts.append(types.Part.from_bytes(data=request.image.read_bytes(), mime_type=mime))
+        parts = _parts(request.text, request.image)
         with google.translated_errors("Gemini"):
             response = self.client.models.generate_content(
                 model=self.model,
@@ -39,3 +43,29 @@ class GeminiTextProvider:
         if not enhanced:
             raise PermanentProviderError("Gemini answered with an empty prompt (it may have been blocked); edit it.")
         return EnhancedPrompt(text=enhanced, provider=self.name, model=self.model)
+
+    def storyboard(self, request: StoryboardRequest) -> PlannedStoryboard:
+        """Structured output: Gemini answers JSON matching ShotPlan's schema."""
+        with google.translated_errors("Gemini"):
+            response = self.client.models.generate_content(
+                model=self.model,
+                contents=[types.Content(role="user", parts=_parts(request.brief, request.style_image))],
+                config=types.GenerateContentConfig(
+                    system_instruction=storyboard_instructions(request),
+                    response_mime_type="application/json",
+                    response_schema=ShotPlan,
+                    automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+                ),
+            )
+        plan = response.parsed
+        if not isinstance(plan, ShotPlan) or not plan.shots:
+            raise PermanentProviderError("Gemini answered without a shot list (it may have been blocked); run again.")
+        return PlannedStoryboard(plan, provider=self.name, model=self.model)
+
+
+def _parts(text: str, image) -> list[types.Part]:
+    parts = [types.Part.from_text(text=text)]
+    if image is not None:
+        mime = mimetypes.guess_type(image.name)[0] or "image/png"
+        parts.append(types.Part.from_bytes(data=image.read_bytes(), mime_type=mime))
+    return parts

@@ -7,39 +7,10 @@ the text, so the same prompt always gets the same enhancement.
 
 import hashlib
 
-from providers.contract import EnhancedPrompt, EnhanceRequest
+from providers import local_storyboard
+from providers.contract import EnhancedPrompt, EnhanceRequest, PlannedStoryboard, StoryboardRequest
+from providers.vocabulary import CAMERAS, LIGHTING, SOUND, STYLES
 
-STYLES = {
-    "cinematic": "cinematic film look, anamorphic lens, shallow depth of field, subtle film grain",
-    "documentary": "observational documentary style, handheld camera, natural colours",
-    "animation": "stylised 3D animation, soft shapes, vibrant palette",
-    "noir": "black-and-white film noir, hard shadows, high contrast",
-    "commercial": "polished commercial look, clean composition, crisp detail",
-    "dreamy": "dreamlike atmosphere, soft focus, pastel tones, gentle bloom",
-}
-CAMERAS = [
-    "slow dolly in",
-    "smooth tracking shot alongside the subject",
-    "gentle crane up revealing the setting",
-    "static wide shot, locked-off tripod",
-    "slow orbit around the subject",
-    "close-up, then a slow pull back",
-]
-LIGHTING = [
-    "soft golden-hour light",
-    "cool blue-hour light with warm practical lamps",
-    "diffused overcast daylight",
-    "dramatic low-key lighting with a strong rim light",
-    "bright high-key studio lighting",
-    "flickering firelight and deep shadows",
-]
-SOUND = [
-    "ambient room tone and soft footsteps",
-    "gentle wind and distant birds",
-    "low cinematic score swelling slowly",
-    "city hum with faint traffic",
-    "quiet, with the subject's breathing audible",
-]
 # Veo reads up to 1,024 tokens; stay well inside it.
 MAX_CHARACTERS = 2000
 
@@ -62,3 +33,6 @@ class LocalTextProvider:
         if request.image is not None:
             parts.insert(1, "Keep the look of the reference image: its subject, colours and framing.")
         return EnhancedPrompt(text=" ".join(parts)[:MAX_CHARACTERS], provider=self.name, model=self.model)
+
+    def storyboard(self, request: StoryboardRequest) -> PlannedStoryboard:
+        return PlannedStoryboard(local_storyboard.plan(request), provider=self.name, model="reelgraph-storyboard-v1")

@@ -5,8 +5,15 @@ from __future__ import annotations
 from django.conf import settings
 
 from providers import openai_client
-from providers.contract import EnhancedPrompt, EnhanceRequest, PermanentProviderError
-from providers.prompting import clean, image_data_url, instructions
+from providers.contract import (
+    EnhancedPrompt,
+    EnhanceRequest,
+    PermanentProviderError,
+    PlannedStoryboard,
+    ShotPlan,
+    StoryboardRequest,
+)
+from providers.prompting import clean, image_data_url, instructions, storyboard_instructions
 
 
 class OpenAITextProvider:
@@ -49,3 +56,33 @@ class OpenAITextProvider:
             ],
         )
         return completion.choices[0].message.content or ""
+
+    def storyboard(self, request: StoryboardRequest) -> PlannedStoryboard:
+        """Structured output: the answer must match ShotPlan's JSON schema (OpenAI enforces it; so do
+        Ollama and vLLM behind OPENAI_BASE_URL, through the chat form)."""
+        image = request.style_image if settings.OPENAI_ACCEPTS_IMAGES else None
+        system = storyboard_instructions(request)
+        with openai_client.translated_errors():
+            if settings.OPENAI_API == "chat":
+                content = [{"type": "text", "text": request.brief}]
+                if image:
+                    content.append({"type": "image_url", "image_url": {"url": image_data_url(image)}})
+                messages = [{"role": "system", "content": system}, {"role": "user", "content": content}]
+                answer = self.client.chat.completions.parse(
+                    model=self.model, messages=messages, response_format=ShotPlan
+                )
+                plan = answer.choices[0].message.parsed
+            else:
+                content = [{"type": "input_text", "text": request.brief}]
+                if image:
+                    content.append({"type": "input_image", "image_url": image_data_url(image)})
+                answer = self.client.responses.parse(
+                    model=self.model,
+                    instructions=system,
+                    input=[{"role": "user", "content": content}],
+                    text_format=ShotPlan,
+                )
+                plan = answer.output_parsed
+        if plan is None or not plan.shots:
+            raise PermanentProviderError("OpenAI answered without a shot list; run the storyboard again.")
+        return PlannedStoryboard(plan, provider=self.name, model=self.model)

@@ -7,8 +7,9 @@ import mimetypes
 import re
 from pathlib import Path
 
-from providers.contract import EnhanceRequest
-from providers.local_text import MAX_CHARACTERS, STYLES
+from providers.contract import SHOT_SECONDS, EnhanceRequest, StoryboardRequest
+from providers.local_text import MAX_CHARACTERS
+from providers.vocabulary import STYLES
 
 
 def instructions(request: EnhanceRequest) -> str:
@@ -24,6 +25,26 @@ def instructions(request: EnhanceRequest) -> str:
             f"Aim for this style: {style}." if style else "Choose a style that suits the idea.",
             "If a reference image is attached, keep its subject, colours and framing.",
             f"Answer with the prompt only: no title, no quotes, no notes, at most {MAX_CHARACTERS} characters.",
+        ]
+    )
+
+
+def storyboard_instructions(request: StoryboardRequest) -> str:
+    count = f"exactly {request.shots} shots" if request.shots else "as many shots as the story needs (one per ~6 s)"
+    people = ", ".join(request.characters) or "none"
+    return "\n".join(
+        [
+            "You are a storyboard artist planning a short film shot by shot for Google Veo 3.1.",
+            f"The film lasts {request.seconds} seconds in total, aspect ratio {request.aspect_ratio}; plan {count}.",
+            f"Each shot lasts {', '.join(map(str, SHOT_SECONDS[:-1]))} or {SHOT_SECONDS[-1]} seconds; "
+            "the lengths add up to the film's length.",
+            "Write each shot's description for the video model as one vivid paragraph: subject, action, setting, "
+            "lighting, style and sound. Repeat who and where in every shot: each is generated on its own.",
+            f"Characters you may use, by these exact names: {people}. List in each shot the ones who appear.",
+            "Mark a shot as continuing when its action runs on from the previous shot without a cut (it starts "
+            "on the previous shot's last frame); the first shot never continues.",
+            f"Tone: {request.tone}." if request.tone else "Choose a tone that suits the brief.",
+            "If a style image is attached, keep its look in every shot.",
         ]
     )
 
