@@ -242,12 +242,4 @@ def _prompt_text(shot: Shot) -> str:
 
 def _exported(node: Node) -> dict:
     """What a deleted node was, enough to make it again."""
-    return {
-        "id": str(node.id),
-        "type": node.type,
-        "title": node.title,
-        "x": node.x,
-        "y": node.y,
-        "params": node.params,
-        "origin": node.origin,
-    }
+    return services.node_fields(node) | {"origin": node.origin}
