@@ -36,6 +36,7 @@ class Expansion:
     edges: list[str] = field(default_factory=list)  # edges made between nodes that were already there
     restored: list[dict] = field(default_factory=list)  # {"id", "params"} before an update, to undo it
     frame: str = ""
+    frame_created: bool = False
 
     def kept_ids(self) -> set[str]:
         return {kept["id"] for kept in self.kept}
@@ -49,6 +50,7 @@ class Expansion:
             "edges": self.edges,
             "restored": self.restored,
             "frame": self.frame,
+            "frame_created": self.frame_created,
         }
 
 
@@ -69,7 +71,9 @@ def expand(storyboard: Node, user) -> Expansion:
         raise Unprocessable("Only a Storyboard node can be expanded.", code="not_a_storyboard")
     shots = shots_of(storyboard)
     if not shots:
-        raise Unprocessable("The storyboard has no shots yet: run it, or write its shots, then expand.", field="shots")
+        raise Unprocessable(
+            "The storyboard has no shots yet: run it, or write its shots, then expand.", details={"field": "shots"}
+        )
     builder = _Builder(storyboard, StoryboardParams.model_validate(storyboard.params), user)
     builder.build(shots)
     events.broadcast(storyboard.project_id, snapshot.graph_snapshot(storyboard.project))
@@ -158,6 +162,7 @@ class _Builder:
         frame = Note.objects.filter(project=self.project, origin__storyboard=str(self.storyboard.id)).first()
         if frame is None:
             frame = notes.add_note(self.project, self.user, origin={"storyboard": str(self.storyboard.id)}, **fields)
+            self.result.frame_created = True
         else:
             Note.objects.filter(pk=frame.pk).update(version=frame.version + 1, **fields)
         self.result.frame = str(frame.id)
@@ -175,11 +180,13 @@ class _Builder:
             self.result.created.append(str(node.id))
             self.touched.add(str(node.id))
             return node
-        if node.params != node.origin.get("written"):
+        if not _as_written(node):
             self.result.kept.append({"id": str(node.id), "title": node.title, "why": "you changed its settings"})
             return node
         if node.params != written:
             self.result.restored.append({"id": str(node.id), "params": node.params})
+            # What it held before stays "as written" too, so undoing this update is not taken for an edit.
+            origin["earlier"] = [node.origin["written"], *node.origin.get("earlier", [])][:5]
             Node.objects.filter(pk=node.pk).update(params=written, origin=origin, version=node.version + 1)
             self.result.updated.append(str(node.id))
             node.refresh_from_db()
@@ -190,7 +197,7 @@ class _Builder:
         for node in self.mine.values():
             if str(node.id) in self.touched:
                 continue
-            if node.params == node.origin.get("written"):
+            if _as_written(node):
                 self.result.deleted.append(_exported(node))
                 services.delete_node(node)
                 continue
@@ -234,6 +241,11 @@ class _Builder:
             for edge in edges
             if edge.source.output.get(edge.source_port) in names
         }
+
+
+def _as_written(node: Node) -> bool:
+    """The node's settings are ones an expansion wrote (now or before an undone update): not the user's."""
+    return node.params in [node.origin.get("written"), *node.origin.get("earlier", [])]
 
 
 def _prompt_text(shot: Shot) -> str:

@@ -169,6 +169,7 @@ class ExpansionOut(Schema):
     kept: list[KeptNode] = Field(description="Nodes left as they are because you changed them, and why.")
     edges: list[UUID] = Field(description="Connections made between nodes that were already there.")
     frame: UUID = Field(description="The note drawn around the expanded nodes.")
+    frame_created: bool = Field(description="Whether this expansion drew the note (undoing it removes the note).")
 
 
 class ReportIn(BodyIn):
