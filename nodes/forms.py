@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 LONG_TEXT = 200  # strings allowed to be longer than this get a textarea
+MAX_ROWS = 50  # rows of a list field read from a form, at most (the schema's own limit is lower)
 
 
 @dataclass
@@ -31,16 +32,23 @@ def _unwrap(prop: dict) -> tuple[dict, bool]:
     return merged, len(real) < len(options)
 
 
-def fields_for(node_type, params: dict[str, Any], errors: dict[str, str] | None = None) -> list[ParamField]:
+def fields_for(
+    node_type, params: dict[str, Any], errors: dict[str, str] | None = None, shown: dict[str, Any] | None = None
+) -> list[ParamField]:
+    """`shown`: what a list field shows while the params hold none (a storyboard's planned shots)."""
     schema = node_type.Params.model_json_schema()
-    errors = errors or {}
+    errors = _by_field(errors or {})
     fields = []
     for name, raw in schema.get("properties", {}).items():
         prop, nullable = _unwrap(raw)
         value = params.get(name, prop.get("default"))
         label = name.replace("_", " ").capitalize()
         common = {"name": name, "label": label, "help": raw.get("description", ""), "nullable": nullable}
-        if prop.get("format") == "uuid":
+        if name == "shots" and prop.get("type") == "array":
+            planned = (shown or {}).get(name) or []
+            widget = ParamField(**common, widget="shots", value=value or planned, cast="shots")
+            widget.choices = [("edited", "edited")] if value else []  # whether these are the user's own
+        elif prop.get("format") == "uuid":
             widget = ParamField(**common, widget="asset", value=value)
         elif "enum" in prop:
             choices = [(str(option), str(option)) for option in prop["enum"]]
@@ -70,6 +78,12 @@ def parse(fields: list[ParamField], data) -> dict[str, Any]:
     for param in fields:
         if param.widget == "asset":
             continue  # changed by dropping a file on the canvas, not typed
+        if param.cast == "shots":
+            if data.get("shots-reset"):
+                params[param.name] = []  # back to what the storyboard plans
+            elif data.get("shots-edited"):
+                params[param.name] = _shots(data)
+            continue  # untouched: the shots stay as they are
         if param.cast == "bool":
             params[param.name] = data.get(param.name) in ("on", "true", "1")
             continue
@@ -84,3 +98,37 @@ def parse(fields: list[ParamField], data) -> dict[str, Any]:
         else:
             params[param.name] = raw
     return params
+
+
+def _shots(data) -> list[dict[str, Any]]:
+    """The shot rows of the storyboard editor (`shots-<i>-<part>`), in their order on screen."""
+    try:
+        count = min(MAX_ROWS, max(0, int(data.get("shots-count", 0))))
+    except ValueError:
+        count = 0
+    return [_shot(data, f"shots-{index}-") for index in range(count)]
+
+
+def _shot(data, prefix: str) -> dict[str, Any]:
+    seconds = data.get(f"{prefix}seconds", "")
+    return {
+        "id": data.get(f"{prefix}id", ""),
+        "description": data.get(f"{prefix}description", "").strip(),
+        "seconds": int(seconds) if seconds.isdigit() else seconds,
+        "camera": data.get(f"{prefix}camera", "").strip(),
+        "characters": [name.strip() for name in data.get(f"{prefix}characters", "").split(",") if name.strip()],
+        "continues": data.get(f"{prefix}continues") in ("on", "true", "1"),
+    }
+
+
+def _by_field(errors: dict[str, str]) -> dict[str, str]:
+    """Errors by top-level field: one inside a list ("shots.1.seconds") is said at the list, by row."""
+    found: dict[str, str] = {}
+    for location, message in errors.items():
+        name, _, rest = location.partition(".")
+        if rest and name not in found:
+            index, _, part = rest.partition(".")
+            row = f"Shot {int(index) + 1}" if index.isdigit() else rest
+            message = f"{row}{f', {part}' if part else ''}: {message}"
+        found.setdefault(name, message)
+    return found

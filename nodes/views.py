@@ -33,6 +33,12 @@ def node_type_fields(node_type) -> set[str]:
     return set(node_type.Params.model_json_schema().get("properties", {}))
 
 
+def _planned(node: Node) -> dict:
+    """What the last run made that a list field shows while the user has not edited it (shots)."""
+    details = node.selected_take.details if node.selected_take else {}
+    return {"shots": details.get("shots", [])}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def inspector(request, project_id, node_id):
@@ -81,7 +87,7 @@ def inspector(request, project_id, node_id):
         {
             "node": node,
             "node_type": node_type,
-            "fields": fields_for(node_type, values, errors or rule_errors),
+            "fields": fields_for(node_type, values, errors or rule_errors, shown=_planned(node)),
             "can_edit": editable,
             "notice": notice,
             "has_errors": bool(errors),

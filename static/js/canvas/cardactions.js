@@ -73,8 +73,16 @@ export function installCardActions({ store, view, editor, toast, run, inspector,
     if (store.nodes.get(id)?.type === "image") run([id], { confirm: false });
   }
 
+  async function expand(id) {
+    const done = await editor.expand(id);
+    view.fit(); // the new nodes lie to the right of the storyboard: show them all
+    const kept = done.kept.length ? ` Left as you changed them: ${done.kept.map((k) => k.title).join(", ")}.` : "";
+    toast(`Expanded: ${done.created.length} nodes made, ${done.updated.length} updated.${kept}`);
+  }
+
   const handlers = {
     run: (id) => run([id], { confirm: true }),
+    expand,
     retry: (id) => run([id], { confirm: false }),
     keep,
     takes: toggleTakes,

@@ -5,7 +5,7 @@ export function escape(value) {
 }
 
 const MAKERS = {
-  local: { video: "Offline render", prompt: "Offline enhancer", image: "Offline face detection (approximate)", extend: "Offline render", generate_image: "Offline render (not AI-generated)" },
+  local: { video: "Offline render", prompt: "Offline enhancer", image: "Offline face detection (approximate)", extend: "Offline render", generate_image: "Offline render (not AI-generated)", storyboard: "Offline planner" },
   simulated: "Simulated provider",
   veo: "Google Veo 3.1",
   openai: "OpenAI",
@@ -70,6 +70,7 @@ function inlinePrompt(node, canEdit) {
 function preview(node) {
   const parts = [];
   const details = node.selected_take?.details || {};
+  if (node.type === "storyboard") parts.push(shotList(node));
   if (node.type === "prompt" && node.output?.text) {
     parts.push(`<p class="prompt-text" data-output-text>${escape(node.output.text)}</p>`);
     if (details.original && details.original !== node.output.text) {
@@ -106,6 +107,21 @@ function preview(node) {
   if (audio?.hidden) parts.push(hiddenNotice(audio));
   else if (audio) parts.push(`<audio controls preload="none" src="${escape(audio.url)}"></audio>`);
   return parts.join("");
+}
+
+// A storyboard's shots: as the user edited them, or as its last run planned them.
+export function shotsOf(node) {
+  return node.params?.shots?.length ? node.params.shots : node.selected_take?.details?.shots || [];
+}
+
+function shotList(node) {
+  const shots = shotsOf(node);
+  if (!shots.length) return "";
+  const total = shots.reduce((sum, shot) => sum + Number(shot.seconds || 0), 0);
+  const rows = shots
+    .map((shot, index) => `<li data-shot-row><span class="shot-len">${index + 1} · ${escape(shot.seconds)} s${shot.continues ? " · continues" : ""}</span> ${escape(shot.description)}</li>`)
+    .join("");
+  return `<ol class="shot-list" data-shot-list aria-label="Shots">${rows}</ol><p class="muted small">${shots.length} shots, ${total} s${node.params?.shots?.length ? " · edited" : ""}</p>`;
 }
 
 const FILE_NODES = ["image", "audio", "clip"];
@@ -187,6 +203,7 @@ export function cardHtml(node, type, { plan, problems, canEdit, ordered }) {
     <footer class="node-actions">
       ${canEdit ? `<button type="button" data-action="run" title="Run this node and what it needs">Run</button>` : ""}
       ${fileButtons(node, canEdit)}
+      ${canEdit && node.type === "storyboard" && shotsOf(node).length ? `<button type="button" data-action="expand" title="Make a Prompt, keyframe and Video per shot, stitched into one film">Expand</button>` : ""}
       ${node.selected_take ? `<button type="button" data-action="takes">Takes</button>` : ""}
       ${showsFiles(node) ? `<button type="button" data-action="report" class="quiet" title="Report this output to the moderators">Report</button>` : ""}
     </footer>

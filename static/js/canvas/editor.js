@@ -124,6 +124,41 @@ export class Editor {
     });
   }
 
+  // The whole graph as the server has it (nodes, edges, notes), through the same path as the live snapshot.
+  async reloadGraph() {
+    const graph = await api("GET", `/projects/${this.store.projectId}/graph`);
+    this.store.apply({ ...graph, type: "graph.snapshot" });
+  }
+
+  // A storyboard's shots become nodes (actions/storyboard.py); one undo step takes the expansion back.
+  async expand(id) {
+    const expandOnce = async () => {
+      const answer = await api("POST", `/projects/${this.store.projectId}/nodes/${this.history.id(id)}/expand`);
+      await this.reloadGraph();
+      return answer;
+    };
+    let done = await expandOnce();
+    this.history.record({
+      label: "expand",
+      undo: async (h) => {
+        const gone = (error) => {
+          if (error.status !== 404) throw error;
+        };
+        for (const nodeId of done.created) await api("DELETE", `/projects/${this.store.projectId}/nodes/${h.id(nodeId)}`).catch(gone);
+        for (const edgeId of done.edges) await api("DELETE", `/projects/${this.store.projectId}/edges/${edgeId}`).catch(gone);
+        if (done.frame_created) await api("DELETE", `/projects/${this.store.projectId}/notes/${done.frame}`).catch(gone);
+        await this.reloadGraph();
+        for (const before of done.restored) await this.patch(h.id(before.id), { params: before.params });
+        if (done.deleted.length) await this.build({ nodes: done.deleted, edges: [] }, { x: 0, y: 0 }, h);
+        await this.reloadGraph();
+      },
+      redo: async () => {
+        done = await expandOnce();
+      },
+    });
+    return done;
+  }
+
   async paste(snapshot, offset) {
     const created = await this.build(snapshot, offset);
     const ids = [...created.values()];

@@ -3,6 +3,7 @@
 
 import { Autosave } from "./autosave.js";
 import { escape } from "./cards.js";
+import { installShotEditor } from "./shots.js";
 
 const EMPTY = '<p class="muted">Select a node to see its settings.</p>';
 
@@ -10,6 +11,8 @@ export function installInspector({ root, store, editor, toast, me }) {
   const panel = root.querySelector("#inspector");
   let inspected = null;
   const autosave = new Autosave({ panel, editor, toast, reload: (id) => inspect(id, { reload: true }) });
+  // "Plan again" discards the edited shots: once saved, the form shows the planned ones.
+  installShotEditor(panel, { afterReset: () => autosave.save().then(() => inspect(inspected, { reload: true })) });
 
   // Shows a node's settings; a node already shown is not loaded again (that would drop what the
   // user typed) unless `reload` (someone else changed it). What was typed for the node shown
