@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from characters.models import Character
-from config.errors import Unprocessable
+from config.errors import Conflict
 from live import events, snapshot
 from nodes import notes, services
 from nodes.models import Edge, Node, Note
@@ -68,11 +68,13 @@ def expand(storyboard: Node, user) -> Expansion:
     services.lock_graph(storyboard.project_id)
     storyboard = Node.objects.select_related("selected_take", "project").get(pk=storyboard.pk)
     if storyboard.type != "storyboard":
-        raise Unprocessable("Only a Storyboard node can be expanded.", code="not_a_storyboard")
+        raise Conflict("Only a Storyboard node can be expanded.", code="not_a_storyboard")
     shots = shots_of(storyboard)
     if not shots:
-        raise Unprocessable(
-            "The storyboard has no shots yet: run it, or write its shots, then expand.", details={"field": "shots"}
+        raise Conflict(
+            "The storyboard has no shots yet: run it, or write its shots, then expand.",
+            code="no_shots",
+            details={"field": "shots"},
         )
     builder = _Builder(storyboard, StoryboardParams.model_validate(storyboard.params), user)
     builder.build(shots)

@@ -172,7 +172,7 @@ def select_take(request, project_id: UUID, node_id: UUID, take_id: UUID):
     return _node_state(editing.select_take(node, take, request.auth))
 
 
-@router.post("/projects/{project_id}/nodes/{node_id}/expand", response={200: ExpansionOut, **errors(403, 404, 422)})
+@router.post("/projects/{project_id}/nodes/{node_id}/expand", response={200: ExpansionOut, **errors(403, 404, 409)})
 def expand(request, project_id: UUID, node_id: UUID):
     """Turn a Storyboard's shots into nodes: per shot a Prompt, a keyframe (for a cut) and a Video, all
     feeding one Stitch in shot order. Expanding again updates the nodes it made (by shot id) and leaves

@@ -108,8 +108,11 @@ def test_a_character_is_shown_by_its_face_cropped_once_from_the_photo(alice, pro
     assert face.width < photo.width
     found = face_provider().analyze(asset_path(face.id)).faces
     assert found and max(f.area for f in found) / (face.width * face.height) > 0.15  # the face fills the chip
-    assert Api(alice).get(f"/characters/{character.id}").json()["face_url"].endswith(
-        signed_url(face)[0].rsplit("/", 1)[-1]
+    assert (
+        Api(alice)
+        .get(f"/characters/{character.id}")
+        .json()["face_url"]
+        .endswith(signed_url(face)[0].rsplit("/", 1)[-1])
     )
     again = add(project, "image", "Same photo", asset_id=str(character.source_asset_id))
     run_here(plan_run(project, [again.id], user=alice, force=True).run, again)

@@ -659,9 +659,7 @@ def test_a_failed_job_ends_itself_and_what_needs_it_but_nothing_else(project, al
     assert (elsewhere.status, elsewhere.error_code, elsewhere.finished_at) == ("queued", "", None)
 
 
-@pytest.mark.parametrize(
-    ("submitting", "who"), [({}, "The provider"), ({"submitting": {"provider": "Veo"}}, "Veo")]
-)
+@pytest.mark.parametrize(("submitting", "who"), [({}, "The provider"), ({"submitting": {"provider": "Veo"}}, "Veo")])
 def test_a_submit_of_unknown_outcome_asks_the_user_and_counts_its_cost(project, alice, redis, caplog, submitting, who):
     _, video = text_to_video(project)
     film = add(project, "stitch", "Film")

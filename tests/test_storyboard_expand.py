@@ -159,7 +159,8 @@ def test_a_storyboard_without_shots_or_another_node_cannot_be_expanded(project, 
 
     no_shots, not_one = expand(api, empty), expand(api, prompt)
 
-    assert no_shots.status_code == not_one.status_code == 422
+    assert no_shots.status_code == not_one.status_code == 409
+    assert (error_of(no_shots)["code"], error_of(not_one)["code"]) == ("no_shots", "not_a_storyboard")
     assert error_of(no_shots)["message"] == "The storyboard has no shots yet: run it, or write its shots, then expand."
     assert error_of(not_one)["message"] == "Only a Storyboard node can be expanded."
     assert Node.objects.filter(project=project).count() == 2

@@ -70,8 +70,10 @@ def test_plan_edit_expand_and_undo_a_storyboard(page, app_server, workers, shot)
     page.locator("[data-viewport]").click(position={"x": 5, "y": 5})  # the canvas, not a field
     page.keyboard.press("Control+z")
     wait_for(
-        lambda: {str(i) for i in Node.objects.filter(project=project).values_list("id", flat=True)} == before
-        and not Note.objects.filter(project=project).exists(),
+        lambda: (
+            {str(i) for i in Node.objects.filter(project=project).values_list("id", flat=True)} == before
+            and not Note.objects.filter(project=project).exists()
+        ),
         timeout=20,
         message="the expansion undone, its frame too",
     )
