@@ -124,7 +124,7 @@ CHANNEL_LAYERS = {
 }
 
 # One queue per kind of work, so that slow video polls never wait behind face analysis.
-RQ_QUEUE_NAMES = ("faces", "text", "image", "video", "media", "default")
+RQ_QUEUE_NAMES = ("faces", "text", "image", "music", "video", "media", "default")
 RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 900} for name in RQ_QUEUE_NAMES}
 RQ = {"WORKER_CLASS": "generation.worker.Worker"}
 # Longest a single step of a job (a submit, a poll, a download and its post-processing) may take.
@@ -251,6 +251,9 @@ VEO_SUBMIT_TIMEOUT_SECONDS = env.float("REELGRAPH_VEO_SUBMIT_TIMEOUT", default=3
 # How long an image generation may take to answer. Also long: its answer is the paid picture, and an
 # answer that times out is never asked for again on its own (the user is asked).
 IMAGE_TIMEOUT_SECONDS = env.float("REELGRAPH_IMAGE_TIMEOUT", default=180.0)
+# How long a music generation may take to answer (Lyria answers with the whole piece, and a full-length
+# song takes minutes); like an image, an answer that times out is never asked for again on its own.
+MUSIC_TIMEOUT_SECONDS = env.float("REELGRAPH_MUSIC_TIMEOUT", default=600.0)
 # The Veo models offered, and how often a running generation is checked (Veo takes 11 s to 6 min).
 VEO_MODELS = env.list("REELGRAPH_VEO_MODELS", default=["veo-3.1-generate-preview", "veo-3.1-fast-generate-preview"])
 VEO_POLL_SECONDS = env.float("REELGRAPH_VEO_POLL_SECONDS", default=10.0)
@@ -279,6 +282,7 @@ PROVIDERS = {
         ("local", "gemini", "openai"),
         "gemini" if GEMINI_API_KEY else "openai" if OPENAI_API_KEY else "local",
     ),
+    "music": provider_choice("REELGRAPH_MUSIC_PROVIDER", ("local", "lyria"), "lyria" if GEMINI_API_KEY else "local"),
     "faces": provider_choice("REELGRAPH_FACE_PROVIDER", ("local", "insightface"), "local"),
 }
 # The image models offered per provider, the default first (checked against google-genai 2.34's and
@@ -300,6 +304,22 @@ IMAGE_PRICES = env.json(
         "gemini": {"gemini-3.1-flash-image": 0.039, "gemini-3-pro-image": 0.134, "gemini-3.1-flash-lite-image": 0.02},
         "openai": {"gpt-image-2": 0.053, "gpt-image-1.5": 0.042, "gpt-image-1-mini": 0.011},
     },
+)
+# The music models offered per provider, the default first (checked against google-genai 2.34's model
+# list: Lyria 3 Clip makes 30 s, Lyria 3 Pro and 3.5 full-length pieces). REELGRAPH_MUSIC_MODELS: a
+# JSON object of the same shape.
+MUSIC_MODELS = env.json(
+    "REELGRAPH_MUSIC_MODELS",
+    default={
+        "lyria": ["lyria-3-clip-preview", "lyria-3-pro-preview", "lyria-3.5"],
+        "local": ["reelgraph-offline-music"],
+    },
+)
+# USD per generated piece (Lyria is priced per request, whatever its length; secondary sources, late
+# 2026; configuration, not code): REELGRAPH_MUSIC_PRICES, a JSON object of the same shape.
+MUSIC_PRICES = env.json(
+    "REELGRAPH_MUSIC_PRICES",
+    default={"lyria": {"lyria-3-clip-preview": 0.04, "lyria-3-pro-preview": 0.08, "lyria-3.5": 0.08}},
 )
 # The offline video provider renders at once; a latency makes it behave like a remote one.
 LOCAL_VIDEO_LATENCY = env.float("REELGRAPH_LOCAL_LATENCY", default=0.0)

@@ -6,6 +6,7 @@ from nodes.types.clip import ClipNode
 from nodes.types.extend import ExtendNode
 from nodes.types.generate_image import GenerateImageNode
 from nodes.types.image import ImageNode
+from nodes.types.music import MusicNode
 from nodes.types.prompt import PromptNode
 from nodes.types.stitch import StitchNode
 from nodes.types.video import VideoNode
@@ -17,6 +18,7 @@ NODE_TYPES: dict[str, NodeType] = {
         AudioNode(),
         PromptNode(),
         GenerateImageNode(),
+        MusicNode(),
         VideoNode(),
         ExtendNode(),
         StitchNode(),

@@ -5,11 +5,12 @@ export function escape(value) {
 }
 
 const MAKERS = {
-  local: { video: "Offline render", prompt: "Offline enhancer", image: "Offline face detection (approximate)", extend: "Offline render", generate_image: "Offline render (not AI-generated)" },
+  local: { video: "Offline render", prompt: "Offline enhancer", image: "Offline face detection (approximate)", extend: "Offline render", generate_image: "Offline render (not AI-generated)", music: "Offline render (not AI-generated)" },
   simulated: "Simulated provider",
   veo: "Google Veo 3.1",
   openai: "OpenAI",
   gemini: "Gemini",
+  lyria: "Google Lyria",
   insightface: "InsightFace",
   ffmpeg: "ffmpeg",
 };
