@@ -15,15 +15,17 @@ from django.test import override_settings
 from assets import media
 from assets.models import Asset
 from assets.storage import store_file
-from generation.models import Job
+from generation import quotas, running
+from generation.models import Job, Report
 from generation.planning import plan_run
+from generation.reconcile import reconcile
 from nodes.models import Node
 from nodes.types.stitch import StitchParams
 from providers.contract import MusicRequest
 from providers.local_music import LocalMusicProvider
 from tests.api import Api, error_of
 from tests.engine_helpers import asset_path
-from tests.fakes.gemini import GeminiFake
+from tests.fakes.gemini import Accept, GeminiFake
 from tests.graphs import add, run_here, wire
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -166,6 +168,61 @@ def test_offline_music_is_the_same_for_the_same_prompt_and_differs_by_prompt(tmp
     assert first.path.read_bytes() == again.path.read_bytes()
     assert other.path.read_bytes() != first.path.read_bytes()
     assert peak_db(first.path) > -20  # real sound, not silence
+
+
+def test_music_made_but_its_answer_lost_needs_attention_and_is_not_asked_for_again(project, alice, lyria):
+    prompt, music = score(project, seconds=20)
+    lyria.music.append(Accept(drop=True))
+
+    run = plan_run(project, [music.id], user=alice).run
+    job = run_here(run, prompt, music)
+
+    assert job.status == Job.Status.NEEDS_ATTENTION
+    assert job.error_message.startswith(
+        "Google Lyria may have started this music; running it again may charge again (about $0.04). "
+        "The connection to Google Lyria broke after the request was sent"
+    )
+    assert job.cost_actual == job.cost_estimate == Decimal("0.0400")
+    assert quotas.spent_today(Job.objects.filter(created_by=alice)) == Decimal("0.0400")
+    music.refresh_from_db()
+    assert (music.status, music.output) == (Node.Status.NEEDS_ATTENTION, {})
+    reconcile()
+    running.run_job(str(job.id))
+    job.refresh_from_db()
+    assert job.status == Job.Status.NEEDS_ATTENTION
+    assert len(lyria.music_requests()) == 1 and len(lyria.billed("music")) == 1
+
+
+def test_lyria_music_is_fitted_priced_and_counted_once(project, alice, lyria):
+    prompt, music = score(project, seconds=45, model="lyria-3-pro-preview")
+
+    plan = plan_run(project, [music.id], user=alice)
+    job = run_here(plan.run, prompt, music)
+
+    assert job.status == Job.Status.SUCCEEDED, job.error_message
+    (body,) = lyria.music_requests()
+    assert body["model"] == "lyria-3-pro-preview"
+    assert body["input"].startswith("A warm string quartet, slow, hopeful")
+    music.refresh_from_db()
+    piece = Asset.objects.get(pk=music.output["audio"])
+    assert (piece.provider, piece.model) == ("lyria", "lyria-3-pro-preview")
+    assert abs(media.probe(asset_path(piece.id)).duration - 45) <= 0.1
+    assert music.selected_take.details["notice"] == "Google Lyria made 30 s; looped to 45 s with a fade-out."
+    planned = next(p for p in plan.nodes if p.node_id == str(music.id))
+    assert planned.cost == job.cost_estimate == job.cost_actual == Decimal("0.0800")
+    assert len(lyria.billed("music")) == 1
+
+
+def test_a_safety_block_fails_the_music_unbilled_and_goes_to_moderation(project, alice, lyria):
+    prompt, music = score(project, text="something the filter stops")
+    lyria.music.append("blocked")
+
+    job = run_here(plan_run(project, [music.id], user=alice).run, prompt, music)
+
+    assert (job.status, job.error_code) == (Job.Status.FAILED, "safety_blocked")
+    assert job.cost_actual in (None, Decimal("0"))
+    assert Report.objects.filter(job=job, source=Report.Source.SAFETY).count() == 1
+    assert lyria.billed("music") == []
 
 
 def test_the_node_type_is_offered_with_its_port_length_and_models(alice, redis):
