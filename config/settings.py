@@ -251,9 +251,6 @@ VEO_SUBMIT_TIMEOUT_SECONDS = env.float("REELGRAPH_VEO_SUBMIT_TIMEOUT", default=3
 # How long an image generation may take to answer. Also long: its answer is the paid picture, and an
 # answer that times out is never asked for again on its own (the user is asked).
 IMAGE_TIMEOUT_SECONDS = env.float("REELGRAPH_IMAGE_TIMEOUT", default=180.0)
-# How long a music generation may take to answer (Lyria answers with the whole piece, and a full-length
-# song takes minutes); like an image, an answer that times out is never asked for again on its own.
-MUSIC_TIMEOUT_SECONDS = env.float("REELGRAPH_MUSIC_TIMEOUT", default=600.0)
 # The Veo models offered, and how often a running generation is checked (Veo takes 11 s to 6 min).
 VEO_MODELS = env.list("REELGRAPH_VEO_MODELS", default=["veo-3.1-generate-preview", "veo-3.1-fast-generate-preview"])
 VEO_POLL_SECONDS = env.float("REELGRAPH_VEO_POLL_SECONDS", default=10.0)
@@ -305,22 +302,13 @@ IMAGE_PRICES = env.json(
         "openai": {"gpt-image-2": 0.053, "gpt-image-1.5": 0.042, "gpt-image-1-mini": 0.011},
     },
 )
-# The music models offered per provider, the default first (checked against google-genai 2.34's model
-# list: Lyria 3 Clip makes 30 s, Lyria 3 Pro and 3.5 full-length pieces). REELGRAPH_MUSIC_MODELS: a
-# JSON object of the same shape.
-MUSIC_MODELS = env.json(
-    "REELGRAPH_MUSIC_MODELS",
-    default={
-        "lyria": ["lyria-3-clip-preview", "lyria-3-pro-preview", "lyria-3.5"],
-        "local": ["reelgraph-offline-music"],
-    },
-)
-# USD per generated piece (Lyria is priced per request, whatever its length; secondary sources, late
-# 2026; configuration, not code): REELGRAPH_MUSIC_PRICES, a JSON object of the same shape.
-MUSIC_PRICES = env.json(
-    "REELGRAPH_MUSIC_PRICES",
-    default={"lyria": {"lyria-3-clip-preview": 0.04, "lyria-3-pro-preview": 0.08, "lyria-3.5": 0.08}},
-)
+# Music: the models per provider, the default first (google-genai 2.34's ids; Clip makes 30 s), USD per piece
+# (priced per request; secondary sources, late 2026), the answer's timeout (never asked again on its own).
+LYRIA_MODELS = ["lyria-3-clip-preview", "lyria-3-pro-preview", "lyria-3.5"]
+LYRIA_PRICES = dict(zip(LYRIA_MODELS, (0.04, 0.08, 0.08), strict=True))
+MUSIC_MODELS = env.json("REELGRAPH_MUSIC_MODELS", default={"lyria": LYRIA_MODELS, "local": ["reelgraph-offline-music"]})
+MUSIC_PRICES = env.json("REELGRAPH_MUSIC_PRICES", default={"lyria": LYRIA_PRICES})
+MUSIC_TIMEOUT_SECONDS = env.float("REELGRAPH_MUSIC_TIMEOUT", default=600.0)
 # The offline video provider renders at once; a latency makes it behave like a remote one.
 LOCAL_VIDEO_LATENCY = env.float("REELGRAPH_LOCAL_LATENCY", default=0.0)
 # The simulated provider (tests, benchmarks): latency, and a comma-separated script of failures.
