@@ -242,3 +242,12 @@ def test_a_length_out_of_range_is_refused_naming_the_field(project, alice, redis
     assert refused.status_code == 422
     assert "seconds" in str(error_of(refused))
     assert not Node.objects.filter(project=project).exists()
+
+
+def test_a_mix_stitch_does_not_offer_is_refused_with_the_choices(project, alice, redis):
+    refused = Api(alice).post(f"/projects/{project.id}/nodes", {"type": "stitch", "params": {"mix": "loud"}})
+
+    assert refused.status_code == 422
+    error = error_of(refused)
+    assert "mix" in str(error) and "'blend', 'soundtrack' or 'duck'" in error["message"]
+    assert not Node.objects.filter(project=project).exists()
