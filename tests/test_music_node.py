@@ -193,6 +193,21 @@ def test_music_made_but_its_answer_lost_needs_attention_and_is_not_asked_for_aga
     assert len(lyria.music_requests()) == 1 and len(lyria.billed("music")) == 1
 
 
+def test_a_worker_that_died_while_asking_for_music_leaves_it_to_the_user(project, alice, lyria):
+    prompt, music = score(project)
+    run = plan_run(project, [music.id], user=alice).run
+    run_here(run, prompt)
+    job = Job.objects.get(run=run, node=music)
+    submitting = {"at": "", "provider": "Google Lyria", "made": "music"}
+    Job.objects.filter(pk=job.pk).update(state={**job.state, "submitting": submitting})
+
+    job = run_here(run, music)
+
+    assert job.status == Job.Status.NEEDS_ATTENTION
+    assert job.error_message.startswith("Google Lyria may have started this music")
+    assert lyria.music_requests() == []
+
+
 def test_lyria_music_is_fitted_priced_and_counted_once(project, alice, lyria):
     prompt, music = score(project, seconds=45, model="lyria-3-pro-preview")
 
