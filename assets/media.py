@@ -16,6 +16,8 @@ import av
 import imageio_ffmpeg
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
 
+from assets.mixing import soundtrack_under
+
 FPS = 24
 FFMPEG_TIMEOUT = 900
 # Every clip we encode has the same shape, so that our clips always join by stream copy: no
@@ -258,9 +260,11 @@ def concat(
     transition: str = "cut",
     size: tuple[int, int] | None = None,
     soundtrack: Path | None = None,
+    mix: str = "blend",
     crossfade: float = 0.5,
 ) -> Path:
-    """Join clips in order. Clips that already share their format are joined by stream copy."""
+    """Join clips in order. Clips that already share their format are joined by stream copy. A soundtrack
+    goes under the clips' own sound as `mix` says (assets.mixing)."""
     if not clips:
         raise MediaError("nothing to join: connect at least one video")
     infos = [probe(clip) for clip in clips]
@@ -271,7 +275,7 @@ def concat(
         # a join that is not exactly as long as its parts is made again by re-encoding.
         if abs(probe(out).duration - sum(info.duration for info in infos)) < 0.5 / FPS:
             return out
-    return _concat_encode(clips, infos, out, target, transition, soundtrack, crossfade)
+    return _concat_encode(clips, infos, out, target, transition, (soundtrack, mix), crossfade)
 
 
 def _same_format(infos: list[MediaInfo], size: tuple[int, int]) -> bool:
@@ -295,7 +299,7 @@ def _concat_copy(clips: list[Path], infos: list[MediaInfo], out: Path) -> Path:
     return out
 
 
-def _concat_encode(clips, infos, out, size, transition, soundtrack, crossfade) -> Path:
+def _concat_encode(clips, infos, out, size, transition, music, crossfade) -> Path:
     width, height = size
     inputs: list[str] = []
     chains: list[str] = []
@@ -306,17 +310,17 @@ def _concat_encode(clips, infos, out, size, transition, soundtrack, crossfade) -
             f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps={FPS},format=yuv420p,"
             f"trim=duration={info.duration:.6f},setpts=PTS-STARTPTS[v{index}]"
         )
-        source = f"[{index}:a]" if info.has_audio else f"anullsrc=r=48000:cl=stereo,atrim=duration={info.duration:.6f}"
+        # A clip without sound has silence of its length (its own filter, then joined by a comma).
+        source = f"[{index}:a]" if info.has_audio else f"anullsrc=r=48000:cl=stereo,atrim=duration={info.duration:.6f},"
         chains.append(
             f"{source}aresample=48000,aformat=channel_layouts=stereo,apad,"
             f"atrim=duration={info.duration:.6f},asetpts=PTS-STARTPTS[a{index}]"
         )
     video, audio = _join(chains, infos, transition, crossfade)
+    soundtrack, mix = music
     if soundtrack is not None:
         inputs += ["-i", str(soundtrack)]
-        chains.append(f"[{len(clips)}:a]aresample=48000,aformat=channel_layouts=stereo[music]")
-        chains.append(f"{audio}[music]amix=inputs=2:duration=first:weights='1 0.6'[mixed]")
-        audio = "[mixed]"
+        audio = soundtrack_under(chains, audio, len(clips), mix)
     ffmpeg(
         *inputs,
         "-filter_complex", ";".join(chains),

@@ -124,7 +124,7 @@ CHANNEL_LAYERS = {
 }
 
 # One queue per kind of work, so that slow video polls never wait behind face analysis.
-RQ_QUEUE_NAMES = ("faces", "text", "image", "video", "media", "default")
+RQ_QUEUE_NAMES = ("faces", "text", "image", "music", "video", "media", "default")
 RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 900} for name in RQ_QUEUE_NAMES}
 RQ = {"WORKER_CLASS": "generation.worker.Worker"}
 # Longest a single step of a job (a submit, a poll, a download and its post-processing) may take.
@@ -279,6 +279,7 @@ PROVIDERS = {
         ("local", "gemini", "openai"),
         "gemini" if GEMINI_API_KEY else "openai" if OPENAI_API_KEY else "local",
     ),
+    "music": provider_choice("REELGRAPH_MUSIC_PROVIDER", ("local", "lyria"), "lyria" if GEMINI_API_KEY else "local"),
     "faces": provider_choice("REELGRAPH_FACE_PROVIDER", ("local", "insightface"), "local"),
 }
 # The image models offered per provider, the default first (checked against google-genai 2.34's and
@@ -301,6 +302,13 @@ IMAGE_PRICES = env.json(
         "openai": {"gpt-image-2": 0.053, "gpt-image-1.5": 0.042, "gpt-image-1-mini": 0.011},
     },
 )
+# Music: the models per provider, the default first (google-genai 2.34's ids; Clip makes 30 s), USD per piece
+# (priced per request; secondary sources, late 2026), the answer's timeout (never asked again on its own).
+LYRIA_MODELS = ["lyria-3-clip-preview", "lyria-3-pro-preview", "lyria-3.5"]
+LYRIA_PRICES = dict(zip(LYRIA_MODELS, (0.04, 0.08, 0.08), strict=True))
+MUSIC_MODELS = env.json("REELGRAPH_MUSIC_MODELS", default={"lyria": LYRIA_MODELS, "local": ["reelgraph-offline-music"]})
+MUSIC_PRICES = env.json("REELGRAPH_MUSIC_PRICES", default={"lyria": LYRIA_PRICES})
+MUSIC_TIMEOUT_SECONDS = env.float("REELGRAPH_MUSIC_TIMEOUT", default=600.0)
 # The offline video provider renders at once; a latency makes it behave like a remote one.
 LOCAL_VIDEO_LATENCY = env.float("REELGRAPH_LOCAL_LATENCY", default=0.0)
 # The simulated provider (tests, benchmarks): latency, and a comma-separated script of failures.

@@ -67,6 +67,10 @@ class RunContext:
         return self._use(providers.image_provider())
 
     @cached_property
+    def music(self):
+        return self._use(providers.music_provider())
+
+    @cached_property
     def text(self):
         return self._use(providers.text_provider())
 

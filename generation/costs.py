@@ -1,4 +1,5 @@
-"""What generations cost: prices are configuration (settings.VIDEO_PRICES, IMAGE_PRICES), never code."""
+"""What generations cost: prices are configuration (settings.VIDEO_PRICES, IMAGE_PRICES, MUSIC_PRICES),
+never code."""
 
 from decimal import Decimal
 
@@ -12,7 +13,9 @@ CENT = Decimal("0.0001")
 def price(usage: Usage, provider: str) -> Decimal:
     """USD for one usage with the given provider; offline providers cost nothing."""
     if usage.capability == "image":
-        return _image_price(usage, provider)
+        return _per_item_price(settings.IMAGE_PRICES, usage, provider, usage.images)
+    if usage.capability == "music":
+        return _per_item_price(settings.MUSIC_PRICES, usage, provider, usage.pieces)
     if usage.capability != "video" or provider not in settings.VIDEO_PRICES:
         return Decimal("0")
     by_model = settings.VIDEO_PRICES[provider]
@@ -25,9 +28,10 @@ def total(usages: list[Usage], provider: str) -> Decimal:
     return sum((price(usage, provider) for usage in usages), Decimal("0"))
 
 
-def _image_price(usage: Usage, provider: str) -> Decimal:
-    by_model = settings.IMAGE_PRICES.get(provider)
+def _per_item_price(prices: dict, usage: Usage, provider: str, count: int) -> Decimal:
+    """An image's or a piece of music's price: per item made, by provider and model."""
+    by_model = prices.get(provider)
     if not by_model:
         return Decimal("0")
     rate = by_model.get(usage.model) or next(iter(by_model.values()))  # an unlisted model: the first's price
-    return (Decimal(str(rate)) * usage.images).quantize(CENT)
+    return (Decimal(str(rate)) * count).quantize(CENT)

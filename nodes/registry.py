@@ -6,6 +6,7 @@ from nodes.types.clip import ClipNode
 from nodes.types.extend import ExtendNode
 from nodes.types.generate_image import GenerateImageNode
 from nodes.types.image import ImageNode
+from nodes.types.music import MusicNode
 from nodes.types.prompt import PromptNode
 from nodes.types.stitch import StitchNode
 from nodes.types.storyboard import StoryboardNode
@@ -19,6 +20,7 @@ NODE_TYPES: dict[str, NodeType] = {
         PromptNode(),
         StoryboardNode(),
         GenerateImageNode(),
+        MusicNode(),
         VideoNode(),
         ExtendNode(),
         StitchNode(),

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from providers.contract import FaceProvider, ImageProvider, TextProvider, VideoProvider
+from providers.contract import FaceProvider, ImageProvider, MusicProvider, TextProvider, VideoProvider
 
 IMPLEMENTATIONS = {
     "video": {
@@ -20,6 +20,10 @@ IMPLEMENTATIONS = {
         "local": "providers.local_image.LocalImageProvider",
         "gemini": "providers.gemini_image.GeminiImageProvider",
         "openai": "providers.openai_image.OpenAIImageProvider",
+    },
+    "music": {
+        "local": "providers.local_music.LocalMusicProvider",
+        "lyria": "providers.lyria_music.LyriaMusicProvider",
     },
     "faces": {
         "local": "providers.local_faces.offline_face_provider",
@@ -63,6 +67,10 @@ def image_models() -> list[str]:
     return list(settings.IMAGE_MODELS.get(provider_name("image"), []))
 
 
+def music_provider() -> MusicProvider:
+    return provider("music")
+
+
 def face_provider() -> FaceProvider:
     return provider("faces")
 
@@ -75,7 +83,7 @@ def status() -> list[dict[str, str | bool]]:
     for capability in CAPABILITIES:
         name = provider_name(capability)
         problem = ""
-        if name in ("veo", "gemini") and not settings.GEMINI_API_KEY:
+        if name in ("veo", "gemini", "lyria") and not settings.GEMINI_API_KEY:
             problem = "GEMINI_API_KEY is not set."
         elif name == "openai" and not settings.OPENAI_API_KEY:
             problem = "OPENAI_API_KEY is not set."

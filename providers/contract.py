@@ -232,6 +232,35 @@ class ImageProvider(Protocol):
         the request left is a SubmitOutcomeUnknown, never retried on its own."""
 
 
+# Music ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MusicRequest:
+    prompt: str
+    model: str  # "" for the provider's default
+    seconds: float = 30.0  # the length of the piece delivered, whatever the model makes
+
+
+@dataclass(frozen=True)
+class GeneratedMusic:
+    path: Path
+    model: str
+    mime: str
+    seconds: float  # exactly what was asked for
+    # What the user should know about the result ("Lyria made 30 s; looped to 45 s"), or "".
+    note: str = ""
+
+
+class MusicProvider(Protocol):
+    name: str
+    label: str
+
+    def generate(self, request: MusicRequest, workdir: Path) -> GeneratedMusic:
+        """One piece of the requested length, written into `workdir`. Paid work without an idempotency
+        key: an answer lost after the request left is a SubmitOutcomeUnknown, never retried on its own."""
+
+
 # Text -------------------------------------------------------------------------------------------
 
 

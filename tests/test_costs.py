@@ -74,3 +74,13 @@ def test_a_run_costs_the_sum_of_its_videos():
 
     assert costs.total(usages, "veo") == Decimal("4.25")
     assert costs.total([], "veo") == Decimal("0") and isinstance(costs.total([], "veo"), Decimal)
+
+
+@pytest.mark.parametrize(
+    ("model", "usd"), [("lyria-3-clip-preview", "0.04"), ("lyria-3.5", "0.08"), ("lyria-4-preview", "0.04")]
+)
+def test_music_costs_its_model_s_price_per_piece_whatever_its_length(model, usd):
+    # An unlisted model costs the first model's price; offline music costs nothing.
+    assert costs.price(Usage("music", pieces=1, model=model), "lyria") == Decimal(usd)
+    assert costs.price(Usage("music", pieces=2, model=model), "lyria") == 2 * Decimal(usd)
+    assert costs.price(Usage("music", pieces=1, model=model), "local") == 0

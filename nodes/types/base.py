@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from providers.contract import FaceProvider, ImageProvider, TextProvider, VideoProvider
+from providers.contract import FaceProvider, ImageProvider, MusicProvider, TextProvider, VideoProvider
 
 PortKind = Literal["image", "text", "character", "video", "audio"]
 Facts = dict[str, Any]
@@ -72,9 +72,10 @@ class Problem:
 class Usage:
     """What a run consumes; the engine prices it with the configured provider's rates."""
 
-    capability: Literal["video", "image", "text", "faces", "media"]
+    capability: Literal["video", "image", "music", "text", "faces", "media"]
     video_seconds: float = 0.0
     images: int = 0
+    pieces: int = 0  # of music, each priced as one request whatever its length
     model: str = ""
     resolution: str = ""
 
@@ -121,6 +122,7 @@ class RunContext(Protocol):
     workdir: Path
     video: VideoProvider
     image: ImageProvider
+    music: MusicProvider
     text: TextProvider
     faces: FaceProvider
     media: Any

@@ -9,35 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Literal
+from typing import Literal
 
-from django.conf import settings
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 from nodes.types.base import NodeType, Outputs, Params, Port, RunContext, Usage
+from nodes.types.choices import default_model, model_choice
 from providers.contract import IMAGE_ASPECT_RATIOS, IMAGE_SIZES, ImageRequest, image_dimensions
 
 MAX_REFERENCES = 6
 MAX_CHARACTERS = 3
 
 
-def available_models() -> list[str]:
-    """The image models of the configured provider, the default first ("" asks for the default)."""
-    name = settings.PROVIDERS.get("image", "local")
-    return list(settings.IMAGE_MODELS.get(name, []))
-
-
-def _offered(model: str) -> str:
-    if model and model not in available_models():
-        raise ValueError(f"choose one of {', '.join(available_models())}, or leave it empty for the default")
-    return model
-
-
-ImageModel = Annotated[
-    str,
-    AfterValidator(_offered),
-    Field(json_schema_extra=lambda schema: schema.update(enum=["", *available_models()])),
-]
+ImageModel = model_choice("image", "IMAGE_MODELS")
 
 
 class GenerateImageParams(Params):
@@ -66,7 +50,7 @@ class GenerateImageNode(NodeType):
         return {"image": {"aspect_ratio": params.aspect_ratio, "width": width, "height": height}}
 
     def estimate(self, params: GenerateImageParams, inputs) -> list[Usage]:
-        return [Usage("image", images=1, model=params.model or _default_model())]
+        return [Usage("image", images=1, model=params.model or default_model("image", "IMAGE_MODELS"))]
 
     def run(self, ctx: RunContext) -> Outputs:
         params = ctx.params
@@ -92,11 +76,6 @@ class GenerateImageNode(NodeType):
             meta["note"] = ctx.state["notice"] = image.note
         made = ctx.save(image.path, "image", provider=provider.name, model=image.model, meta=meta)
         return {"image": made}
-
-
-def _default_model() -> str:
-    models = available_models()
-    return models[0] if models else ""
 
 
 def _fingerprint(request: ImageRequest, provider: str) -> str:

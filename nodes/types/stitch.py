@@ -1,5 +1,7 @@
 from typing import Literal
 
+from pydantic import Field, model_serializer
+
 from nodes.types.base import NodeType, Outputs, Params, Port, RunContext, Usage
 
 CROSSFADE_SECONDS = 0.5
@@ -8,6 +10,20 @@ CROSSFADE_SECONDS = 0.5
 class StitchParams(Params):
     transition: Literal["cut", "crossfade"] = "cut"
     resolution: Literal["source", "720p", "1080p", "4k"] = "source"
+    mix: Literal["blend", "soundtrack", "duck"] = Field(
+        default="blend",
+        description="How the soundtrack goes with the clips' own sound: blend (both, the music softer), "
+        "soundtrack (the music alone), or duck (the clips' sound, the music lowered while they have sound).",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_defaults_added_later(self, handler):
+        # Params are part of cache keys: a stitch that blends, as every stitch did before this setting
+        # existed, keeps its key, so no existing film is made again.
+        dumped = handler(self)
+        if dumped.get("mix") == "blend":
+            dumped.pop("mix", None)
+        return dumped
 
 
 class StitchNode(NodeType):
@@ -54,6 +70,7 @@ class StitchNode(NodeType):
             transition=ctx.params.transition,
             size=size,
             soundtrack=ctx.path(soundtrack[0]) if soundtrack else None,
+            mix=ctx.params.mix,
             crossfade=CROSSFADE_SECONDS,
         )
         return {"video": ctx.save(stitched, "video", provider="ffmpeg", model=f"stitch-{ctx.params.transition}")}

@@ -1,5 +1,6 @@
 """The Gemini API's REST protocol, as the google-genai SDK speaks it: Veo's long-running predict,
-operation polling and file download, and generateContent for text and for images."""
+operation polling and file download, generateContent for text and for images, and the Interactions
+API for Lyria's music."""
 
 from __future__ import annotations
 
@@ -29,9 +30,10 @@ class GeminiFake(FakeServer):
     `outcomes` (per operation: "ok", "blocked", or ("error", message)), `texts` (per
     generateContent call: a text to answer, an Accept to lie about the answer it made, or a Response to
     send instead), `images` (per generateContent call asking for an image: "ok", an Accept, a Response,
-    "blocked-prompt", "blocked-image" or "no-image"). Operations finish after `polls` gets. Billed:
-    `billed("video")` (operation names), `billed("text")` (the texts made, delivered or not) and
-    `billed("image")` (a description of each image made)."""
+    "blocked-prompt", "blocked-image" or "no-image"), `music` (per interaction: "ok", an Accept, a
+    Response, "blocked" or "no-audio"). Operations finish after `polls` gets. Billed:
+    `billed("video")` (operation names), `billed("text")` (the texts made, delivered or not),
+    `billed("image")` (a description of each image made) and `billed("music")` (each piece's model)."""
 
     def __init__(self, workdir: Path, polls: int = 1) -> None:
         super().__init__()
@@ -41,6 +43,8 @@ class GeminiFake(FakeServer):
         self.outcomes: deque = deque()
         self.texts: deque = deque()
         self.images: deque = deque()
+        self.music: deque = deque()
+        self.music_seconds = 30.0  # what Lyria 3 Clip always makes
         self.poll_answers: deque = deque()  # Responses sent instead of the next operation gets
         self.download_answers: deque = deque()  # and instead of the next downloads
         # Per kind of request ("poll", "download"): an Accept that holds the next one before it is answered.
@@ -65,6 +69,8 @@ class GeminiFake(FakeServer):
             return Response(200, self.files[match.group(1)].read_bytes(), {"Content-Type": "video/mp4"})
         if match := re.fullmatch(r"models/([^/:]+):generateContent", path):
             return self._generate_content(request.json())
+        if path == "interactions" and request.method == "POST":
+            return self._interaction(request.json())
         return api_error(404, f"Unknown path {request.path}", "NOT_FOUND")
 
     def _submit(self, model: str, body: dict) -> Response:
@@ -166,6 +172,31 @@ class GeminiFake(FakeServer):
         answer = Response(200, {"candidates": [candidate], "modelVersion": "fake-image"})
         return step.answer(answer) if isinstance(step, Accept) else answer
 
+    def _interaction(self, body: dict) -> Response:
+        step = self.music.popleft() if self.music else "ok"
+        if isinstance(step, Response):
+            return step
+        answer = {"id": uuid.uuid4().hex, "model": body["model"], "object": "interaction"}
+        if step == "blocked":
+            error = {"code": "prompt_blocked", "message": "The prompt was blocked by the safety filter."}
+            return Response(200, {**answer, "status": "failed", "errors": [error], "steps": []})
+        if step == "no-audio":
+            content = [{"type": "text", "text": "[Verse]"}]
+            return Response(
+                200, {**answer, "status": "completed", "steps": [{"type": "model_output", "content": content}]}
+            )
+        mp3 = song(self.workdir / f"song-{len(self.billed('music'))}.mp3", self.music_seconds)
+        self.bill("music", body["model"])
+        content = [
+            {"type": "text", "text": "[Instrumental]"},
+            {"type": "audio", "mime_type": "audio/mpeg", "data": base64.b64encode(mp3).decode()},
+        ]
+        done = Response(200, {**answer, "status": "completed", "steps": [{"type": "model_output", "content": content}]})
+        return step.answer(done) if isinstance(step, Accept) else done
+
+    def music_requests(self) -> list[dict]:
+        return [r.json() for r in self.received("POST", "/interactions")]
+
     def image_requests(self) -> list[dict]:
         return [
             body
@@ -175,6 +206,13 @@ class GeminiFake(FakeServer):
 
     def submitted(self) -> list[dict]:
         return [r.json() for r in self.received("POST", ":predictLongRunning")]
+
+
+def song(path: Path, seconds: float) -> bytes:
+    """A real MP3 of `seconds`, a tone rising each second, as Lyria answers with."""
+    tone = f"aevalsrc='0.3*sin(2*PI*(220+40*floor(t))*t)':s=44100:d={seconds}"
+    media.ffmpeg("-f", "lavfi", "-i", tone, "-ac", "2", "-c:a", "libmp3lame", "-b:a", "96k", str(path))
+    return path.read_bytes()
 
 
 def picture(aspect_ratio: str, number: int) -> bytes:

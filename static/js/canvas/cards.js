@@ -5,11 +5,20 @@ export function escape(value) {
 }
 
 const MAKERS = {
-  local: { video: "Offline render", prompt: "Offline enhancer", image: "Offline face detection (approximate)", extend: "Offline render", generate_image: "Offline render (not AI-generated)", storyboard: "Offline planner" },
+  local: {
+    video: "Offline render",
+    prompt: "Offline enhancer",
+    image: "Offline face detection (approximate)",
+    extend: "Offline render",
+    generate_image: "Offline render (not AI-generated)",
+    music: "Offline render (not AI-generated)",
+    storyboard: "Offline planner",
+  },
   simulated: "Simulated provider",
   veo: "Google Veo 3.1",
   openai: "OpenAI",
   gemini: "Gemini",
+  lyria: "Google Lyria",
   insightface: "InsightFace",
   ffmpeg: "ffmpeg",
 };
