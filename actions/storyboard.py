@@ -125,7 +125,8 @@ class _Builder:
                 self._wire(keyframe, "image", video, "first_frame")
             videos.append(video)
         end = x0 + len(shots) * COLUMN
-        stitch = self._node("film", "stitch", "stitch", "Film", end, y0 + 2 * ROW, {})
+        # The shots keep their own sound (Veo makes it), the music pressed down under it.
+        stitch = self._node("film", "stitch", "stitch", "Film", end, y0 + 2 * ROW, {"mix": "duck"})
         for video in videos:
             self._wire(video, "video", stitch, "videos")
         self._order(stitch, videos)

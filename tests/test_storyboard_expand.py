@@ -76,6 +76,13 @@ def test_each_shot_becomes_a_prompt_a_video_and_for_a_cut_a_keyframe_all_stitche
     assert [source_of(k, "characters") for k in keyframes] == [[], [(maya, "character")], [(maya, "character")]]
     (film,) = made(board, "stitch")
     assert source_of(film, "videos") == [(video, "video") for video in videos]
+    # A soundtrack: music from a prompt of the brief, under the shots' own sound.
+    (music,) = made(board, "music")
+    (music_prompt,) = made(board, "music-prompt")
+    assert source_of(film, "audio") == [(music, "audio")] and film.params["mix"] == "duck"
+    assert source_of(music, "prompt") == [(music_prompt, "text")]
+    assert music.params["seconds"] == 28
+    assert music_prompt.params["text"] == "Cinematic music for a 28-second film: A trail-running shoe ad with Maya"
     # Laid out left to right in shot order, inside the frame note.
     assert [p.x for p in prompts] == sorted(p.x for p in prompts) and prompts[0].x > board.x
     frame = Note.objects.get(pk=answer.json()["frame"])
@@ -113,8 +120,11 @@ def test_an_edited_shot_updates_its_nodes_and_a_removed_one_goes(board, alice):
 
     lace_prompt.refresh_from_db()
     assert lace_prompt.params["text"] == "Maya tightens her laces, close-up."  # the same node, updated
-    assert again["updated"] == [str(lace_prompt.id)]
-    assert again["restored"] == [{"id": str(lace_prompt.id), "params": {"text": "Maya laces her shoes."}}]
+    # The film is shorter now: its music and the music's prompt follow.
+    music, music_prompt = made(board, "music")[0], made(board, "music-prompt")[0]
+    assert set(again["updated"]) == {str(lace_prompt.id), str(music.id), str(music_prompt.id)}
+    assert {"id": str(lace_prompt.id), "params": {"text": "Maya laces her shoes."}} in again["restored"]
+    assert music.params["seconds"] == 20
     assert {gone["origin"]["shot"] for gone in again["deleted"]} == {"finish"}
     assert not Node.objects.filter(origin__shot="finish").exists()
     (film,) = made(board, "stitch")

@@ -53,9 +53,9 @@ def test_plan_edit_expand_and_undo_a_storyboard(page, app_server, workers, shot)
 
     before = {str(node_id) for node_id in Node.objects.filter(project=project).values_list("id", flat=True)}
     card.locator("[data-action=expand]").click()
-    page.wait_for_selector(".toast:has-text('Expanded: 11 nodes made')", timeout=15_000)
+    page.wait_for_selector(".toast:has-text('Expanded: 13 nodes made')", timeout=15_000)
     made = Node.objects.filter(project=project, origin__storyboard=str(board.id))
-    assert made.count() == 11  # 4 prompts, 4 videos, 2 keyframes (the cuts), 1 stitch
+    assert made.count() == 13  # 4 prompts, 4 videos, 2 keyframes (the cuts), a stitch, music and its prompt
     for node in made:
         page.locator(f'[data-node-id="{node.id}"]').wait_for(timeout=10_000)
     # Drawn left to right in shot order: each shot's prompt right of the one before.
