@@ -37,6 +37,7 @@ class Expansion:
     restored: list[dict] = field(default_factory=list)  # {"id", "params"} before an update, to undo it
     frame: str = ""
     frame_created: bool = False
+    film: str = ""  # the Stitch that cuts the shots together
 
     def kept_ids(self) -> set[str]:
         return {kept["id"] for kept in self.kept}
@@ -51,6 +52,7 @@ class Expansion:
             "restored": self.restored,
             "frame": self.frame,
             "frame_created": self.frame_created,
+            "film": self.film,
         }
 
 
@@ -127,6 +129,7 @@ class _Builder:
         end = x0 + len(shots) * COLUMN
         # The shots keep their own sound (Veo makes it), the music pressed down under it.
         stitch = self._node("film", "stitch", "stitch", "Film", end, y0 + 2 * ROW, {"mix": "duck"})
+        self.result.film = str(stitch.id)
         for video in videos:
             self._wire(video, "video", stitch, "videos")
         self._order(stitch, videos)

@@ -170,6 +170,7 @@ class ExpansionOut(Schema):
     edges: list[UUID] = Field(description="Connections made between nodes that were already there.")
     frame: UUID = Field(description="The note drawn around the expanded nodes.")
     frame_created: bool = Field(description="Whether this expansion drew the note (undoing it removes the note).")
+    film: UUID = Field(description="The Stitch node that cuts the shots into the film: run it to make the film.")
 
 
 class ReportIn(BodyIn):

@@ -10,6 +10,7 @@ from django.conf import settings
 
 from assets import media
 from generation.models import Run
+from nodes.models import Node
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -37,12 +38,17 @@ def test_the_quickstart_runs_as_written(live_server, workers, tmp_path):
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=480,
     )
 
     assert result.returncode == 0, result.stderr + workers.logs()
-    dry_run_cost, final_status = result.stdout.split()
-    assert (dry_run_cost, final_status) == ("0", "succeeded")
-    assert Run.objects.filter(status="succeeded").count() == 1
+    dry_run_cost, final_status, storyboard_status, film_status = result.stdout.split()
+    assert (dry_run_cost, final_status, storyboard_status, film_status) == ("0", "succeeded", "succeeded", "succeeded")
+    assert Run.objects.filter(status="succeeded").count() == 3
     final = media.probe(tmp_path / "final.mp4")
     assert final.video_codec == "h264" and final.duration == pytest.approx(15, abs=1 / 24)
+    # The storyboard's film: its two 6 s shots, with the soundtrack under them.
+    film = media.probe(tmp_path / "film.mp4")
+    assert film.duration == pytest.approx(12, abs=0.1) and film.audio_codec
+    edited = Node.objects.get(type="storyboard").params["shots"][0]["description"]
+    assert Node.objects.get(origin__shot="s1", origin__role="prompt").params["text"].startswith(edited)
