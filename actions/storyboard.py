@@ -94,6 +94,8 @@ class _Builder:
         }
         self.touched: set[str] = set()
         self.sources = self._character_sources()
+        style = Edge.objects.filter(target=storyboard, target_port="style").select_related("source").first()
+        self.style = (style.source, style.source_port) if style else None
 
     def build(self, shots: list[Shot]) -> None:
         x0, y0 = self.storyboard.x + 380, self.storyboard.y
@@ -121,6 +123,8 @@ class _Builder:
                     {"aspect_ratio": self.params.aspect_ratio},
                 )
                 self._wire(prompt, "text", keyframe, "prompt")
+                if self.style:
+                    self._wire(*self.style, keyframe, "references")  # every keyframe keeps the film's look
                 for name in shot.characters:
                     if name in self.sources:
                         self._wire(*self.sources[name], keyframe, "characters")

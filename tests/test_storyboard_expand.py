@@ -27,9 +27,11 @@ def board(project, alice, redis):
     face.refresh_from_db()
     assert Api(alice).patch(f"/characters/{face.output['character']}", {"name": "Maya"}).status_code == 200
     brief = add(project, "prompt", "Brief", text="A trail-running shoe ad with Maya")
+    look = add(project, "image", "Look", asset_id=str(upload(project, "chelsea.png").id))
     board = add(project, "storyboard", "Shoe ad", shots=SHOTS)
     wire(brief, "text", board, "brief")
     wire(face, "character", board, "characters")
+    wire(look, "image", board, "style")
     return board
 
 
@@ -71,7 +73,9 @@ def test_each_shot_becomes_a_prompt_a_video_and_for_a_cut_a_keyframe_all_stitche
         [(keyframes[2], "image")],
     ]
     assert all(source_of(v, "prompt") == [(p, "text")] for v, p in zip(videos, prompts, strict=True))
-    # Maya goes to the keyframes of the shots she is in, as a reference.
+    # The style image is a reference of every keyframe; Maya of the keyframes of the shots she is in.
+    look = Node.objects.get(title="Look")
+    assert [source_of(k, "references") for k in keyframes] == [[(look, "image")]] * 3
     maya = Node.objects.get(title="Maya photo")
     assert [source_of(k, "characters") for k in keyframes] == [[], [(maya, "character")], [(maya, "character")]]
     (film,) = made(board, "stitch")
