@@ -149,6 +149,9 @@ MATRIX: dict[tuple[str, str], dict] = {
     ("api/v1/projects/<project_id>/notes/<note_id>", "delete_note"): {"DELETE": EDITORS},
     ("api/v1/projects/<project_id>/nodes/<node_id>/takes/<take_id>/select", "select_take"): {"POST": EDITORS},
     ("api/v1/projects/<project_id>/nodes/<node_id>/report", "report"): {"POST": (MEMBERS, {"reason": "Not ok."})},
+    # Let through for editors and the owner, then refused because the world's node is a video, not a
+    # storyboard (a 409 that says so); tests/test_storyboard_expand.py expands a real one.
+    ("api/v1/projects/<project_id>/nodes/<node_id>/expand", "expand"): {"POST": (LOGIN, 404, 403, 409, 409, 404)},
     ("api/v1/projects/<project_id>/runs", "start_run"): {
         "POST": (EDITORS, {"dry_run": True, "targets": ["{node_id}"]})
     },

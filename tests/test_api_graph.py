@@ -20,7 +20,9 @@ def api(alice):
 def test_node_types_describe_ports_and_param_schemas(api):
     types = {t["name"]: t for t in api.get("/node-types").json()}
 
-    assert set(types) == {"image", "audio", "prompt", "video", "extend", "stitch", "clip"}
+    assert set(types) == {
+        "image", "audio", "prompt", "storyboard", "generate_image", "music", "video", "extend", "stitch", "clip"
+    }  # fmt: skip
     video = types["video"]
     assert [(p["name"], p["kind"], p["required"]) for p in video["inputs"]] == [
         ("prompt", "text", True),
@@ -105,7 +107,10 @@ def test_bad_params_are_refused_with_the_field_named(api, project):
     unknown = api.post(f"/projects/{project.id}/nodes", {"type": "sora"})
     assert unknown.status_code == 422  # the document lists the types: `type` is an enum
     assert error_of(unknown)["details"]["fields"][0]["field"] == "type"
-    assert "'image', 'audio', 'prompt', 'video', 'extend', 'stitch' or 'clip'" in error_of(unknown)["message"]
+    choices = (
+        "'image', 'audio', 'prompt', 'storyboard', 'generate_image', 'music', 'video', 'extend', 'stitch' or 'clip'"
+    )
+    assert choices in error_of(unknown)["message"]
     assert changes_since(before) == {}  # no node, half-made or otherwise
 
 
