@@ -61,7 +61,8 @@ def test_an_unknown_node_type_is_refused_naming_the_type_field(project):
 
     assert (error.status, error.code) == (422, "invalid")
     assert error.message == (
-        "Unknown node type 'sora': choose one of image, audio, prompt, video, extend, stitch, clip."
+        "Unknown node type 'sora': choose one of "
+        "image, audio, prompt, storyboard, generate_image, music, video, extend, stitch, clip."
     )
     assert error.details == {"fields": [{"field": "type", "message": "unknown node type"}]}
     assert not Node.objects.exists()
