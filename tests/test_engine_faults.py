@@ -3,6 +3,7 @@
 import threading
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from rq.job import Job as RQJob
 
@@ -81,7 +82,7 @@ def test_an_invalid_graph_reports_every_problem_per_node_and_enqueues_nothing(pr
     assert [(p["code"], p["port"]) for p in problems[str(lonely.id)]] == [("missing_input", "video")]
     assert str(stitch.id) not in problems
     assert not Run.objects.exists() and not Job.objects.exists()
-    assert all(redis.llen(f"rq:queue:{name}") == 0 for name in ("faces", "text", "video", "media", "default"))
+    assert all(redis.llen(f"rq:queue:{name}") == 0 for name in settings.RQ_QUEUE_NAMES)
     assert set(Node.objects.values_list("status", flat=True)) == {"idle"}
 
 
