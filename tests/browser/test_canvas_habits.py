@@ -81,8 +81,10 @@ def test_a_wire_dropped_on_empty_canvas_offers_what_accepts_it_and_connects_it(c
     search = page.locator("[data-search]")
     search.wait_for()
     offered = search.locator("[data-type]").evaluate_all("items => items.map((i) => i.dataset.type)")
-    assert offered == ["video", "extend"]  # the types with a text input, and only those
+    # The types with a text input, and only those.
+    assert offered == ["storyboard", "generate_image", "music", "video", "extend"]
     shot(page, "wire-search")
+    page.fill("[data-search] input", "video")
     page.keyboard.press("Enter")
     video = added_card(page, before)
     page.wait_for_function("() => document.querySelectorAll('[data-edge]').length === 1")
