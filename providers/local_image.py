@@ -8,9 +8,10 @@ says what it is. The same request draws the same pixels, so a re-run that change
 from __future__ import annotations
 
 import hashlib
+import textwrap
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from assets import media
 from providers.contract import GeneratedImage, ImageRequest, image_dimensions
@@ -29,7 +30,7 @@ class LocalImageProvider:
         picture = _background(request, width, height, workdir)
         _thumbnails(picture, request.references[1:])
         label = LABEL + (f" - {len(request.references)} reference(s)" if request.references else "")
-        picture = _caption(picture, request.prompt, label, workdir)
+        picture = _caption(picture, request.prompt, label)
         path = workdir / f"still-{_digest(request)[:16]}.png"
         picture.save(path, "PNG")
         return GeneratedImage(path=path, model=MODEL)
@@ -70,7 +71,20 @@ def _thumbnails(picture: Image.Image, references: tuple[Path, ...]) -> None:
         picture.paste(thumb, (left, top))
 
 
-def _caption(picture: Image.Image, prompt: str, label: str, workdir: Path) -> Image.Image:
-    overlay = media.caption_overlay(workdir / "still-caption.png", picture.width, picture.height, prompt, label)
-    with Image.open(overlay) as caption:
-        return Image.alpha_composite(picture.convert("RGBA"), caption.convert("RGBA")).convert("RGB")
+def _caption(picture: Image.Image, prompt: str, label: str) -> Image.Image:
+    """The label and the prompt in a band near the top. Not at the bottom, nor in the top corner: when
+    the still becomes an offline video's first frame, the video writes its own caption and label there."""
+    width, height = picture.size
+    scale = height / 720
+    overlay = Image.new("RGBA", picture.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(overlay)
+    label_font = ImageFont.load_default(size=max(10, round(18 * scale)))
+    prompt_font = ImageFont.load_default(size=max(12, round(26 * scale)))
+    lines = textwrap.wrap(prompt, width=max(20, int(width / (14 * scale))))[:2]
+    margin, top, line = round(40 * scale), round(60 * scale), round(34 * scale)
+    bottom = top + round(30 * scale) + line * len(lines) + round(12 * scale)
+    draw.rectangle((0, top - round(10 * scale), width, bottom), fill=(0, 0, 0, 120))
+    draw.text((margin, top), label, font=label_font, fill=(255, 220, 120, 235))
+    for index, text in enumerate(lines):
+        draw.text((margin, top + round(30 * scale) + index * line), text, font=prompt_font, fill=(255, 255, 255, 235))
+    return Image.alpha_composite(picture.convert("RGBA"), overlay).convert("RGB")
