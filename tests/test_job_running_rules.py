@@ -726,17 +726,48 @@ def test_a_video_canceled_while_it_downloaded_keeps_its_take_but_not_the_card(
 
 
 def test_a_job_already_taken_is_not_run_again_and_one_without_an_operation_is_not_polled(
-    project, alice, simulated, clock, django_capture_on_commit_callbacks
+    project, alice, simulated, clock, caplog, django_capture_on_commit_callbacks
 ):
     _, job = prompt_and_video(project, alice, django_capture_on_commit_callbacks)
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, attempts=1, lease_until=NOW - timedelta(seconds=1))
 
-    running.run_job(str(job.id))  # a second delivery of the RQ job
-    running.poll_job(str(job.id))  # its lease ended, but it has no operation to poll: submitting it is not a poll
+    with caplog.at_level("INFO", logger="generation.running"):
+        running.run_job(str(job.id))  # a second delivery of the RQ job
+        running.poll_job(str(job.id))  # its lease ended, but it has no operation to poll: submitting it is not a poll
 
     job.refresh_from_db()
     assert (job.status, job.attempts, job.provider_operation) == ("running", 1, "")
     assert submit_count("simulated") == 0
+    assert caplog.messages == [
+        f"job {job.id} is not queued (done, canceled or taken); nothing to do",
+        f"job {job.id} has no operation to poll right now; nothing to do",
+    ]
+
+
+def test_the_reconciler_leaves_alone_a_job_whose_step_is_under_way(
+    project, alice, simulated, clock, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Each step holds its own job's lock: another worker's reconciler, meanwhile, finds its holder alive."""
+    _, job = prompt_and_video(project, alice, django_capture_on_commit_callbacks)
+    taken_over = []
+
+    def reconciled_meanwhile(method):
+        def step(provider, *args, **options):
+            taken_over.append(reconcile()["taken_over"])
+            return method(provider, *args, **options)
+
+        return step
+
+    monkeypatch.setattr(SimulatedVideoProvider, "submit", reconciled_meanwhile(SimulatedVideoProvider.submit))
+    monkeypatch.setattr(SimulatedVideoProvider, "download", reconciled_meanwhile(SimulatedVideoProvider.download))
+    running.run_job(str(job.id))
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == ("running", "") and job.provider_operation.startswith("simulated-")
+    running.poll_job(str(job.id))
+
+    job.refresh_from_db()
+    assert taken_over == [0, 0]  # while it submitted, and while its video downloaded
+    assert job.status == Job.Status.SUCCEEDED and submit_count("simulated") == 1
 
 
 def test_a_poll_waits_for_the_lease_to_be_over_not_just_due(
