@@ -831,6 +831,25 @@ def test_a_failure_cancels_what_needs_it_directly_or_not_and_ends_the_run(projec
     assert run.status == Run.Status.FAILED and run.finished_at is not None
 
 
+def test_a_failure_ends_each_run_it_ends_even_when_a_later_run_it_touches_goes_on(project, alice, redis):
+    """A later run that joined the failing job (its stitch waits on it) still has work of its own:
+    it goes on, while the run of the failing job ends."""
+    not_a_video = add(project, "clip", "Clip", asset_id=str(upload(project).id))
+    cut = add(project, "stitch", "Cut")
+    wire(not_a_video, "video", cut, "videos")
+    other = add(project, "prompt", "Other", text="A lighthouse")
+    first = plan_run(project, [not_a_video.id], user=alice)
+    later = plan_run(project, [cut.id, other.id], user=alice).run
+
+    running.run_job(str(first.jobs[0].id))
+
+    first.run.refresh_from_db()
+    later.refresh_from_db()
+    assert (first.run.status, first.run.finished_at is not None) == ("failed", True)
+    assert (later.status, later.finished_at) == ("running", None)
+    assert (job_of(cut).status, job_of(other).status) == ("canceled", "queued")
+
+
 def running_elsewhere(project, alice) -> Job:
     """A job of another node that a worker is executing meanwhile: a retry must leave it alone."""
     other = add(project, "prompt", "Elsewhere", text="Another line")
