@@ -726,17 +726,48 @@ def test_a_video_canceled_while_it_downloaded_keeps_its_take_but_not_the_card(
 
 
 def test_a_job_already_taken_is_not_run_again_and_one_without_an_operation_is_not_polled(
-    project, alice, simulated, clock, django_capture_on_commit_callbacks
+    project, alice, simulated, clock, caplog, django_capture_on_commit_callbacks
 ):
     _, job = prompt_and_video(project, alice, django_capture_on_commit_callbacks)
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, attempts=1, lease_until=NOW - timedelta(seconds=1))
 
-    running.run_job(str(job.id))  # a second delivery of the RQ job
-    running.poll_job(str(job.id))  # its lease ended, but it has no operation to poll: submitting it is not a poll
+    with caplog.at_level("INFO", logger="generation.running"):
+        running.run_job(str(job.id))  # a second delivery of the RQ job
+        running.poll_job(str(job.id))  # its lease ended, but it has no operation to poll: submitting it is not a poll
 
     job.refresh_from_db()
     assert (job.status, job.attempts, job.provider_operation) == ("running", 1, "")
     assert submit_count("simulated") == 0
+    assert caplog.messages == [
+        f"job {job.id} is not queued (done, canceled or taken); nothing to do",
+        f"job {job.id} has no operation to poll right now; nothing to do",
+    ]
+
+
+def test_the_reconciler_leaves_alone_a_job_whose_step_is_under_way(
+    project, alice, simulated, clock, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Each step holds its own job's lock: another worker's reconciler, meanwhile, finds its holder alive."""
+    _, job = prompt_and_video(project, alice, django_capture_on_commit_callbacks)
+    taken_over = []
+
+    def reconciled_meanwhile(method):
+        def step(provider, *args, **options):
+            taken_over.append(reconcile()["taken_over"])
+            return method(provider, *args, **options)
+
+        return step
+
+    monkeypatch.setattr(SimulatedVideoProvider, "submit", reconciled_meanwhile(SimulatedVideoProvider.submit))
+    monkeypatch.setattr(SimulatedVideoProvider, "download", reconciled_meanwhile(SimulatedVideoProvider.download))
+    running.run_job(str(job.id))
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == ("running", "") and job.provider_operation.startswith("simulated-")
+    running.poll_job(str(job.id))
+
+    job.refresh_from_db()
+    assert taken_over == [0, 0]  # while it submitted, and while its video downloaded
+    assert job.status == Job.Status.SUCCEEDED and submit_count("simulated") == 1
 
 
 def test_a_poll_waits_for_the_lease_to_be_over_not_just_due(
@@ -798,6 +829,25 @@ def test_a_failure_cancels_what_needs_it_directly_or_not_and_ends_the_run(projec
         assert (node.status, node.error_message) == ("canceled", "Not run: Clip failed.")
     run = Run.objects.get()
     assert run.status == Run.Status.FAILED and run.finished_at is not None
+
+
+def test_a_failure_ends_each_run_it_ends_even_when_a_later_run_it_touches_goes_on(project, alice, redis):
+    """A later run that joined the failing job (its stitch waits on it) still has work of its own:
+    it goes on, while the run of the failing job ends."""
+    not_a_video = add(project, "clip", "Clip", asset_id=str(upload(project).id))
+    cut = add(project, "stitch", "Cut")
+    wire(not_a_video, "video", cut, "videos")
+    other = add(project, "prompt", "Other", text="A lighthouse")
+    first = plan_run(project, [not_a_video.id], user=alice)
+    later = plan_run(project, [cut.id, other.id], user=alice).run
+
+    running.run_job(str(first.jobs[0].id))
+
+    first.run.refresh_from_db()
+    later.refresh_from_db()
+    assert (first.run.status, first.run.finished_at is not None) == ("failed", True)
+    assert (later.status, later.finished_at) == ("running", None)
+    assert (job_of(cut).status, job_of(other).status) == ("canceled", "queued")
 
 
 def running_elsewhere(project, alice) -> Job:
