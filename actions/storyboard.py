@@ -125,9 +125,7 @@ class _Builder:
                 self._wire(prompt, "text", keyframe, "prompt")
                 if self.style:
                     self._wire(*self.style, keyframe, "references")  # every keyframe keeps the film's look
-                for name in shot.characters:
-                    if name in self.sources:
-                        self._wire(*self.sources[name], keyframe, "characters")
+                self._cast(keyframe, shot)
                 self._wire(keyframe, "image", video, "first_frame")
             videos.append(video)
         end = x0 + len(shots) * COLUMN
@@ -141,6 +139,16 @@ class _Builder:
             self._soundtrack(stitch, end, y0, sum(shot.seconds for shot in shots))
         self._remove_the_rest(stitch)
         self._frame(x0, y0, end, shots)
+
+    def _cast(self, keyframe: Node, shot: Shot) -> None:
+        """The shot's characters into its keyframe, and no longer those the edited shot left out."""
+        wanted = [self.sources[name] for name in shot.characters if name in self.sources]
+        for source, port in wanted:
+            self._wire(source, port, keyframe, "characters")
+        if str(keyframe.id) in self.result.kept_ids():
+            return
+        left_out = {source.id for source, _ in self.sources.values()} - {source.id for source, _ in wanted}
+        Edge.objects.filter(target=keyframe, target_port="characters", source_id__in=left_out).delete()
 
     def _soundtrack(self, stitch: Node, x: float, y: float, seconds: int) -> None:
         mood = self.params.tone or "cinematic"
@@ -183,13 +191,13 @@ class _Builder:
         written = services.validated_params(type, params)
         origin = {"storyboard": str(self.storyboard.id), "shot": shot, "role": role, "written": written}
         node = self.mine.get((shot, role))
-        self.touched.add(str(node.id) if node else "")
         if node is None:
             node = services.add_node(self.project, type=type, title=title, x=x, y=y, params=params)
             Node.objects.filter(pk=node.pk).update(origin=origin)
             self.result.created.append(str(node.id))
             self.touched.add(str(node.id))
             return node
+        self.touched.add(str(node.id))
         if not _as_written(node):
             self.result.kept.append({"id": str(node.id), "title": node.title, "why": "you changed its settings"})
             return node

@@ -114,9 +114,10 @@ def test_expanding_again_without_changes_changes_nothing(board, alice):
 def test_an_edited_shot_updates_its_nodes_and_a_removed_one_goes(board, alice):
     api = Api(alice)
     expand(api, board)
-    lace_prompt = made(board, "prompt")[1]
+    lace_prompt, lace_keyframe = made(board, "prompt")[1], made(board, "keyframe")[1]
     shots = [dict(shot) for shot in SHOTS if shot["id"] != "finish"]
     shots[1]["description"] = "Maya tightens her laces, close-up."
+    shots[1]["characters"] = []  # Maya is no longer in it
     board.refresh_from_db()
     api.patch(f"/projects/{board.project_id}/nodes/{board.id}", {"version": board.version, "params": {"shots": shots}})
 
@@ -131,6 +132,7 @@ def test_an_edited_shot_updates_its_nodes_and_a_removed_one_goes(board, alice):
     assert music.params["seconds"] == 20
     assert {gone["origin"]["shot"] for gone in again["deleted"]} == {"finish"}
     assert not Node.objects.filter(origin__shot="finish").exists()
+    assert source_of(lace_keyframe, "characters") == []
     (film,) = made(board, "stitch")
     assert [source.origin["shot"] for source, _ in source_of(film, "videos")] == ["ridge", "lace", "run"]
 
