@@ -9,6 +9,8 @@ from django.test import override_settings
 from generation.models import Job
 from generation.planning import plan_run
 from nodes.models import Node
+from nodes.types.base import Problem, Usage
+from nodes.types.storyboard import StoryboardNode, StoryboardParams, kept_to_veo
 from providers import local_storyboard
 from providers.contract import PlannedShot, ShotPlan, StoryboardRequest
 from providers.gemini_text import GeminiTextProvider
@@ -196,3 +198,53 @@ def test_a_shot_of_a_length_veo_does_not_make_is_refused_with_the_field(project,
     assert refused.status_code == 422
     assert "seconds" in json.dumps(error_of(refused))
     assert list(Node.objects.filter(project=project)) == [brief]
+
+
+# The rules, exactly (each killed a planted bug that the run tests above let through) ----------------
+
+NODE = StoryboardNode()
+
+
+def edited(*shots) -> StoryboardParams:
+    return StoryboardParams.model_validate({"shots": list(shots)})
+
+
+def test_the_rules_name_the_field_and_the_code_and_pass_a_valid_list():
+    first_continues = edited({"id": "a", "description": "x", "continues": True})
+    twins = edited({"id": "a", "description": "x"}, {"id": "a", "description": "y"})
+    fine = edited({"id": "a", "description": "x"}, {"id": "b", "description": "y", "continues": True})
+
+    assert NODE.check(first_continues, {}) == [
+        Problem("The first shot has nothing to continue: make it a cut.", code="veo_rule", field="shots")
+    ]
+    assert NODE.check(twins, {}) == [Problem("Two shots share an id: give each shot its own.", field="shots")]
+    assert NODE.check(fine, {}) == [] and NODE.check(StoryboardParams(), {}) == []
+
+
+def test_only_a_plan_asks_the_text_model():
+    assert NODE.estimate(StoryboardParams(), {}) == [Usage("text")]
+    assert NODE.estimate(edited({"id": "a", "description": "x"}), {}) == []
+
+
+def planned(**fields) -> PlannedShot:
+    return PlannedShot(
+        **({"description": "d", "seconds": 8, "characters": [], "camera": "", "continues": False} | fields)
+    )
+
+
+def test_a_model_plan_is_cut_to_what_the_schema_and_veo_allow():
+    shots = kept_to_veo(
+        [
+            planned(description="   "),
+            planned(description="x" * 2500, camera="c" * 300, continues=True),
+            planned(characters=["A", "b", "C", "D"]),
+        ],
+        ["a", "B", "c", "d"],
+        None,
+    )
+
+    assert shots[0].description == "An empty shot."
+    assert (len(shots[1].description), len(shots[1].camera), shots[1].continues) == (2000, 200, True)
+    assert shots[2].characters == ["a", "B", "c"]  # at most three, as connected
+    assert len(kept_to_veo([planned()] * 14, [], None)) == 12
+    assert len(kept_to_veo([planned()] * 14, [], 2)) == 2
