@@ -62,11 +62,6 @@ def image_provider() -> ImageProvider:
     return provider("image")
 
 
-def image_models() -> list[str]:
-    """The image models the configured provider offers (REELGRAPH_IMAGE_MODELS), its default first."""
-    return list(settings.IMAGE_MODELS.get(provider_name("image"), []))
-
-
 def music_provider() -> MusicProvider:
     return provider("music")
 

@@ -81,6 +81,6 @@ def test_a_run_costs_the_sum_of_its_videos():
 )
 def test_music_costs_its_model_s_price_per_piece_whatever_its_length(model, usd):
     # An unlisted model costs the first model's price; offline music costs nothing.
-    assert costs.price(Usage("music", pieces=1, model=model), "lyria") == Decimal(usd)
-    assert costs.price(Usage("music", pieces=2, model=model), "lyria") == 2 * Decimal(usd)
-    assert costs.price(Usage("music", pieces=1, model=model), "local") == 0
+    assert costs.price(Usage("music", items=1, model=model), "lyria") == Decimal(usd)
+    assert costs.price(Usage("music", items=2, model=model), "lyria") == 2 * Decimal(usd)
+    assert costs.price(Usage("music", items=1, model=model), "local") == 0

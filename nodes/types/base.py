@@ -74,8 +74,7 @@ class Usage:
 
     capability: Literal["video", "image", "music", "text", "faces", "media"]
     video_seconds: float = 0.0
-    images: int = 0
-    pieces: int = 0  # of music, each priced as one request whatever its length
+    items: int = 0  # images, or pieces of music (each priced as one request whatever its length)
     model: str = ""
     resolution: str = ""
 

@@ -7,14 +7,13 @@ as reference pictures, after the reference images, in port order.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Literal
 
 from pydantic import Field
 
 from nodes.types.base import NodeType, Outputs, Params, Port, RunContext, Usage
 from nodes.types.choices import default_model, model_choice
+from nodes.types.paid import made_once
 from providers.contract import IMAGE_ASPECT_RATIOS, IMAGE_SIZES, ImageRequest, image_dimensions
 
 MAX_REFERENCES = 6
@@ -50,7 +49,7 @@ class GenerateImageNode(NodeType):
         return {"image": {"aspect_ratio": params.aspect_ratio, "width": width, "height": height}}
 
     def estimate(self, params: GenerateImageParams, inputs) -> list[Usage]:
-        return [Usage("image", images=1, model=params.model or default_model("image", "IMAGE_MODELS"))]
+        return [Usage("image", items=1, model=params.model or default_model("image", "IMAGE_MODELS"))]
 
     def run(self, ctx: RunContext) -> Outputs:
         params = ctx.params
@@ -65,27 +64,9 @@ class GenerateImageNode(NodeType):
         )
         provider = ctx.image
         ctx.progress(0.1, f"Generating with {provider.label}")
-        # From here until the picture is stored, a crash leaves an outcome nobody knows: recorded first.
-        ctx.begin_submit(_fingerprint(request, provider.name), model=params.model, provider=provider, made="image")
-        image = provider.generate(request, ctx.workdir)
-        ctx.end_submit()
-        ctx.state["model"] = image.model
-        ctx.record_usage(Usage("image", images=1, model=image.model))
+        image = made_once(ctx, provider, request, capability="image")
         meta = {"prompt": request.prompt[:500], "references": len(references)}
         if image.note:
             meta["note"] = ctx.state["notice"] = image.note
         made = ctx.save(image.path, "image", provider=provider.name, model=image.model, meta=meta)
         return {"image": made}
-
-
-def _fingerprint(request: ImageRequest, provider: str) -> str:
-    """What was asked, to recognise the same request in the records of a submit of unknown outcome."""
-    described = {
-        "provider": provider,
-        "prompt": request.prompt,
-        "model": request.model,
-        "aspect_ratio": request.aspect_ratio,
-        "size": request.size,
-        "references": [hashlib.sha256(path.read_bytes()).hexdigest() for path in request.references],
-    }
-    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()

@@ -6,13 +6,11 @@ so), so a stitch gets music that lasts exactly as long as it was told.
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 from pydantic import Field
 
 from nodes.types.base import NodeType, Outputs, Params, Port, RunContext, Usage
 from nodes.types.choices import default_model, model_choice
+from nodes.types.paid import made_once
 from providers.contract import MusicRequest
 
 MIN_SECONDS, MAX_SECONDS = 5, 180
@@ -39,27 +37,16 @@ class MusicNode(NodeType):
         return {"audio": {"duration": params.seconds}}
 
     def estimate(self, params: MusicParams, inputs) -> list[Usage]:
-        return [Usage("music", pieces=1, model=params.model or default_model("music", "MUSIC_MODELS"))]
+        return [Usage("music", items=1, model=params.model or default_model("music", "MUSIC_MODELS"))]
 
     def run(self, ctx: RunContext) -> Outputs:
         params = ctx.params
         request = MusicRequest(prompt=ctx.inputs["prompt"][0], model=params.model, seconds=params.seconds)
         provider = ctx.music
         ctx.progress(0.1, f"Composing with {provider.label}")
-        # From here until the music is stored, a crash leaves an outcome nobody knows: recorded first.
-        ctx.begin_submit(_fingerprint(request, provider.name), model=params.model, provider=provider, made="music")
-        music = provider.generate(request, ctx.workdir)
-        ctx.end_submit()
-        ctx.state["model"] = music.model
-        ctx.record_usage(Usage("music", pieces=1, model=music.model))
+        music = made_once(ctx, provider, request, capability="music")
         meta = {"prompt": request.prompt[:500], "seconds": music.seconds}
         if music.note:
             meta["note"] = ctx.state["notice"] = music.note
         made = ctx.save(music.path, "audio", provider=provider.name, model=music.model, meta=meta)
         return {"audio": made}
-
-
-def _fingerprint(request: MusicRequest, provider: str) -> str:
-    """What was asked, to recognise the same request in the records of a submit of unknown outcome."""
-    described = {"provider": provider, "prompt": request.prompt, "model": request.model, "seconds": request.seconds}
-    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()

@@ -1,15 +1,12 @@
 """Veo 3.1: the facts and the submit-then-poll steps the video-making node types share."""
 
-import dataclasses
-import hashlib
-import json
-from pathlib import Path
 from typing import Annotated, Literal
 
 from django.conf import settings
 from pydantic import AfterValidator, Field
 
 from nodes.types.base import RunContext, Usage, Wait
+from nodes.types.paid import fingerprint
 from providers.contract import GeneratedVideo, VideoRequest
 
 DEFAULT_MODEL = "veo-3.1-generate-preview"
@@ -55,21 +52,6 @@ def submit(ctx: RunContext, request: VideoRequest, label: str) -> Wait:
     ctx.begin_submit(fingerprint(request), model=request.model, provider=ctx.video)
     operation = ctx.video.submit(request)
     return Wait(operation, poll_after=ctx.video.poll_interval, progress=0.05, label=label)
-
-
-def fingerprint(request: VideoRequest) -> str:
-    """What identifies a request: its fields, with each file's content instead of its (scratch) path."""
-
-    def plain(value):
-        if isinstance(value, Path):
-            return hashlib.sha256(value.read_bytes()).hexdigest()
-        if isinstance(value, (list, tuple)):
-            return [plain(item) for item in value]
-        if dataclasses.is_dataclass(value):
-            return {field.name: plain(getattr(value, field.name)) for field in dataclasses.fields(value)}
-        return value
-
-    return hashlib.sha256(json.dumps(plain(request), sort_keys=True).encode()).hexdigest()
 
 
 def collect(ctx: RunContext, resolution: str, *, extension: bool = False) -> GeneratedVideo | Wait:
