@@ -74,6 +74,16 @@ def measure(run: Run) -> tuple[float, float, list[float]]:
     return (run.finished_at - run.created_at).total_seconds(), critical, overheads
 
 
+def simulated_workers(count: int, latency: float) -> Workers:
+    """`count` real workers whose videos come from the simulated provider, each registered and idle."""
+    workers = Workers()
+    workers.start(count, REELGRAPH_VIDEO_PROVIDER="simulated", REELGRAPH_SIMULATED_LATENCY=str(latency))
+    # Every worker registered and idle before the first run (8 Django processes start in several seconds here).
+    wait_for(lambda: Worker.count(connection=django_rq.get_connection("default")) >= count, timeout=120)
+    time.sleep(2)
+    return workers
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=8)
@@ -83,11 +93,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     print(f"machine: {machine()}")
     user, _ = get_user_model().objects.get_or_create(username="bench-makespan")
-    workers = Workers()
-    workers.start(args.workers, REELGRAPH_VIDEO_PROVIDER="simulated", REELGRAPH_SIMULATED_LATENCY=str(args.latency))
-    # Every worker registered and idle before the first run (8 Django processes start in several seconds here).
-    wait_for(lambda: Worker.count(connection=django_rq.get_connection("default")) >= args.workers, timeout=120)
-    time.sleep(2)
+    workers = simulated_workers(args.workers, args.latency)
     results: dict[str, list[tuple[float, float, list[float]]]] = {"fan-out of 8 videos": [], "chain of 10": []}
     try:
         for repeat in range(args.repeats):

@@ -17,26 +17,22 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 from bench.common import machine, setup_django
 
 setup_django()
 
-import django_rq  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from rq import Worker  # noqa: E402
 
 from actions.storyboard import expand  # noqa: E402
-from bench.makespan import measure  # noqa: E402
+from bench.makespan import measure, simulated_workers  # noqa: E402
 from generation.models import Run  # noqa: E402
 from generation.planning import plan_run  # noqa: E402
 from nodes.models import Node  # noqa: E402
 from projects.models import Project  # noqa: E402
 from projects.services import create_project  # noqa: E402
 from tests.graphs import add, wait_for_run, wire  # noqa: E402
-from tests.workers import Workers, wait_for  # noqa: E402
 
 BRIEF = "A 30-second ad for a trail-running shoe: a runner crosses a misty ridge at dawn"
 
@@ -63,10 +59,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     print(f"machine: {machine()}")
     user, _ = get_user_model().objects.get_or_create(username="bench-storyboard")
-    workers = Workers()
-    workers.start(args.workers, REELGRAPH_VIDEO_PROVIDER="simulated", REELGRAPH_SIMULATED_LATENCY=str(args.latency))
-    wait_for(lambda: Worker.count(connection=django_rq.get_connection("default")) >= args.workers, timeout=120)
-    time.sleep(2)
+    workers = simulated_workers(args.workers, args.latency)
     rows = []
     try:
         for repeat in range(args.repeats):
