@@ -2,8 +2,8 @@
 
 Per shot a Prompt and a Video; a shot that cuts gets a Generate image keyframe as the video's first
 frame (with the characters who appear in it as references); a shot that continues starts on the
-previous shot's last frame. Every video feeds one Stitch, in shot order, with a Music soundtrack
-when the Music node exists. Each node made records its origin (storyboard, shot id, role, the params
+previous shot's last frame. Every video feeds one Stitch, in shot order, with a Music soundtrack.
+Each node made records its origin (storyboard, shot id, role, the params
 written), so expanding again after editing the shots updates those nodes instead of adding more, and
 leaves alone any node the user changed since (said in the answer). Nodes of shots that are gone are
 deleted when unchanged; changed ones are kept, cut out of the film, and named in the answer.
@@ -11,6 +11,7 @@ deleted when unchanged; changed ones are kept, cut out of the film, and named in
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -43,22 +44,11 @@ class Expansion:
         return {kept["id"] for kept in self.kept}
 
     def as_dict(self) -> dict:
-        return {
-            "created": self.created,
-            "updated": self.updated,
-            "deleted": self.deleted,
-            "kept": self.kept,
-            "edges": self.edges,
-            "restored": self.restored,
-            "frame": self.frame,
-            "frame_created": self.frame_created,
-            "film": self.film,
-        }
+        return dataclasses.asdict(self)
 
 
-def shots_of(storyboard: Node) -> list[Shot]:
+def shots_of(storyboard: Node, params: StoryboardParams) -> list[Shot]:
     """The shots the storyboard shows: as the user edited them, or as its last run planned them."""
-    params = StoryboardParams.model_validate(storyboard.params)
     if params.shots:
         return list(params.shots)
     take = storyboard.selected_take
@@ -71,14 +61,15 @@ def expand(storyboard: Node, user) -> Expansion:
     storyboard = Node.objects.select_related("selected_take", "project").get(pk=storyboard.pk)
     if storyboard.type != "storyboard":
         raise Conflict("Only a Storyboard node can be expanded.", code="not_a_storyboard")
-    shots = shots_of(storyboard)
+    params = StoryboardParams.model_validate(storyboard.params)
+    shots = shots_of(storyboard, params)
     if not shots:
         raise Conflict(
             "The storyboard has no shots yet: run it, or write its shots, then expand.",
             code="no_shots",
             details={"field": "shots"},
         )
-    builder = _Builder(storyboard, StoryboardParams.model_validate(storyboard.params), user)
+    builder = _Builder(storyboard, params, user)
     builder.build(shots)
     events.broadcast(storyboard.project_id, snapshot.graph_snapshot(storyboard.project))
     return builder.result
@@ -135,8 +126,7 @@ class _Builder:
         for video in videos:
             self._wire(video, "video", stitch, "videos")
         self._order(stitch, videos)
-        if "music" in NODE_TYPES:
-            self._soundtrack(stitch, end, y0, sum(shot.seconds for shot in shots))
+        self._soundtrack(stitch, end, y0, sum(shot.seconds for shot in shots))
         self._remove_the_rest(stitch)
         self._frame(x0, y0, end, shots)
 
