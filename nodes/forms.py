@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 LONG_TEXT = 200  # strings allowed to be longer than this get a textarea
+CHECKED = ("on", "true", "1")  # what a ticked checkbox sends
 MAX_ROWS = 50  # rows of a list field read from a form, at most (the schema's own limit is lower)
 
 
@@ -47,7 +48,6 @@ def fields_for(
         if name == "shots" and prop.get("type") == "array":
             planned = (shown or {}).get(name) or []
             widget = ParamField(**common, widget="shots", value=value or planned, cast="shots")
-            widget.choices = [("edited", "edited")] if value else []  # whether these are the user's own
         elif prop.get("format") == "uuid":
             widget = ParamField(**common, widget="asset", value=value)
         elif "enum" in prop:
@@ -85,7 +85,7 @@ def parse(fields: list[ParamField], data) -> dict[str, Any]:
                 params[param.name] = _shots(data)
             continue  # untouched: the shots stay as they are
         if param.cast == "bool":
-            params[param.name] = data.get(param.name) in ("on", "true", "1")
+            params[param.name] = data.get(param.name) in CHECKED
             continue
         raw = data.get(param.name, "")
         if raw == "" and param.nullable:
@@ -117,7 +117,7 @@ def _shot(data, prefix: str) -> dict[str, Any]:
         "seconds": int(seconds) if seconds.isdigit() else seconds,
         "camera": data.get(f"{prefix}camera", "").strip(),
         "characters": [name.strip() for name in data.get(f"{prefix}characters", "").split(",") if name.strip()],
-        "continues": data.get(f"{prefix}continues") in ("on", "true", "1"),
+        "continues": data.get(f"{prefix}continues") in CHECKED,
     }
 
 
