@@ -30,7 +30,7 @@ class GeminiImageProvider:
 
     def generate(self, request: ImageRequest, workdir: Path) -> GeneratedImage:
         model = request.model or self.default_model
-        parts = [_picture(path) for path in request.references] + [types.Part.from_text(text=request.prompt)]
+        parts = [google.picture(path) for path in request.references] + [types.Part.from_text(text=request.prompt)]
         timeout = settings.IMAGE_TIMEOUT_SECONDS
         with google.translated_errors("Gemini", starts_paid_work=True, timeout=timeout):
             response = self.client.models.generate_content(
@@ -48,11 +48,6 @@ class GeminiImageProvider:
         path = workdir / f"gemini-image{mimetypes.guess_extension(mime) or '.png'}"
         path.write_bytes(data)
         return GeneratedImage(path=path, model=model, mime=mime)
-
-
-def _picture(path: Path) -> types.Part:
-    mime = mimetypes.guess_type(path.name)[0] or "image/png"
-    return types.Part.from_bytes(data=path.read_bytes(), mime_type=mime)
 
 
 def _image_of(response: types.GenerateContentResponse) -> tuple[bytes, str]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import mimetypes
-
 from django.conf import settings
 from google.genai import types
 
@@ -66,6 +64,5 @@ class GeminiTextProvider:
 def _parts(text: str, image) -> list[types.Part]:
     parts = [types.Part.from_text(text=text)]
     if image is not None:
-        mime = mimetypes.guess_type(image.name)[0] or "image/png"
-        parts.append(types.Part.from_bytes(data=image.read_bytes(), mime_type=mime))
+        parts.append(google.picture(image))
     return parts

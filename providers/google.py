@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import mimetypes
+from pathlib import Path
 
 import httpx
 from django.conf import settings
@@ -33,6 +35,12 @@ def client() -> genai.Client:
             retry_options=types.HttpRetryOptions(attempts=1),
         ),
     )
+
+
+def picture(path: Path) -> types.Part:
+    """A picture as a part of a generate_content request (Gemini looks at it)."""
+    mime = mimetypes.guess_type(path.name)[0] or "image/png"
+    return types.Part.from_bytes(data=path.read_bytes(), mime_type=mime)
 
 
 @contextlib.contextmanager
