@@ -65,6 +65,11 @@ class Job(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.WAITING)
     # Ids of the jobs whose outputs this one needs (they may belong to an earlier run it joined).
     depends_on = models.JSONField(default=list, blank=True)
+    # Which take of its node's run this job makes (a node asked for several variations runs one job per
+    # take). Take 1 leads: it sets the node's status and output and releases what depends on the node.
+    variation = models.PositiveSmallIntegerField(default=1)
+    # Ready to run but held back (status waiting) until its owner has a free generation slot (see quotas).
+    waits_for_slot = models.BooleanField(default=False)
     queue = models.CharField(max_length=20, default="default")
     provider = models.CharField(max_length=40, blank=True)
     model = models.CharField(max_length=100, blank=True)
