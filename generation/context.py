@@ -46,6 +46,7 @@ class RunContext:
     def __init__(self, job: Job, params, workdir: Path, report_progress) -> None:
         self.job = job
         self.params = params
+        self.variation = job.variation
         self.workdir = workdir
         self.state: dict[str, Any] = job.state
         self.operation = job.provider_operation or None

@@ -136,26 +136,37 @@ def _end_unfinished(job: Job, status: str, code: str, message: str, *, dependant
 
 
 def cancel(job: Job, reason: str) -> bool:
-    """Cancel a job that has not finished, queued or running; its dependants are canceled with it."""
+    """Cancel a job that has not finished, queued or running; its dependants are canceled with it, and
+    so are the further takes of a first take's run (canceling a node's run stops all it was making)."""
     with queues.project_lock(job.project_id), transaction.atomic():
         job = Job.objects.select_for_update(of=("self",)).select_related("node").get(pk=job.pk)
         if job.status not in Job.ACTIVE:
             return False
-        was_running = job.status == Job.Status.RUNNING
-        job.status = Job.Status.CANCELED
-        job.error_code, job.error_message = "canceled", reason
-        job.lease_until, job.finished_at = None, timezone.now()
-        if job.provider_operation or "submitting" in job.state:
-            # Submitted (or maybe): the provider bills it all the same, so it counts as spent.
-            job.cost_actual = job.cost_estimate
-        fields = ["status", "error_code", "error_message", "lease_until", "finished_at", "cost_actual"]
-        job.save(update_fields=fields)
-        set_node_status(job, Node.Status.CANCELED, reason)
+        further = Job.objects.none()
+        if job.variation == 1:
+            further = Job.objects.select_for_update(of=("self",)).filter(
+                run_id=job.run_id, node_id=job.node_id, variation__gt=1, status__in=Job.ACTIVE
+            )
+        for each in [job, *further]:
+            _stop(each, reason)
         canceled = _cancel_dependants(job, f"Not run: {job.node} was canceled.")
         finish_runs({job.run_id, *(dependant.run_id for dependant in canceled)})
-        rq_job_id = job.rq_job_id if was_running else None
-        transaction.on_commit(lambda: queues.stop_in_rq(job, rq_job_id))
     return True
+
+
+def _stop(job: Job, reason: str) -> None:
+    was_running = job.status == Job.Status.RUNNING
+    job.status = Job.Status.CANCELED
+    job.error_code, job.error_message = "canceled", reason
+    job.lease_until, job.finished_at = None, timezone.now()
+    if job.provider_operation or "submitting" in job.state:
+        # Submitted (or maybe): the provider bills it all the same, so it counts as spent.
+        job.cost_actual = job.cost_estimate
+    fields = ["status", "error_code", "error_message", "lease_until", "finished_at", "cost_actual"]
+    job.save(update_fields=fields)
+    set_node_status(job, Node.Status.CANCELED, reason)
+    rq_job_id = job.rq_job_id if was_running else None
+    transaction.on_commit(lambda: queues.stop_in_rq(job, rq_job_id))
 
 
 def cancel_run(run: Run, reason: str = "Canceled.") -> int:
@@ -223,6 +234,10 @@ def finish_runs(run_ids) -> int:
 
 
 def set_node_status(job: Job, status: str, error: str = "") -> None:
+    if job.variation > 1:
+        # A node's status is its first take's: a further take's start or end shows in its row of takes.
+        show_further_take(Node.objects.select_related("selected_take").get(pk=job.node_id))
+        return
     with transaction.atomic():
         node = Node.objects.select_for_update(of=("self",)).select_related("selected_take").get(pk=job.node_id)
         node.status = status
@@ -230,3 +245,10 @@ def set_node_status(job: Job, status: str, error: str = "") -> None:
         node.save(update_fields=["status", "error_message", "updated_at"])
         active = job if status in (Node.Status.QUEUED, Node.Status.RUNNING) else None
         announce.node_status(node, active)
+
+
+def show_further_take(node: Node) -> None:
+    """Announce a node whose further take started or ended, with its first take's job if that one is
+    still under way (so the card's progress and Cancel stay)."""
+    lead = Job.objects.filter(node=node, status__in=Job.ACTIVE, variation=1).first()
+    announce.node_status(node, lead)

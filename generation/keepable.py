@@ -40,7 +40,7 @@ def offer(node: Node) -> KeepOffer | None:
     """The keep offer of a canceled node whose last job was canceled after its submit."""
     if node.status != Node.Status.CANCELED:
         return None
-    job = Job.objects.filter(node=node).order_by("-created_at").first()
+    job = Job.objects.filter(node=node, variation=1).order_by("-created_at").first()  # its first take's
     if job is None or not is_keepable(job):
         return None
     return {

@@ -25,6 +25,7 @@ from nodes.graph import GraphInvalid, NodeProblem, cache_key, output_identity
 from nodes.models import Node, Take
 from nodes.registry import get_node_type
 from nodes.services import load_graph
+from nodes.types.base import variations_of
 from projects.models import Project
 from providers import CAPABILITIES, provider_name
 
@@ -49,10 +50,15 @@ class PlannedNode:
     node_id: str
     action: str  # "run", "cached" or "joined" (already running with the same inputs)
     reason: str
-    cost: Decimal = Decimal("0")
-    job_id: str | None = None
+    cost: Decimal = Decimal("0")  # of every take it makes
+    job_id: str | None = None  # of its first take's job, the one what depends on the node waits for
     key: str = ""
     take: Take | None = None  # the take a cached node uses
+    variations: int = 1  # how many takes a run makes, one job each
+
+    @property
+    def cost_of_each(self) -> Decimal:
+        return self.cost / self.variations
 
     def as_dict(self) -> dict:
         return {
@@ -62,6 +68,7 @@ class PlannedNode:
             "cost": str(self.cost),
             "job": self.job_id,
             "take": self.take.number if self.take else None,
+            "variations": self.variations,
         }
 
 
@@ -173,7 +180,8 @@ def _cached_reason(node, take: Take) -> str:
 def _decide(graph, validation, nodes, hashes, forced: set[str], *, strict: bool = True) -> Plan:
     """Per node in order: joined (already running with the same inputs), cached (a take made with the
     same key: undo never pays twice), or run. `strict=False` treats a conflicting run as a change."""
-    active = {str(job.node_id): job for job in Job.objects.filter(node_id__in=validation.order, status__in=Job.ACTIVE)}
+    leads = Job.objects.filter(node_id__in=validation.order, status__in=Job.ACTIVE, variation=1)
+    active = {str(job.node_id): job for job in leads}
     takes = _takes_by_key(nodes, validation.order)
     identity: dict[str, Callable[[str], str]] = {}
     planned: dict[str, PlannedNode] = {}
@@ -201,9 +209,10 @@ def _decide(graph, validation, nodes, hashes, forced: set[str], *, strict: bool 
             continue
         take = node.selected_take
         usages = node_type.estimate(params, graph.input_facts(node_id, validation.facts))
-        cost = sum((costs.price(usage, provider_of.get(usage.capability, "")) for usage in usages), Decimal("0"))
+        each = sum((costs.price(usage, provider_of.get(usage.capability, "")) for usage in usages), Decimal("0"))
         reason = _why_it_runs(node_id in forced, upstream_runs, take)
-        planned[node_id] = PlannedNode(node_id, "run", reason, cost=cost, key=key)
+        count = variations_of(params)
+        planned[node_id] = PlannedNode(node_id, "run", reason, cost=each * count, key=key, variations=count)
         identity[node_id] = _planned_identity(key)
     ordered = [planned[node_id] for node_id in validation.order]
     return Plan(nodes=ordered, cost=sum((p.cost for p in ordered), Decimal("0")))
@@ -255,7 +264,10 @@ def _start(project, plan, graph, validation, nodes, target_ids, user, force) -> 
         existing = Job.objects.get(pk=joined[-1].job_id).run
         plan.run = existing
         return plan
-    quotas.check_run(user, [(get_node_type(nodes[p.node_id].type).queue, p.cost) for p in to_run])
+    quotas.check_run(
+        user,
+        [(get_node_type(nodes[p.node_id].type).queue, p.cost_of_each) for p in to_run for _ in range(p.variations)],
+    )
     run = Run.objects.create(
         project=project,
         created_by=user,
@@ -272,21 +284,25 @@ def _start(project, plan, graph, validation, nodes, target_ids, user, force) -> 
         depends_on = sorted(
             {job_of[edge.source] for edges in incoming.values() for edge in edges if edge.source in job_of}
         )
-        job = Job.objects.create(
-            project=project,
-            node=node,
-            run=run,
-            status=Job.Status.WAITING if depends_on else Job.Status.QUEUED,
-            depends_on=depends_on,
-            queue=get_node_type(node.type).queue,
-            plan_key=planned.key,
-            params=validation.params[planned.node_id].model_dump(mode="json"),
-            state={"wiring": _wiring(incoming)},
-            cost_estimate=planned.cost,
-            created_by=user,
-        )
-        planned.job_id = job_of[planned.node_id] = str(job.id)
-        plan.jobs.append(job)
+        # One job per take: what depends on the node waits for the first one's (job_of).
+        for variation in range(1, planned.variations + 1):
+            job = Job.objects.create(
+                project=project,
+                node=node,
+                run=run,
+                variation=variation,
+                status=Job.Status.WAITING if depends_on else Job.Status.QUEUED,
+                depends_on=depends_on,
+                queue=get_node_type(node.type).queue,
+                plan_key=planned.key,
+                params=validation.params[planned.node_id].model_dump(mode="json"),
+                state={"wiring": _wiring(incoming)},
+                cost_estimate=planned.cost_of_each,
+                created_by=user,
+            )
+            plan.jobs.append(job)
+            if variation == 1:
+                planned.job_id = job_of[planned.node_id] = str(job.id)
     run.plan = [planned.as_dict() for planned in plan.nodes]
     run.save(update_fields=["plan"])
     plan.run = run
@@ -295,7 +311,7 @@ def _start(project, plan, graph, validation, nodes, target_ids, user, force) -> 
     )
     announce.run_planned(run)
     queued = Node.objects.filter(id__in=[job.node_id for job in plan.jobs]).select_related("selected_take")
-    job_by_node = {job.node_id: job for job in plan.jobs}
+    job_by_node = {job.node_id: job for job in plan.jobs if job.variation == 1}
     outdated = outdated_node_ids(project) if plan.jobs else set()
     for node in queued:
         announce.node_status(node, job_by_node[node.id], outdated)

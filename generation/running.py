@@ -181,7 +181,8 @@ def report_progress(job: Job, fraction: float, label: str) -> None:
     job.progress = max(0.0, min(1.0, fraction))
     job.progress_label = label[:200]
     running = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING)
-    if running.update(progress=job.progress, progress_label=job.progress_label):
+    # The card's progress is its first take's; a further take's shows in its row of takes when it ends.
+    if running.update(progress=job.progress, progress_label=job.progress_label) and job.variation == 1:
         announce.node_progress(job)
 
 
@@ -261,6 +262,12 @@ def _succeed(job: Job, ctx: RunContext, outputs: dict) -> None:
         if not succeeded:
             logger.info("job %s ended after it was canceled; its output is kept as take %s", job.id, number)
             return
+        if job.variation > 1:
+            # A further take, to pick from: the node keeps the first take's output (what depends on it
+            # waits for that one), and the card adds this one to its row of takes.
+            endings.show_further_take(node)
+            endings.finish_runs({job.run_id})
+            return
         node.selected_take = take
         node.output = outputs
         node.cache_key = job.cache_key
@@ -276,7 +283,12 @@ def _succeed(job: Job, ctx: RunContext, outputs: dict) -> None:
 
 def _release_dependants(job: Job) -> list[Job]:
     released = []
-    waiting = Job.objects.select_for_update().filter(status=Job.Status.WAITING, depends_on__contains=[str(job.id)])
+    # In the order the plan made them: a node's first take before its further ones.
+    waiting = (
+        Job.objects.select_for_update()
+        .filter(status=Job.Status.WAITING, depends_on__contains=[str(job.id)])
+        .order_by("created_at")
+    )
     for dependant in waiting:
         statuses = list(Job.objects.filter(pk__in=dependant.depends_on).values_list("status", flat=True))
         if len(statuses) == len(dependant.depends_on) and all(s == Job.Status.SUCCEEDED for s in statuses):

@@ -20,9 +20,10 @@ class PlannedNodeOut(Schema):
     node: UUID
     action: str = Field(description="run, cached, or joined (already running with the same inputs)")
     reason: str
-    cost: str
-    job: UUID | None
+    cost: str = Field(description="Estimated USD of every take it makes.")
+    job: UUID | None = Field(description="The job of its first take: what depends on the node waits for it.")
     take: int | None = Field(default=None, description="The number of the take a cached node uses.")
+    variations: int = Field(default=1, description="How many takes it makes (one job each) when it runs.")
 
 
 class JobOut(Schema):

@@ -221,7 +221,7 @@ def username(user) -> str:
 
 
 def node_changed(kind: Literal["node.created", "node.updated"], node: Node, user) -> NodeChanged:
-    job = Job.objects.filter(node=node, status__in=Job.ACTIVE).first()
+    job = Job.objects.filter(node=node, status__in=Job.ACTIVE, variation=1).first()
     return {"type": kind, "node": node_state(node, job), "by": username(user)}
 
 

@@ -18,7 +18,7 @@ from nodes.models import Edge, Node, Note, Take
 from nodes.notes import note_fields
 from nodes.registry import NODE_TYPES
 from nodes.services import node_fields
-from nodes.state import CharacterState, EdgeState, MediaState, NodeState, NoteState, TakeState
+from nodes.state import CharacterState, EdgeState, MediaState, NodeState, NoteState, TakeState, VariationState
 from projects.models import Project
 
 
@@ -79,7 +79,11 @@ def _output_ids(nodes) -> tuple[set[str], set[str]]:
 
 def output_media(nodes) -> tuple[dict[str, MediaState], dict[str, CharacterState]]:
     """Signed URLs for every file the nodes output (and the posters of videos), in two queries."""
-    asset_ids, character_ids = _output_ids(nodes)
+    return media_of(*_output_ids(nodes))
+
+
+def media_of(asset_ids: set[str], character_ids: set[str]) -> tuple[dict[str, MediaState], dict[str, CharacterState]]:
+    """Signed URLs for these files (and the posters of videos) and characters."""
     if not asset_ids and not character_ids:
         return {}, {}  # most nodes before their first run: no queries at all
     found = {
@@ -147,7 +151,52 @@ def node_state(node: Node, job: Job | None = None, media=None, outdated: set[str
         "characters": {key: value for key, value in characters.items() if key in character_ids},
         "outdated": str(node.id) in outdated,
         "keep": offer(node),
+        "variations": variation_states(node),
     }
+
+
+def variation_states(node: Node) -> list[VariationState]:
+    """The takes of the node's latest run, side by side, when it asked for several (two queries, and
+    the media's); nothing for the many nodes that make one take a run."""
+    if variations_of_params(node.params) < 2:
+        return []
+    latest = Job.objects.filter(node=node).order_by("-created_at").values_list("run_id", flat=True).first()
+    jobs = list(Job.objects.filter(node=node, run_id=latest).order_by("variation"))
+    if len(jobs) < 2:
+        return []
+    takes = {take.job_id: take for take in Take.objects.filter(node=node, job_id__in=[job.id for job in jobs])}
+    main = {job.id: _main_output(node.type, takes[job.id].outputs) for job in jobs if job.id in takes}
+    files, _ = media_of({asset_id for asset_id in main.values() if asset_id}, set())
+    states: list[VariationState] = []
+    for job in jobs:
+        take = takes.get(job.id)
+        states.append(
+            {
+                "variation": job.variation,
+                "job_id": str(job.id),
+                "status": job.status,
+                "error": job.error_message if job.status != Job.Status.SUCCEEDED else "",
+                "take_id": str(take.id) if take else None,
+                "take_number": take.number if take else None,
+                "selected": take is not None and take.id == node.selected_take_id,
+                "media": files.get(main.get(job.id) or ""),
+            }
+        )
+    return states
+
+
+def variations_of_params(params: dict) -> int:
+    value = params.get("variations", 1)
+    return value if isinstance(value, int) else 1
+
+
+def _main_output(type_name: str, outputs: dict) -> str | None:
+    """The first file output of a take (a Video's video, not its last frame)."""
+    node_type = NODE_TYPES.get(type_name)
+    for port in node_type.outputs if node_type else ():
+        if port.kind in ("image", "video", "audio") and outputs.get(port.name):
+            return str(outputs[port.name])
+    return None
 
 
 def edge_state(edge: Edge) -> EdgeState:
@@ -178,7 +227,8 @@ def run_state(run: Run) -> RunState:
 
 
 def graph_snapshot(project: Project) -> GraphSnapshot:
-    active_jobs = {job.node_id: job for job in Job.objects.filter(project=project, status__in=Job.ACTIVE)}
+    leads = Job.objects.filter(project=project, status__in=Job.ACTIVE, variation=1)
+    active_jobs = {job.node_id: job for job in leads}
     nodes = list(project.nodes.select_related("selected_take"))
     media = output_media(nodes)
     outdated = outdated_ids(project.id)

@@ -58,7 +58,7 @@ def node_types(request):
 
 
 def _node_state(node: Node) -> dict:
-    return snapshot.node_state(node, Job.objects.filter(node=node, status__in=Job.ACTIVE).first())
+    return snapshot.node_state(node, Job.objects.filter(node=node, status__in=Job.ACTIVE, variation=1).first())
 
 
 def _node(project, node_id: UUID) -> Node:

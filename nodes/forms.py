@@ -21,6 +21,9 @@ class ParamField:
     cast: str = "str"  # how the submitted string becomes a value: str, int, float, bool, choice
     nullable: bool = False
     error: str = ""
+    # A number's bounds from the schema, for the browser to offer (the schema still decides).
+    minimum: float | None = None
+    maximum: float | None = None
 
 
 def _unwrap(prop: dict) -> tuple[dict, bool]:
@@ -62,7 +65,12 @@ def fields_for(
             widget = ParamField(**common, widget="checkbox", value=bool(value), cast="bool")
         elif prop.get("type") in ("integer", "number"):
             widget = ParamField(
-                **common, widget="number", value=value, cast="int" if prop["type"] == "integer" else "float"
+                **common,
+                widget="number",
+                value=value,
+                cast="int" if prop["type"] == "integer" else "float",
+                minimum=prop.get("minimum"),
+                maximum=prop.get("maximum"),
             )
         else:
             long = prop.get("maxLength", 0) > LONG_TEXT

@@ -53,6 +53,19 @@ class CharacterState(TypedDict):
     hidden: str | None  # the moderator's reason, when hidden
 
 
+class VariationState(TypedDict):
+    """One take of a run that makes several (a node's `variations`), as its card shows them side by side."""
+
+    variation: int
+    job_id: UuidText
+    status: Annotated[str, Field(description="Its job's status: waiting, queued, running, succeeded, failed...")]
+    error: str
+    take_id: UuidText | None
+    take_number: int | None
+    selected: bool
+    media: MediaState | None  # its main output file (the video, picture or music), once made
+
+
 class NodeState(TypedDict):
     id: UuidText
     type: str
@@ -77,6 +90,13 @@ class NodeState(TypedDict):
     keep: Annotated[
         KeepOffer | None,
         Field(description="Canceled after its submit: the paid video can still be kept (POST /jobs/{job}/keep)."),
+    ]
+    variations: Annotated[
+        list[VariationState],
+        Field(
+            description="The takes of its latest run, when it made several: pick one with "
+            "POST /projects/{project}/nodes/{node}/takes/{take}/select."
+        ),
     ]
 
 

@@ -38,6 +38,7 @@ class VideoRequest:
     last_frame: Path | None = None
     reference_images: tuple[Path, ...] = ()
     extend: VideoSource | None = None
+    variation: int = 1  # which take of several: see nodes.types.base.RunContext.variation
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,7 @@ class ImageRequest:
     size: str = "1K"
     # Pictures to stay faithful to: reference images, then the characters' face photos, in port order.
     references: tuple[Path, ...] = ()
+    variation: int = 1  # which take of several: see nodes.types.base.RunContext.variation
 
 
 @dataclass(frozen=True)
@@ -240,6 +242,7 @@ class MusicRequest:
     prompt: str
     model: str  # "" for the provider's default
     seconds: float = 30.0  # the length of the piece delivered, whatever the model makes
+    variation: int = 1  # which take of several: see nodes.types.base.RunContext.variation
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ class LocalImageProvider:
         picture = _background(request, width, height, workdir)
         _thumbnails(picture, request.references[1:])
         label = LABEL + (f" - {len(request.references)} reference(s)" if request.references else "")
+        label += f" - take {request.variation}" if request.variation > 1 else ""
         picture = _caption(picture, request.prompt, label)
         path = workdir / f"still-{_digest(request)[:16]}.png"
         picture.save(path, "PNG")
@@ -37,7 +38,7 @@ class LocalImageProvider:
 
 
 def _digest(request: ImageRequest) -> str:
-    hasher = hashlib.sha256(f"{request.prompt}\0{request.aspect_ratio}\0{request.size}".encode())
+    hasher = hashlib.sha256(f"{request.prompt}\0{request.aspect_ratio}\0{request.size}\0{request.variation}".encode())
     for reference in request.references:
         hasher.update(reference.read_bytes())
     return hasher.hexdigest()
@@ -49,8 +50,10 @@ def _background(request: ImageRequest, width: int, height: int, workdir: Path) -
         covered = media.cover(request.references[0], workdir / "still-cover.png", width, height, margin=1.0)
         with Image.open(covered) as picture:
             return picture.convert("RGB")
-    # No reference: a gradient between two colours taken from the prompt, so each prompt has its look.
-    seed = hashlib.sha256(request.prompt.encode()).digest()
+    # No reference: a gradient between two colours taken from the prompt, so each prompt has its look
+    # (and each further take of it another).
+    seeded = request.prompt if request.variation == 1 else f"{request.prompt}\0take {request.variation}"
+    seed = hashlib.sha256(seeded.encode()).digest()
     top, bottom = tuple(seed[0:3]), tuple(seed[3:6])
     gradient = Image.linear_gradient("L").resize((width, height))
     return Image.composite(Image.new("RGB", (width, height), bottom), Image.new("RGB", (width, height), top), gradient)

@@ -22,6 +22,9 @@ class LocalMusicProvider:
     label = "Offline render"
 
     def generate(self, request: MusicRequest, workdir: Path) -> GeneratedMusic:
-        digest = hashlib.sha256(f"{request.prompt}\0{request.seconds:g}".encode()).hexdigest()
-        path = audio.synthesise(request.prompt, request.seconds, workdir / f"music-{digest[:16]}.m4a")
-        return GeneratedMusic(path=path, model=MODEL, mime="audio/mp4", seconds=request.seconds, note=NOTE)
+        # A further take is another piece: its key, tempo and chords come from the prompt and its number.
+        seed = request.prompt if request.variation == 1 else f"{request.prompt}\0take {request.variation}"
+        digest = hashlib.sha256(f"{seed}\0{request.seconds:g}".encode()).hexdigest()
+        path = audio.synthesise(seed, request.seconds, workdir / f"music-{digest[:16]}.m4a")
+        note = NOTE if request.variation == 1 else f"{NOTE} (take {request.variation})"
+        return GeneratedMusic(path=path, model=MODEL, mime="audio/mp4", seconds=request.seconds, note=note)

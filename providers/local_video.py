@@ -65,6 +65,7 @@ class LocalVideoProvider:
             "aspect_ratio": request.aspect_ratio,
             "duration": EXTENSION_SECONDS if request.extend else request.duration_seconds,
             "references": len(request.reference_images),
+            "variation": request.variation,
             # Offline, characters cannot be "applied"; the first one's photo leads the picture.
             "reference": _encode(request.reference_images[0] if request.reference_images else None),
             "first_frame": _encode(request.first_frame),
@@ -102,6 +103,8 @@ class LocalVideoProvider:
         label = f"Offline render - {self.name} provider"
         if record["references"]:
             label += f" - {record['references']} character(s): the first one's photo, not a generation"
+        if record.get("variation", 1) > 1:
+            label += f" - take {record['variation']}"
         path = media.render_clip(
             workdir / f"{operation}.mp4",
             width=width,

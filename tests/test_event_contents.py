@@ -85,6 +85,7 @@ def expected_node(node: Node, **changes) -> dict:
         "characters": {},
         "outdated": False,
         "keep": None,
+        "variations": [],
     } | changes
 
 

@@ -21,7 +21,14 @@ def url(node):
 
 def form(node, **values):
     defaults = {"model": "veo-3.1-generate-preview", "aspect_ratio": "16:9", "resolution": "720p"}
-    return {"version": node.version, "title": node.title, **defaults, "duration_seconds": "8", **values}
+    return {
+        "version": node.version,
+        "title": node.title,
+        **defaults,
+        "duration_seconds": "8",
+        "variations": "1",
+        **values,
+    }
 
 
 def test_the_inspector_shows_the_fields_of_the_node_types_params(client, alice, video):
@@ -30,7 +37,8 @@ def test_the_inspector_shows_the_fields_of_the_node_types_params(client, alice, 
     response = client.get(url(video))
 
     fields = {field.name: field for field in response.context["fields"]}
-    assert list(fields) == ["model", "aspect_ratio", "resolution", "duration_seconds", "negative_prompt"]
+    assert list(fields) == ["model", "aspect_ratio", "resolution", "duration_seconds", "negative_prompt", "variations"]
+    assert (fields["variations"].widget, fields["variations"].value) == ("number", 1)
     assert fields["duration_seconds"].widget == "select"
     assert [value for value, _ in fields["duration_seconds"].choices] == ["4", "6", "8"]
     assert fields["duration_seconds"].value == "8"

@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Annotated, Any, ClassVar, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from providers.contract import FaceProvider, ImageProvider, MusicProvider, TextProvider, VideoProvider
 
@@ -56,6 +56,21 @@ class Params(BaseModel):
     """Base of every node type's parameters: unknown fields are an error, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+MAX_VARIATIONS = 4
+
+
+# The param `variations` of the node types that can make several takes in one run, to pick from:
+# each is its own provider call (and job), so the estimate counts every one.
+Variations = Annotated[
+    int, Field(ge=1, le=MAX_VARIATIONS, description="How many takes one run makes (1-4), to pick from.")
+]
+
+
+def variations_of(params) -> int:
+    """How many takes a run of a node with these params makes."""
+    return getattr(params, "variations", 1)
 
 
 @dataclass(frozen=True)
@@ -115,6 +130,9 @@ class RunContext(Protocol):
     """What a node type's run() and resume() get from the engine."""
 
     params: Any
+    # Which of the run's takes of the node this job makes (1 to params.variations): offline renders
+    # differ by it; a provider is simply asked again.
+    variation: int
     inputs: Mapping[str, list[Any]]
     operation: str | None
     state: dict[str, Any]

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from nodes.types.base import NodeType, Outputs, Params, Port, RunContext, Usage
+from nodes.types.base import NodeType, Outputs, Params, Port, RunContext, Usage, Variations
 from nodes.types.choices import default_model, model_choice
 from nodes.types.paid import made_once
 from providers.contract import IMAGE_ASPECT_RATIOS, IMAGE_SIZES, ImageRequest, image_dimensions
@@ -29,6 +29,7 @@ class GenerateImageParams(Params):
         default="16:9", description="16:9 or 9:16 to use it as a video's first or last frame."
     )
     size: Literal[IMAGE_SIZES] = Field(default="1K", description="1K: 1024 px on the long side; 2K: 2048.")
+    variations: Variations = 1
 
 
 class GenerateImageNode(NodeType):
@@ -61,6 +62,7 @@ class GenerateImageNode(NodeType):
             aspect_ratio=params.aspect_ratio,
             size=params.size,
             references=tuple(ctx.path(reference) for reference in references),
+            variation=ctx.variation,
         )
         provider = ctx.image
         ctx.progress(0.1, f"Generating with {provider.label}")

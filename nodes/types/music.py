@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from nodes.types.base import NodeType, Outputs, Params, Port, RunContext, Usage
+from nodes.types.base import NodeType, Outputs, Params, Port, RunContext, Usage, Variations
 from nodes.types.choices import default_model, model_choice
 from nodes.types.paid import made_once
 from providers.contract import MusicRequest
@@ -22,6 +22,7 @@ class MusicParams(Params):
         default=30, ge=MIN_SECONDS, le=MAX_SECONDS, description="How long the music lasts: set it to the film's length."
     )
     model: MusicModel = Field(default="", description="The music model; empty for the provider's default.")
+    variations: Variations = 1
 
 
 class MusicNode(NodeType):
@@ -41,7 +42,9 @@ class MusicNode(NodeType):
 
     def run(self, ctx: RunContext) -> Outputs:
         params = ctx.params
-        request = MusicRequest(prompt=ctx.inputs["prompt"][0], model=params.model, seconds=params.seconds)
+        request = MusicRequest(
+            prompt=ctx.inputs["prompt"][0], model=params.model, seconds=params.seconds, variation=ctx.variation
+        )
         provider = ctx.music
         ctx.progress(0.1, f"Composing with {provider.label}")
         music = made_once(ctx, provider, request, capability="music")

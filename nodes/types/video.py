@@ -2,7 +2,7 @@ import numpy as np
 from pydantic import Field
 
 from nodes.types import veo
-from nodes.types.base import NodeType, Outputs, Params, Port, Problem, RunContext, Usage, Wait
+from nodes.types.base import NodeType, Outputs, Params, Port, Problem, RunContext, Usage, Variations, Wait
 from nodes.types.veo import DEFAULT_MODEL, AspectRatio, Duration, Resolution, VeoModel
 from providers.contract import VideoRequest, is_fast
 
@@ -13,6 +13,7 @@ class VideoParams(Params):
     resolution: Resolution = "720p"
     duration_seconds: Duration = 8
     negative_prompt: str = Field(default="", max_length=1000, description="What the video should not show.")
+    variations: Variations = 1
 
 
 class VideoNode(NodeType):
@@ -128,6 +129,7 @@ class VideoNode(NodeType):
             first_frame=ctx.path(first[0]) if first else None,
             last_frame=ctx.path(last[0]) if last else None,
             reference_images=tuple(ctx.path(character.reference) for character in characters),
+            variation=ctx.variation,
         )
         return veo.submit(ctx, request, "Generating")
 

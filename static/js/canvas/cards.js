@@ -164,7 +164,9 @@ export function earlierTake(node, plan) {
 
 function planText(node, plan) {
   if (!plan) return "";
-  if (plan.action !== "cached") return `will run · est. ${money(plan.cost)}`;
+  if (plan.action !== "cached") {
+    return `will run${plan.variations > 1 ? ` · ${plan.variations} takes` : ""} · est. ${money(plan.cost)}`;
+  }
   const take = earlierTake(node, plan);
   return take ? `cached (take ${take}): the next run uses it again, free` : "cached: will not run";
 }
@@ -206,6 +208,7 @@ export function cardHtml(node, type, { plan, problems, canEdit, ordered }) {
     </div>
     ${inlinePrompt(node, canEdit)}
     <div class="preview">${preview(node)}</div>
+    ${variationsHtml(node, canEdit)}
     <div class="meta"><span class="maker" data-maker>${escape(makerLabel(node))}</span><span class="plan" data-plan>${escape(planLine)}</span></div>
     ${(problems || []).length ? `<ul class="problems" data-problems>${problems.map((p) => `<li>${escape(p.message)}</li>`).join("")}</ul>` : ""}
     ${node.keep ? keepOffer(node.keep, canEdit) : node.error ? `<div class="error" data-error><span>${escape(node.error)}</span>${canEdit ? '<button type="button" data-action="retry">Retry</button>' : ""}</div>` : ""}
@@ -218,6 +221,44 @@ export function cardHtml(node, type, { plan, problems, canEdit, ordered }) {
     </footer>
     <div class="takes" data-takes hidden></div>
     </div>`;
+}
+
+// The takes of a run that made several (the node's "variations"), side by side to pick from.
+const VARIATION_STATUS = { waiting: "waiting", queued: "queued", running: "making…", canceled: "canceled" };
+
+function variationMedia(media) {
+  if (!media) return "";
+  if (media.hidden) return hiddenNotice(media);
+  if (media.kind === "image") return `<img src="${escape(media.url)}" alt="" loading="lazy" draggable="false">`;
+  if (media.kind === "video") {
+    return `<video controls preload="metadata" src="${escape(media.url)}"${media.poster ? ` poster="${escape(media.poster)}"` : ""}></video>`;
+  }
+  return `<audio controls preload="none" src="${escape(media.url)}"></audio>`;
+}
+
+function variationChoice(take, canEdit) {
+  if (take.selected) return '<span class="badge">in use</span>';
+  if (take.take_id) {
+    return canEdit ? `<button type="button" data-action="use-take" data-take="${escape(take.take_id)}">Use</button>` : "";
+  }
+  if (take.status === "failed" || take.status === "needs_attention") {
+    return `<span class="variation-error" title="${escape(take.error)}">${escape(take.status.replace("_", " "))}</span>`;
+  }
+  return `<span class="muted small">${escape(VARIATION_STATUS[take.status] || take.status)}</span>`;
+}
+
+export function variationsHtml(node, canEdit) {
+  const takes = node.variations || [];
+  if (takes.length < 2) return "";
+  const audio = takes.some((take) => take.media?.kind === "audio");
+  return `<div class="variations${audio ? " audio" : ""}" data-variations aria-label="Takes of the last run">${takes
+    .map(
+      (take) => `<figure class="variation${take.selected ? " selected" : ""}" data-variation="${take.variation}">
+        ${variationMedia(take.media)}
+        <figcaption><span>${take.take_number ? `Take ${take.take_number}` : `Take ${take.variation} of ${takes.length}`}</span>${variationChoice(take, canEdit)}</figcaption>
+      </figure>`,
+    )
+    .join("")}</div>`;
 }
 
 export function takesHtml(takes, canEdit) {

@@ -35,7 +35,7 @@ export function confirmPlan(dialog, plan, store) {
         <td>${escape(store.nameOf(node, planned.node))}</td>
         <td><span class="badge ${planned.action === "cached" ? "" : "status-queued"}">${escape(planned.action)}</span></td>
         <td class="muted">${escape(planned.reason)}</td>
-        <td>${planned.action === "run" ? money(planned.cost) : "—"}</td></tr>`;
+        <td>${planned.action === "run" ? `${money(planned.cost)}${planned.variations > 1 ? ` <span class="muted small" data-plan-takes>(${planned.variations} takes)</span>` : ""}` : "—"}</td></tr>`;
     })
     .join("");
   const running = plan.nodes.filter((n) => n.action === "run").length;
