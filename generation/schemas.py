@@ -32,6 +32,7 @@ class JobOut(Schema):
     node: UUID | None = Field(description="None once the node was deleted: jobs and their cost outlive it.")
     node_title: str = Field(description="The node's title (or its type) when the job was read.")
     run: UUID
+    variation: int = Field(description="Which take of its node's run it makes: 1 leads (see a node's variations).")
     status: str = Field(
         description="waiting, queued, running, succeeded, failed, canceled, or needs_attention (a submit's "
         "outcome is unknown: the provider may have started and billed it; running the node again submits again)"

@@ -222,7 +222,15 @@ def test_a_run_of_cached_nodes_selects_their_takes_and_ends_at_once(project, ali
     assert (run.status, run.jobs.count(), run.cost_estimate) == (Run.Status.SUCCEEDED, 0, Decimal("0"))
     assert run.finished_at is not None and run.id != first.id
     assert run.plan == [
-        {"node": str(prompt.id), "action": "cached", "reason": "cached (take 1)", "cost": "0", "job": None, "take": 1}
+        {
+            "node": str(prompt.id),
+            "action": "cached",
+            "reason": "cached (take 1)",
+            "cost": "0",
+            "job": None,
+            "take": 1,
+            "variations": 1,
+        }
     ]
 
 
@@ -275,6 +283,7 @@ def test_a_started_run_writes_its_plan_jobs_and_dependencies(project, alice, red
             "cost": "0",
             "job": str(first.id),
             "take": None,
+            "variations": 1,
         },
         {
             "node": str(video.id),
@@ -283,6 +292,7 @@ def test_a_started_run_writes_its_plan_jobs_and_dependencies(project, alice, red
             "cost": "3.2000",
             "job": str(then.id),
             "take": None,
+            "variations": 1,
         },
     ]
     assert (first.status, first.depends_on, first.queue, first.cost_estimate) == ("queued", [], "text", 0)
