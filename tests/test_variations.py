@@ -8,6 +8,7 @@ import hashlib
 from decimal import Decimal
 
 import pytest
+from django.test import override_settings
 
 from assets.models import Asset
 from generation import endings, running
@@ -18,6 +19,7 @@ from nodes.models import Node, Take
 from providers.local_video import submit_count
 from tests.api import Api, error_of
 from tests.engine_helpers import asset_path
+from tests.fakes.gemini import Accept, GeminiFake
 from tests.graphs import add, text_to_video, wire
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -194,3 +196,38 @@ def test_variations_outside_one_to_four_are_refused_naming_the_field(project, al
     assert response.status_code == 422
     assert "variations" in str(error_of(response))
     assert Node.objects.get(pk=image.pk).params == before
+
+
+def test_veo_gets_one_request_per_take_and_a_lost_answer_costs_that_take_alone(project, alice, redis, tmp_path):
+    """Through the real SDK to a loopback Veo: two takes are two predictLongRunning requests of the same
+    body; the second's answer is lost after Veo started it, so that take needs attention and is never
+    sent again, while the first is collected and leads."""
+    _, video = text_to_video(project, variations=2, duration_seconds=8)
+    with (
+        GeminiFake(tmp_path) as gemini,
+        override_settings(
+            GEMINI_API_KEY="test-key",
+            GEMINI_BASE_URL=gemini.url,
+            PROVIDERS={"video": "veo", "text": "local", "faces": "local"},
+            VEO_POLL_SECONDS=0.1,
+            VEO_SUBMIT_TIMEOUT_SECONDS=1,
+        ),
+    ):
+        gemini.submits.extend([Accept(), Accept(drop=True)])
+        run = run_all_here(plan_run(project, [video.id], user=alice).run)
+        first, second = gemini.submitted()
+
+    assert first == second  # the same request, asked twice: one take each
+    lead, further = Job.objects.filter(run=run, node=video).order_by("variation")
+    assert (lead.status, further.status) == (Job.Status.SUCCEEDED, Job.Status.NEEDS_ATTENTION)
+    assert gemini.operations_created == 2
+    assert further.cost_actual == further.cost_estimate == lead.cost_actual > 0  # each counted once
+    assert run.status == Run.Status.NEEDS_ATTENTION
+    video.refresh_from_db()
+    assert video.status == Node.Status.SUCCEEDED and video.takes.count() == 1
+    assert Asset.objects.get(pk=video.output["video"]).provider == "veo"
+    shown = node_state(Node.objects.select_related("selected_take").get(pk=video.pk))["variations"]
+    assert [(take["status"], "may have started" in take["error"]) for take in shown] == [
+        ("succeeded", False),
+        ("needs_attention", True),
+    ]
