@@ -262,6 +262,11 @@ def output_identity(take_cache_key: str, take_id: str, port: str) -> str:
     return f"{take_cache_key}:{take_id}/{port}"
 
 
+# Settings added after nodes had run, with the value that means what the node did before: left out of
+# the key at that value, so the outputs made before them stay cached (nothing is paid for again).
+LATER_SETTINGS = {"variations": 1}
+
+
 def cache_key(
     node: GraphNode,
     node_type: NodeType,
@@ -271,10 +276,14 @@ def cache_key(
 ) -> str:
     """sha256 of what determines a node's output: its type and version, its params, what flows into
     each input port (upstream identities, in order), and the content of the files it refers to."""
+    settings = params.model_dump(mode="json")
+    for name, default in LATER_SETTINGS.items():
+        if settings.get(name, default) == default:
+            settings.pop(name, None)
     payload = {
         "type": node.type,
         "version": node_type.version,
-        "params": params.model_dump(mode="json"),
+        "params": settings,
         "inputs": {port: list(values) for port, values in sorted(inputs.items())},
         "assets": sorted(asset_hashes),
     }

@@ -225,6 +225,18 @@ def test_image_and_video_keys_are_stable_across_releases():
     )
 
 
+def test_asking_for_several_takes_is_a_change_but_one_take_keeps_the_key_of_before():
+    """`variations` came after videos had run: at 1 it leaves their keys as they were (the pinned one
+    above); several takes make another key, so changing it runs the node, and going back is cached."""
+    inputs = {"prompt": ["k:t/text"]}
+    before = key(node("v", "video"), inputs)
+
+    assert key(node("v", "video", variations=1), inputs) == before
+    assert (
+        len({before, key(node("v", "video", variations=2), inputs), key(node("v", "video", variations=3), inputs)}) == 3
+    )
+
+
 @pytest.mark.parametrize("order", [["k2", "k1"], ["k1", "k2"]])
 def test_the_order_of_inputs_into_a_multi_port_is_part_of_the_key(order):
     stitch = node("s", "stitch")
