@@ -8,12 +8,14 @@ import threading
 import pytest
 from django.db import connection
 from django.test import override_settings
+from django.urls import reverse
 
 from generation.planning import plan_run
 from nodes.models import Node
 from nodes.types.storyboard import Shot, kept_rewrite
 from projects.models import Membership
-from providers.contract import PlannedShot
+from providers import local_storyboard
+from providers.contract import PlannedShot, ShotRewriteRequest, StoryboardRequest
 from tests.api import Api, error_of
 from tests.fakes.gemini import GeminiFake
 from tests.fakes.gemini import api_error as gemini_error
@@ -330,3 +332,47 @@ def test_a_rewrite_keeps_only_connected_characters_and_the_first_shot_a_cut():
 
     assert kept == Shot(id="peak", description="y", seconds=8, characters=["Maya", "Ana"], camera="c", continues=False)
     assert kept_rewrite(answer, current, [], first=False).continues is True
+
+
+def test_an_answer_that_is_not_a_shot_is_a_502_and_nothing_changes(openai_server, project, alice, redis):
+    openai_server.answers.append("Sure! Here is your shot: she runs.")
+    board = storyboard(project, shots=EDITED)
+    before = snapshot()
+
+    answer = regenerate(Api(alice), board, "walk")
+
+    assert answer.status_code == 502
+    error = error_of(answer)
+    assert error["code"] == "provider_error" and "could not be used" in error["message"]
+    assert changes_since(before) == {}
+
+
+def test_the_offline_rewrite_is_the_same_for_the_same_shot_and_never_its_current_words():
+    film = StoryboardRequest(brief=BRIEF, seconds=18, shots=3, characters=("Maya",))
+    shots = tuple(PlannedShot(**Shot.model_validate(row).model_dump(exclude={"id"})) for row in EDITED)
+    request = ShotRewriteRequest(storyboard=film, shots=shots, ids=("open", "walk", "peak"), shot_id="peak")
+
+    once, again = local_storyboard.rewrite(request), local_storyboard.rewrite(request)
+
+    assert once == again
+    assert once.description != shots[2].description and once.camera != shots[2].camera
+    assert (once.seconds, once.continues, once.characters) == (8, False, ["Maya"])
+    assert once.description.startswith("The detail that matters with Maya, filmed as a ")
+
+
+@pytest.mark.parametrize(
+    ("providers", "words"),
+    [
+        (GEMINI, "Regenerate writes one shot again with Gemini: one paid text request"),
+        ({**GEMINI, "text": "local"}, "Regenerate writes one shot again with the offline planner (free)"),
+    ],
+)
+def test_the_inspector_says_what_regenerating_costs(project, alice, client, providers, words):
+    board = storyboard(project, shots=EDITED)
+    client.force_login(alice)
+
+    with override_settings(PROVIDERS=providers):
+        page = client.get(reverse("inspector", args=[project.id, board.id])).content.decode()
+
+    assert words in page
+    assert page.count('data-shot-action="regenerate"') == 3 and 'aria-label="Regenerate shot 2"' in page
