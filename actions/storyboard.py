@@ -55,6 +55,27 @@ def shots_of(storyboard: Node, params: StoryboardParams) -> list[Shot]:
     return [Shot.model_validate(shot) for shot in (take.details.get("shots", []) if take else [])]
 
 
+def brief_of(storyboard: Node) -> str:
+    """The brief connected to the storyboard: its source's output, or the text it was given."""
+    edge = Edge.objects.filter(target=storyboard, target_port="brief").select_related("source").first()
+    if edge is None:
+        return ""
+    source = edge.source
+    return str(source.output.get(edge.source_port) or source.params.get("text") or "")
+
+
+def character_sources(storyboard: Node) -> dict[str, tuple[Node, str]]:
+    """Each connected character's node and port, by the character's name (as the run saw it)."""
+    edges = list(Edge.objects.filter(target=storyboard, target_port="characters").select_related("source"))
+    ids = {edge.source.output.get(edge.source_port) for edge in edges} - {None}
+    names = {str(pk): name for pk, name in Character.objects.filter(pk__in=ids).values_list("pk", "name")}
+    return {
+        names[edge.source.output[edge.source_port]]: (edge.source, edge.source_port)
+        for edge in edges
+        if edge.source.output.get(edge.source_port) in names
+    }
+
+
 @transaction.atomic
 def expand(storyboard: Node, user) -> Expansion:
     services.lock_graph(storyboard.project_id)
@@ -84,7 +105,7 @@ class _Builder:
             for node in Node.objects.filter(project=self.project, origin__storyboard=str(storyboard.id))
         }
         self.touched: set[str] = set()
-        self.sources = self._character_sources()
+        self.sources = character_sources(storyboard)
         style = Edge.objects.filter(target=storyboard, target_port="style").select_related("source").first()
         self.style = (style.source, style.source_port) if style else None
 
@@ -142,18 +163,11 @@ class _Builder:
 
     def _soundtrack(self, stitch: Node, x: float, y: float, seconds: int) -> None:
         mood = self.params.tone or "cinematic"
-        text = f"{mood.capitalize()} music for a {seconds}-second film: {self._brief()}"[:4000]
+        text = f"{mood.capitalize()} music for a {seconds}-second film: {brief_of(self.storyboard)}"[:4000]
         prompt = self._node("film", "music-prompt", "prompt", "Soundtrack prompt", x, y, {"text": text})
         music = self._node("film", "music", "music", "Soundtrack", x, y + ROW, {"seconds": seconds})
         self._wire(prompt, "text", music, "prompt")
         self._wire(music, "audio", stitch, "audio")
-
-    def _brief(self) -> str:
-        edge = Edge.objects.filter(target=self.storyboard, target_port="brief").select_related("source").first()
-        if edge is None:
-            return ""
-        source = edge.source
-        return str(source.output.get(edge.source_port) or source.params.get("text") or "")
 
     def _frame(self, x0: float, y0: float, end: float, shots: list[Shot]) -> None:
         """A note behind the expanded nodes, saying what they are."""
@@ -238,17 +252,6 @@ class _Builder:
         ours = [str(edges[video.id].id) for video in videos]
         others = [str(edge.id) for source, edge in edges.items() if source not in {video.id for video in videos}]
         services.reorder_inputs(stitch, "videos", ours + others)
-
-    def _character_sources(self) -> dict[str, tuple[Node, str]]:
-        """Each connected character's node and port, by the character's name (as the run saw it)."""
-        edges = list(Edge.objects.filter(target=self.storyboard, target_port="characters").select_related("source"))
-        ids = {edge.source.output.get(edge.source_port) for edge in edges} - {None}
-        names = {str(pk): name for pk, name in Character.objects.filter(pk__in=ids).values_list("pk", "name")}
-        return {
-            names[edge.source.output[edge.source_port]]: (edge.source, edge.source_port)
-            for edge in edges
-            if edge.source.output.get(edge.source_port) in names
-        }
 
 
 def _as_written(node: Node) -> bool:

@@ -5,7 +5,7 @@ from uuid import UUID
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
-from actions import editing, moderation, storyboard
+from actions import editing, moderation, regenerating, storyboard
 from config.errors import NotFound
 from config.schemas import errors
 from generation.models import Job
@@ -179,6 +179,21 @@ def expand(request, project_id: UUID, node_id: UUID):
     alone those you changed (`kept`); the answer holds what undoing it needs."""
     project = project_for(request.auth, project_id, role=EDITOR)
     return storyboard.expand(_node(project, node_id), request.auth).as_dict()
+
+
+@router.post(
+    "/projects/{project_id}/nodes/{node_id}/shots/{shot_id}/regenerate",
+    response={200: NodeOut, **errors(403, 404, 409, 502, 503)},
+)
+def regenerate_shot(request, project_id: UUID, node_id: UUID, shot_id: str):
+    """Ask the text model to write one shot of a Storyboard again, in the context of the brief and the
+    other shots (one text request; offline, the deterministic planner). Only that shot changes in the
+    node's `shots` (planned shots become your edited list), keeping its id and length; the answer is the
+    node, its version one higher. 409 `no_such_shot`, `not_a_storyboard`, `no_brief` or
+    `already_regenerating`; 502 when the model refused or answered nothing usable, 503 when it could
+    not be reached (or has no key): the shot is unchanged."""
+    project = project_for(request.auth, project_id, role=EDITOR)
+    return _node_state(regenerating.regenerate_shot(_node(project, node_id), shot_id, request.auth))
 
 
 @router.post("/projects/{project_id}/nodes/{node_id}/report", response={201: ReportOut, **errors(404)})

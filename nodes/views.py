@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
-from actions import editing
+from actions import editing, regenerating
 from config.errors import Unprocessable
 from nodes.forms import fields_for, parse
 from nodes.models import Node
@@ -94,6 +94,8 @@ def inspector(request, project_id, node_id):
             "stale": stale,
             "rule_errors": bool(rule_errors),
             "take": node.selected_take,
+            # Who rewrites a storyboard's shot, and whether that is a paid request (said at the button).
+            "rewriter": regenerating.rewriter(),
             # What the form was built from, so the canvas knows whether a newer version changes it.
             "shown": {"title": node.title, "params": node.params},
         },

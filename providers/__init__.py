@@ -50,6 +50,11 @@ def video_label(name: str) -> str:
     return import_string(path).label if path else "The provider"
 
 
+def text_label() -> str:
+    """What users call the configured text provider, without setting it up (it may lack its key)."""
+    return import_string(IMPLEMENTATIONS["text"][provider_name("text")]).label
+
+
 def video_provider() -> VideoProvider:
     return provider("video")
 

@@ -305,6 +305,31 @@ class PlannedStoryboard:
     model: str
 
 
+@dataclass(frozen=True)
+class ShotRewriteRequest:
+    """One shot of a storyboard to write again, in the context of the brief and the other shots."""
+
+    storyboard: StoryboardRequest  # the brief, the film's length and aspect, the tone, the characters
+    shots: tuple[PlannedShot, ...]  # every shot as it is now, in order
+    ids: tuple[str, ...]  # each shot's id, in the same order
+    shot_id: str  # the one to rewrite
+
+    @property
+    def index(self) -> int:
+        return self.ids.index(self.shot_id)
+
+    @property
+    def current(self) -> PlannedShot:
+        return self.shots[self.index]
+
+
+@dataclass(frozen=True)
+class RewrittenShot:
+    shot: PlannedShot
+    provider: str
+    model: str
+
+
 class TextProvider(Protocol):
     name: str
     label: str
@@ -313,6 +338,10 @@ class TextProvider(Protocol):
 
     def storyboard(self, request: StoryboardRequest) -> PlannedStoryboard:
         """A shot list for the brief, written for the video model (structured output)."""
+
+    def rewrite_shot(self, request: ShotRewriteRequest, *, timeout: float | None = None) -> RewrittenShot:
+        """One shot written again (structured output: a PlannedShot), the others left as they are.
+        `timeout`: seconds the request may take, when not the provider's default."""
 
 
 # Faces ------------------------------------------------------------------------------------------

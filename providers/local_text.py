@@ -8,11 +8,19 @@ the text, so the same prompt always gets the same enhancement.
 import hashlib
 
 from providers import local_storyboard
-from providers.contract import EnhancedPrompt, EnhanceRequest, PlannedStoryboard, StoryboardRequest
+from providers.contract import (
+    EnhancedPrompt,
+    EnhanceRequest,
+    PlannedStoryboard,
+    RewrittenShot,
+    ShotRewriteRequest,
+    StoryboardRequest,
+)
 from providers.vocabulary import CAMERAS, LIGHTING, SOUND, STYLES
 
 # Veo reads up to 1,024 tokens; stay well inside it.
 MAX_CHARACTERS = 2000
+STORYBOARD_MODEL = "reelgraph-storyboard-v1"
 
 
 class LocalTextProvider:
@@ -35,4 +43,7 @@ class LocalTextProvider:
         return EnhancedPrompt(text=" ".join(parts)[:MAX_CHARACTERS], provider=self.name, model=self.model)
 
     def storyboard(self, request: StoryboardRequest) -> PlannedStoryboard:
-        return PlannedStoryboard(local_storyboard.plan(request), provider=self.name, model="reelgraph-storyboard-v1")
+        return PlannedStoryboard(local_storyboard.plan(request), provider=self.name, model=STORYBOARD_MODEL)
+
+    def rewrite_shot(self, request: ShotRewriteRequest, *, timeout: float | None = None) -> RewrittenShot:
+        return RewrittenShot(local_storyboard.rewrite(request), provider=self.name, model=STORYBOARD_MODEL)

@@ -9,11 +9,21 @@ from providers.contract import (
     EnhancedPrompt,
     EnhanceRequest,
     PermanentProviderError,
+    PlannedShot,
     PlannedStoryboard,
+    RewrittenShot,
     ShotPlan,
+    ShotRewriteRequest,
     StoryboardRequest,
 )
-from providers.prompting import clean, image_data_url, instructions, storyboard_instructions
+from providers.prompting import (
+    clean,
+    image_data_url,
+    instructions,
+    shot_rewrite_instructions,
+    shot_rewrite_message,
+    storyboard_instructions,
+)
 
 
 class OpenAITextProvider:
@@ -61,28 +71,37 @@ class OpenAITextProvider:
         """Structured output: the answer must match ShotPlan's JSON schema (OpenAI enforces it; so do
         Ollama and vLLM behind OPENAI_BASE_URL, through the chat form)."""
         image = request.style_image if settings.OPENAI_ACCEPTS_IMAGES else None
-        system = storyboard_instructions(request)
         with openai_client.translated_errors():
-            if settings.OPENAI_API == "chat":
-                content = [{"type": "text", "text": request.brief}]
-                if image:
-                    content.append({"type": "image_url", "image_url": {"url": image_data_url(image)}})
-                messages = [{"role": "system", "content": system}, {"role": "user", "content": content}]
-                answer = self.client.chat.completions.parse(
-                    model=self.model, messages=messages, response_format=ShotPlan
-                )
-                plan = answer.choices[0].message.parsed
-            else:
-                content = [{"type": "input_text", "text": request.brief}]
-                if image:
-                    content.append({"type": "input_image", "image_url": image_data_url(image)})
-                answer = self.client.responses.parse(
-                    model=self.model,
-                    instructions=system,
-                    input=[{"role": "user", "content": content}],
-                    text_format=ShotPlan,
-                )
-                plan = answer.output_parsed
+            plan = self._parse(self.client, storyboard_instructions(request), request.brief, image, ShotPlan)
         if plan is None or not plan.shots:
             raise PermanentProviderError("OpenAI answered without a shot list; run the storyboard again.")
         return PlannedStoryboard(plan, provider=self.name, model=self.model)
+
+    def rewrite_shot(self, request: ShotRewriteRequest, *, timeout: float | None = None) -> RewrittenShot:
+        """Structured output of one PlannedShot, with the brief and every shot in the user's turn."""
+        client = self.client if timeout is None else self.client.with_options(timeout=timeout)
+        image = request.storyboard.style_image if settings.OPENAI_ACCEPTS_IMAGES else None
+        with openai_client.translated_errors(timeout=timeout):
+            shot = self._parse(
+                client, shot_rewrite_instructions(request), shot_rewrite_message(request), image, PlannedShot
+            )
+        if shot is None or not shot.description.strip():
+            raise PermanentProviderError("OpenAI answered without a shot; try regenerating it again.")
+        return RewrittenShot(shot, provider=self.name, model=self.model)
+
+    def _parse(self, client, system: str, text: str, image, schema):
+        """The answer parsed as `schema` (None when the model gave none), through the configured API."""
+        if settings.OPENAI_API == "chat":
+            content = [{"type": "text", "text": text}]
+            if image:
+                content.append({"type": "image_url", "image_url": {"url": image_data_url(image)}})
+            messages = [{"role": "system", "content": system}, {"role": "user", "content": content}]
+            answer = client.chat.completions.parse(model=self.model, messages=messages, response_format=schema)
+            return answer.choices[0].message.parsed
+        content = [{"type": "input_text", "text": text}]
+        if image:
+            content.append({"type": "input_image", "image_url": image_data_url(image)})
+        answer = client.responses.parse(
+            model=self.model, instructions=system, input=[{"role": "user", "content": content}], text_format=schema
+        )
+        return answer.output_parsed

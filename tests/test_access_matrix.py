@@ -152,6 +152,10 @@ MATRIX: dict[tuple[str, str], dict] = {
     # Let through for editors and the owner, then refused because the world's node is a video, not a
     # storyboard (a 409 that says so); tests/test_storyboard_expand.py expands a real one.
     ("api/v1/projects/<project_id>/nodes/<node_id>/expand", "expand"): {"POST": (LOGIN, 404, 403, 409, 409, 404)},
+    # The same: the world's node is no storyboard; tests/test_storyboard_regenerate.py rewrites real shots.
+    ("api/v1/projects/<project_id>/nodes/<node_id>/shots/<shot_id>/regenerate", "regenerate_shot"): {
+        "POST": (LOGIN, 404, 403, 409, 409, 404)
+    },
     ("api/v1/projects/<project_id>/runs", "start_run"): {
         "POST": (EDITORS, {"dry_run": True, "targets": ["{node_id}"]})
     },

@@ -50,5 +50,9 @@ def test_the_quickstart_runs_as_written(live_server, workers, tmp_path):
     # The storyboard's film: its two 6 s shots, with the soundtrack under them.
     film = media.probe(tmp_path / "film.mp4")
     assert film.duration == pytest.approx(12, abs=0.1) and film.audio_codec
-    edited = Node.objects.get(type="storyboard").params["shots"][0]["description"]
+    board = Node.objects.get(type="storyboard")
+    edited, rewritten = (shot["description"] for shot in board.params["shots"])
     assert Node.objects.get(origin__shot="s1", origin__role="prompt").params["text"].startswith(edited)
+    # The second shot, regenerated: new words, which its Prompt node was expanded from.
+    assert rewritten != board.selected_take.details["shots"][1]["description"]
+    assert Node.objects.get(origin__shot="s2", origin__role="prompt").params["text"].startswith(rewritten)

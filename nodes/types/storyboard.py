@@ -99,21 +99,33 @@ class StoryboardNode(NodeType):
 def kept_to_veo(planned: list[PlannedShot], names: list[str], count: int | None) -> list[Shot]:
     """A model's shots made valid: ids s1, s2, ...; each length the nearest Veo allows; only connected
     characters (by name, any case); the first shot a cut; no more than asked for, or than 12."""
+    return [
+        _kept(shot, names, id=f"s{index + 1}", seconds=nearest_length(shot.seconds), first=index == 0)
+        for index, shot in enumerate(planned[: count or MAX_SHOTS])
+    ]
+
+
+def kept_rewrite(rewritten: PlannedShot, current: Shot, names: list[str], *, first: bool) -> Shot:
+    """A model's rewrite of one shot made valid: the shot's own id and length (the film keeps its
+    length), only connected characters, a cut when it is the first shot."""
+    return _kept(rewritten, names, id=current.id, seconds=current.seconds, first=first)
+
+
+def nearest_length(seconds: int) -> int:
+    return min(SHOT_SECONDS, key=lambda allowed: (abs(allowed - seconds), -allowed))
+
+
+def _kept(shot: PlannedShot, names: list[str], *, id: str, seconds: int, first: bool) -> Shot:
     known = {name.casefold(): name for name in names}
-    shots = []
-    for index, shot in enumerate(planned[: count or MAX_SHOTS]):
-        people = [known[name.casefold()] for name in shot.characters if name.casefold() in known]
-        shots.append(
-            Shot(
-                id=f"s{index + 1}",
-                description=shot.description.strip()[:2000] or "An empty shot.",
-                seconds=min(SHOT_SECONDS, key=lambda allowed: (abs(allowed - shot.seconds), -allowed)),
-                characters=list(dict.fromkeys(people))[:3],
-                camera=shot.camera.strip()[:200],
-                continues=shot.continues and index > 0,
-            )
-        )
-    return shots
+    people = [known[name.casefold()] for name in shot.characters if name.casefold() in known]
+    return Shot(
+        id=id,
+        description=shot.description.strip()[:2000] or "An empty shot.",
+        seconds=seconds,
+        characters=list(dict.fromkeys(people))[:3],
+        camera=shot.camera.strip()[:200],
+        continues=shot.continues and not first,
+    )
 
 
 def shot_list_text(shots: list[Shot]) -> str:

@@ -48,7 +48,8 @@ class OpenAIFake(FakeServer):
         step = self.answers.popleft() if self.answers else None
         if isinstance(step, Response):
             return step
-        text = step if isinstance(step, str) else f"An enhanced prompt, answer {len(self.billed('text')) + 1}."
+        text = step if isinstance(step, str) else (step.text if isinstance(step, Accept) else "")
+        text = text or f"An enhanced prompt, answer {len(self.billed('text')) + 1}."
         self.bill("text", text)
         model = request.json().get("model", "")
         made = self._chat(model, text) if request.path == "/v1/chat/completions" else self._response(model, text)

@@ -55,6 +55,7 @@ class Accept:
     fail: Response | None = None
     release: threading.Event | None = None
     received: threading.Event = field(default_factory=threading.Event)
+    text: str = ""  # what a text request made, when the script says (else the fake's own words)
 
     def answer(self, response: Response) -> Response:
         """What is sent for `response`, the answer to the work just done."""

@@ -58,6 +58,12 @@ export class Autosave {
     return this.chain;
   }
 
+  // Saves asked for from now on wait until `work` (another write of the shown node) is done.
+  after(work) {
+    this.chain = this.chain.then(() => work).catch(() => {});
+    return work;
+  }
+
   async post(url, id, body) {
     const shown = this.form?.dataset.inspector === id ? this.form.querySelector('[name="version"]').value : null;
     body.set("version", String(Math.max(Number(shown ?? 0), this.versions.get(id) ?? 0, Number(body.get("version")))));

@@ -159,6 +159,16 @@ export class Editor {
     return done;
   }
 
+  // One shot of a storyboard written again by the text model (actions/regenerating.py); undone like
+  // a settings edit, back to the shots as they were just before.
+  async regenerateShot(id, shotId) {
+    const before = await api("GET", `/projects/${this.store.projectId}/nodes/${id}`);
+    const updated = await api("POST", `/projects/${this.store.projectId}/nodes/${id}/shots/${encodeURIComponent(shotId)}/regenerate`);
+    this.store.putNode(updated);
+    this.recordSettings(id, { title: before.title, params: before.params }, { title: updated.title, params: updated.params });
+    return updated;
+  }
+
   async paste(snapshot, offset) {
     const created = await this.build(snapshot, offset);
     const ids = [...created.values()];

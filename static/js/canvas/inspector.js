@@ -12,7 +12,25 @@ export function installInspector({ root, store, editor, toast, me }) {
   let inspected = null;
   const autosave = new Autosave({ panel, editor, toast, reload: (id) => inspect(id, { reload: true }) });
   // "Plan again" discards the edited shots: once saved, the form shows the planned ones.
-  installShotEditor(panel, { afterReset: () => autosave.save().then(() => inspect(inspected, { reload: true })) });
+  installShotEditor(panel, {
+    afterReset: () => autosave.save().then(() => inspect(inspected, { reload: true })),
+    flush: () => autosave.save(),
+    regenerate: regenerateShot,
+  });
+
+  // One shot written again by the server; saves asked for meanwhile wait for it and then send the
+  // version it made, so the form never meets its own change as someone else's.
+  function regenerateShot(shotId) {
+    const form = panel.querySelector("[data-inspector]");
+    const work = editor.regenerateShot(form.dataset.inspector, shotId).then((node) => {
+      if (panel.contains(form)) {
+        form.querySelector('[name="version"]').value = String(node.version);
+        form.querySelector("#inspector-shown").textContent = JSON.stringify({ title: node.title, params: node.params });
+      }
+      return node;
+    });
+    return autosave.after(work);
+  }
 
   // Shows a node's settings; a node already shown is not loaded again (that would drop what the
   // user typed) unless `reload` (someone else changed it). What was typed for the node shown
