@@ -202,7 +202,7 @@ def _decide(graph, validation, nodes, hashes, forced: set[str], *, strict: bool 
         take = node.selected_take
         usages = node_type.estimate(params, graph.input_facts(node_id, validation.facts))
         cost = sum((costs.price(usage, provider_of.get(usage.capability, "")) for usage in usages), Decimal("0"))
-        reason = _why_it_runs(node_id in forced, upstream_runs, take)
+        reason = _why_it_runs(node_id in forced, upstream_runs, take, node.status)
         planned[node_id] = PlannedNode(node_id, "run", reason, cost=cost, key=key)
         identity[node_id] = _planned_identity(key)
     ordered = [planned[node_id] for node_id in validation.order]
@@ -214,7 +214,13 @@ def _planned_identity(key: str):
     return lambda port: f"plan:{key}/{port}"
 
 
-def _why_it_runs(forced: bool, upstream_runs: bool, take) -> str:
+# Said of a node whose last submit's outcome is unknown: the user confirming the plan is choosing to pay again.
+MAY_CHARGE_AGAIN = "its last request may have been made and billed: running it again may charge again"
+
+
+def _why_it_runs(forced: bool, upstream_runs: bool, take, status: str = "") -> str:
+    if status == Node.Status.NEEDS_ATTENTION:
+        return MAY_CHARGE_AGAIN
     if forced:
         return "run again on request"
     if upstream_runs:
