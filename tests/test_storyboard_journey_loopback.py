@@ -16,7 +16,7 @@ from django.test import override_settings
 from actions.storyboard import shots_of
 from assets import media
 from generation.models import Job, Report, Run
-from generation.planning import plan_run
+from generation.planning import MAY_CHARGE_AGAIN, plan_run
 from nodes.models import Node
 from nodes.types.storyboard import StoryboardParams
 from providers.contract import PlannedShot, ShotPlan
@@ -309,6 +309,9 @@ def test_each_way_a_keyframe_fails_behaves_as_a_veo_submit_and_nothing_is_paid_t
         words: "cached" if words == "lake" else "run" for words in FAILING_SHOTS
     }
     assert action[str(videos["lake"].id)] == action[str(journey.nodes("music")[0].id)] == "cached"
+    reason = {entry["node"]: entry["reason"] for entry in again.plan}
+    assert reason[str(keyframes["cliff"].id)] == reason[str(keyframes["bridge"].id)] == MAY_CHARGE_AGAIN
+    assert reason[str(keyframes["river"].id)] == reason[str(keyframes["summit"].id)] == "never run"
     asked = Counter(gemini_image_prompt(body) for body in gemini.image_requests())
     assert asked == Counter({prompt[words]: 2 for words in FAILING_SHOTS})
     assert len(gemini.billed("image")) == billed_first + 4
