@@ -143,10 +143,14 @@ def veo_requests(journey: Journey, gemini: GeminiFake) -> dict[str, dict]:
 def assert_each_video_starts_on_its_first_frame(journey: Journey, gemini: GeminiFake) -> None:
     """A cut starts on its keyframe, a continuation on the previous shot's last frame; 16:9, 4 s."""
     sent = veo_requests(journey, gemini)
-    for video in journey.nodes("video"):
+    videos = journey.nodes("video")
+    keyframes = {node.origin["shot"]: node for node in journey.nodes("keyframe")}
+    for earlier, video in zip([None, *videos], videos, strict=False):
         body = sent[str(video.id)]
         assert (body["parameters"]["aspectRatio"], body["parameters"]["durationSeconds"]) == ("16:9", 4)
         ((source, port),) = source_of(video, "first_frame")
+        cut = video.origin["shot"] in keyframes
+        assert (source, port) == ((keyframes[video.origin["shot"]], "image") if cut else (earlier, "last_frame"))
         source.refresh_from_db()
         first_frame = asset_path(source.output[port]).read_bytes()
         assert base64.b64decode(body["instances"][0]["image"]["bytesBase64Encoded"]) == first_frame
