@@ -210,7 +210,7 @@ def _decide(graph, validation, nodes, hashes, forced: set[str], *, strict: bool 
         take = node.selected_take
         usages = node_type.estimate(params, graph.input_facts(node_id, validation.facts))
         each = sum((costs.price(usage, provider_of.get(usage.capability, "")) for usage in usages), Decimal("0"))
-        reason = _why_it_runs(node_id in forced, upstream_runs, take)
+        reason = _why_it_runs(node_id in forced, upstream_runs, take, node.status)
         count = variations_of(params)
         planned[node_id] = PlannedNode(node_id, "run", reason, cost=each * count, key=key, variations=count)
         identity[node_id] = _planned_identity(key)
@@ -223,7 +223,13 @@ def _planned_identity(key: str):
     return lambda port: f"plan:{key}/{port}"
 
 
-def _why_it_runs(forced: bool, upstream_runs: bool, take) -> str:
+# Said of a node whose last submit's outcome is unknown: the user confirming the plan is choosing to pay again.
+MAY_CHARGE_AGAIN = "its last request may have been made and billed: running it again may charge again"
+
+
+def _why_it_runs(forced: bool, upstream_runs: bool, take, status: str = "") -> str:
+    if status == Node.Status.NEEDS_ATTENTION:
+        return MAY_CHARGE_AGAIN
     if forced:
         return "run again on request"
     if upstream_runs:

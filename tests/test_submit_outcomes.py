@@ -102,6 +102,24 @@ def test_running_the_node_again_is_the_users_choice_and_submits_again(project, a
     assert video.status == Node.Status.SUCCEEDED and video.takes.count() == 1
 
 
+def test_a_plan_that_would_submit_again_says_it_may_charge_again(project, alice, gemini):
+    """Running anything downstream runs the node again too: the plan the user confirms says so, rather
+    than "never run" (a node of unknown outcome has no take)."""
+    prompt, video = text_to_video(project, "Unsure")
+    gemini.submits.append(Accept(delay=3))
+    submit_once(project, alice, video, prompt)
+
+    plan = plan_run(project, [video.id], user=alice, dry_run=True)
+
+    (planned,) = [planned for planned in plan.nodes if planned.node_id == str(video.id)]
+    assert (planned.action, planned.reason) == (
+        "run",
+        "its last request may have been made and billed: running it again may charge again",
+    )
+    assert planned.cost == Decimal("1.60")  # 4 s of Veo 3.1 at 720p, paid again if confirmed
+    assert gemini.operations_created == 1  # a plan submits nothing
+
+
 def test_a_step_that_finds_an_earlier_submit_unfinished_does_not_submit_again(project, alice, gemini):
     """What a worker that died inside the submit leaves: the intent, and no operation."""
     prompt, video = text_to_video(project, "Crashed")

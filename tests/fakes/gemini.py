@@ -30,8 +30,9 @@ class GeminiFake(FakeServer):
     `outcomes` (per operation: "ok", "blocked", or ("error", message)), `texts` (per
     generateContent call: a text to answer, an Accept to lie about the answer it made, or a Response to
     send instead), `images` (per generateContent call asking for an image: "ok", an Accept, a Response,
-    "blocked-prompt", "blocked-image" or "no-image"), `music` (per interaction: "ok", an Accept, a
-    Response, "blocked" or "no-audio"). Operations finish after `polls` gets. Billed:
+    "blocked-prompt", "blocked-image" or "no-image"; `images_for` holds such scripts for the prompts
+    that contain given words), `music` (per interaction: "ok", an Accept, a Response, "blocked" or
+    "no-audio"). Operations finish after `polls` gets. Billed:
     `billed("video")` (operation names), `billed("text")` (the texts made, delivered or not),
     `billed("image")` (a description of each image made) and `billed("music")` (each piece's model)."""
 
@@ -43,6 +44,7 @@ class GeminiFake(FakeServer):
         self.outcomes: deque = deque()
         self.texts: deque = deque()
         self.images: deque = deque()
+        self.images_for: dict[str, deque] = {}
         self.music: deque = deque()
         self.music_seconds = 30.0  # what Lyria 3 Clip always makes
         self.poll_answers: deque = deque()  # Responses sent instead of the next operation gets
@@ -142,7 +144,7 @@ class GeminiFake(FakeServer):
         return file_id
 
     def _generate_content(self, body: dict) -> Response:
-        if "IMAGE" in body.get("generationConfig", {}).get("responseModalities", []):
+        if _asks_for_an_image(body):
             return self._generate_image(body)
         step = self.texts.popleft() if self.texts else None
         if isinstance(step, Response):
@@ -154,7 +156,8 @@ class GeminiFake(FakeServer):
         return step.answer(answer) if isinstance(step, Accept) else answer
 
     def _generate_image(self, body: dict) -> Response:
-        step = self.images.popleft() if self.images else "ok"
+        prompt = " ".join(part.get("text", "") for content in body["contents"] for part in content["parts"])
+        step = self.step_for(self.images, prompt, self.images_for)
         if isinstance(step, Response):
             return step
         if step == "blocked-prompt":
@@ -198,14 +201,20 @@ class GeminiFake(FakeServer):
         return [r.json() for r in self.received("POST", "/interactions")]
 
     def image_requests(self) -> list[dict]:
-        return [
-            body
-            for body in (r.json() for r in self.received("POST", ":generateContent"))
-            if "IMAGE" in body.get("generationConfig", {}).get("responseModalities", [])
-        ]
+        return [body for body in self._content_requests() if _asks_for_an_image(body)]
+
+    def text_requests(self) -> list[dict]:
+        return [body for body in self._content_requests() if not _asks_for_an_image(body)]
+
+    def _content_requests(self) -> list[dict]:
+        return [r.json() for r in self.received("POST", ":generateContent")]
 
     def submitted(self) -> list[dict]:
         return [r.json() for r in self.received("POST", ":predictLongRunning")]
+
+
+def _asks_for_an_image(body: dict) -> bool:
+    return "IMAGE" in body.get("generationConfig", {}).get("responseModalities", [])
 
 
 def song(path: Path, seconds: float) -> bytes:

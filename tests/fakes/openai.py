@@ -30,13 +30,15 @@ def api_error(status: int, message: str, kind: str = "invalid_request_error") ->
 class OpenAIFake(FakeServer):
     """`answers` is a script, one entry per call: a text to answer, an Accept to lie about the answer it
     made (late, never, or a 5xx instead), or a Response to send instead. `images` is the script of the
-    image calls ("ok", an Accept, or a Response). `billed("text")`: every text made, delivered or not;
-    `billed("image")`: every image made."""
+    image calls ("ok", an Accept, or a Response); `images_for` holds such scripts for the prompts that
+    contain given words. `billed("text")`: every text made, delivered or not; `billed("image")`: every
+    image made."""
 
     def __init__(self) -> None:
         super().__init__()
         self.answers: deque = deque()
         self.images: deque = deque()
+        self.images_for: dict[str, deque] = {}
 
     def handle(self, request: Request) -> Response:
         if not request.headers.get("authorization", "").startswith("Bearer "):
@@ -90,10 +92,11 @@ class OpenAIFake(FakeServer):
         }
 
     def _image(self, request: Request) -> Response:
-        step = self.images.popleft() if self.images else "ok"
+        fields = form(request) if request.path.endswith("/edits") else request.json()
+        step = self.step_for(self.images, fields.get("prompt", ""), self.images_for)
         if isinstance(step, Response):
             return step
-        size = (form(request) if request.path.endswith("/edits") else request.json()).get("size", "1024x1024")
+        size = fields.get("size", "1024x1024")
         across, down = (int(side) for side in size.split("x"))
         png = picture(f"{across // 512}:{down // 512}", len(self.billed("image")))
         self.bill("image", size)

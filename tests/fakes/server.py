@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -139,6 +140,15 @@ class FakeServer:
 
     def bill(self, kind: str, made: str) -> None:
         self.work.append(Work(kind, made))
+
+    def step_for(self, script: deque, prompt: str, by_words: dict[str, deque], default="ok"):
+        """The next step of a script for a request about `prompt`: first one scripted in `by_words` for
+        words the prompt contains (a test picks one request among several in flight at once, whatever
+        order they arrive in), else the next of `script`, else `default`."""
+        for words, steps in by_words.items():
+            if words in prompt and steps:
+                return steps.popleft()
+        return script.popleft() if script else default
 
     def billed(self, kind: str) -> list[str]:
         """What the provider would bill, in order: everything of `kind` it made, delivered or not."""
