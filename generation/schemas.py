@@ -32,8 +32,13 @@ class JobOut(Schema):
     node_title: str = Field(description="The node's title (or its type) when the job was read.")
     run: UUID
     status: str = Field(
-        description="waiting, queued, running, succeeded, failed, canceled, or needs_attention (a submit's "
-        "outcome is unknown: the provider may have started and billed it; running the node again submits again)"
+        description="waiting (for its inputs, or for a generation slot: see waits_for_slot), queued, running, "
+        "succeeded, failed, canceled, or needs_attention (a submit's outcome is unknown: the provider may have "
+        "started and billed it; running the node again submits again)"
+    )
+    waits_for_slot: bool = Field(
+        description="Ready, but held back until one of its owner's video generations ends (at most "
+        "MAX_CONCURRENT_GENERATIONS are queued or running at once); progress_label says so."
     )
     queue: str
     provider: str
