@@ -129,8 +129,8 @@ def _end_unfinished(job: Job, status: str, code: str, message: str, *, dependant
         announce.job_error(job, retrying=False)
         set_node_status(job, status, message)  # the node's statuses share these names
         canceled = _cancel_dependants(job, dependants)
-        quotas.admit(freed=[job, *canceled])
         finish_runs({job.run_id, *(dependant.run_id for dependant in canceled)})
+        _hand_on_slots([job, *canceled])
     current = queues.current_job()
     if current is not None:
         current.retries_left = 0  # recorded as ended: RQ must not retry it (for a submit, that would pay twice)
@@ -154,8 +154,8 @@ def cancel(job: Job, reason: str) -> bool:
         job.save(update_fields=fields + _no_longer_waiting_for_slot(job))
         set_node_status(job, Node.Status.CANCELED, reason)
         canceled = _cancel_dependants(job, f"Not run: {job.node} was canceled.")
-        quotas.admit(freed=[job, *canceled])
         finish_runs({job.run_id, *(dependant.run_id for dependant in canceled)})
+        _hand_on_slots([job, *canceled])
         rq_job_id = job.rq_job_id if was_running else None
         transaction.on_commit(lambda: queues.stop_in_rq(job, rq_job_id))
     return True
@@ -173,6 +173,12 @@ def cancel_all(jobs, reason: str) -> int:
     for job in jobs:
         cancel(job, reason)
     return len(jobs)
+
+
+def _hand_on_slots(ended: list[Job]) -> None:
+    """The generation slots the ended jobs held go to their owners' next waiting jobs (after the
+    ending is announced, so what starts next is heard after it)."""
+    queues.enqueue_on_commit(quotas.admit(freed=ended))
 
 
 def _no_longer_waiting_for_slot(job: Job) -> list[str]:

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from assets.models import Asset
 from config.errors import Conflict
-from generation import announce, costs, quotas
+from generation import announce, costs, queues, quotas
 from generation.models import Job, Run
 from nodes.graph import GraphInvalid, NodeProblem, cache_key, output_identity
 from nodes.models import Node, Take
@@ -296,7 +296,7 @@ def _start(project, plan, graph, validation, nodes, target_ids, user, force) -> 
     )
     # Jobs with nothing to wait for are queued, or wait for a generation slot (before the nodes are
     # announced, so each card says which).
-    quotas.admit([job for job in plan.jobs if not job.depends_on], announce_held=False)
+    ready = quotas.admit([job for job in plan.jobs if not job.depends_on], announce_held=False)
     announce.run_planned(run)
     queued = Node.objects.filter(id__in=[job.node_id for job in plan.jobs]).select_related("selected_take")
     job_by_node = {job.node_id: job for job in plan.jobs}
@@ -305,6 +305,7 @@ def _start(project, plan, graph, validation, nodes, target_ids, user, force) -> 
         announce.node_status(node, job_by_node[node.id], outdated)
     if not to_run:
         announce.run_finished(run)
+    queues.enqueue_on_commit(ready)
     return plan
 
 

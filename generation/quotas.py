@@ -119,7 +119,8 @@ def admit(ready: Iterable[Job] = (), *, freed: Iterable[Job] = (), announce_held
     free, waits for one (status waiting, `waits_for_slot`, a label saying so, announced unless
     `announce_held` is False because the caller announces the node itself). Free slots go to the
     owner's oldest waiting jobs, across projects. Call inside the transaction that made the jobs
-    ready or ended the freed ones: the jobs queued here (returned) are enqueued when it commits.
+    ready or ended the freed ones; it returns the jobs it queued, for the caller to enqueue on commit
+    once it has announced the rest (a worker's "running" must not overtake "queued").
     """
     ready = list(ready)
     direct = [job for job in ready if not _needs_slot(job)]
@@ -131,7 +132,6 @@ def admit(ready: Iterable[Job] = (), *, freed: Iterable[Job] = (), announce_held
     admitted = []
     for owner in sorted(owners):  # one order for everyone: two admissions never wait on each other's locks
         admitted += _fill_slots(owner, held, announce_held=announce_held)
-    queues.enqueue_on_commit(direct + admitted)
     return direct + admitted
 
 
@@ -147,7 +147,9 @@ def admit_waiting() -> int:
     admitted = 0
     for owner in sorted(set(owners), key=lambda pk: pk or 0):
         with transaction.atomic():
-            admitted += len(_fill_slots(owner, []))
+            queued = _fill_slots(owner, [])
+            queues.enqueue_on_commit(queued)
+        admitted += len(queued)
     return admitted
 
 

@@ -270,8 +270,9 @@ def _succeed(job: Job, ctx: RunContext, outputs: dict) -> None:
         announce.node_output(node, take)
         announce.node_status(node)
         # What waited on this job runs now (or waits for a generation slot); the slot it held is handed on.
-        quotas.admit(_release_dependants(job), freed=[job])
+        ready = quotas.admit(_release_dependants(job), freed=[job])
         endings.finish_runs({job.run_id})
+        queues.enqueue_on_commit(ready)
 
 
 def _release_dependants(job: Job) -> list[Job]:
