@@ -46,8 +46,8 @@ def update_node(node: Node, user, version: int, changes) -> Node:
 def delete_node(node: Node, user) -> None:
     """A job of the node still under way is canceled first, so its run ends and what waits on it is
     released; the job row and its cost stay (jobs outlive their nodes: the provider was paid)."""
-    for job in Job.objects.filter(node=node, status__in=Job.ACTIVE):
-        endings.cancel_job(job, f"Canceled: {node} was deleted by {events.username(user) or 'someone'}.")
+    jobs = Job.objects.filter(node=node, status__in=Job.ACTIVE)
+    endings.cancel_all(jobs, f"Canceled: {node} was deleted by {events.username(user) or 'someone'}.")
     with transaction.atomic():
         project_id, node_id = node.project_id, str(node.id)
         services.lock_graph(project_id)

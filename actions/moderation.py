@@ -119,13 +119,8 @@ def suspend_users(users, moderator, reason: str) -> int:
         audit(moderator, "suspend_user", user, reason)
         count += 1
         jobs = list(Job.objects.filter(created_by=user, status__in=Job.ACTIVE))
-        transaction.on_commit(lambda jobs=jobs: _cancel_all(jobs, "Canceled: the account is suspended."))
+        transaction.on_commit(lambda jobs=jobs: endings.cancel_all(jobs, "Canceled: the account is suspended."))
     return count
-
-
-def _cancel_all(jobs, reason: str) -> None:
-    for job in jobs:
-        endings.cancel_job(job, reason)
 
 
 @transaction.atomic

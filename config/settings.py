@@ -212,8 +212,8 @@ MAX_VIDEO_DIMENSION = env.int("REELGRAPH_MAX_VIDEO_DIMENSION", default=4096)
 MAX_UPLOAD_SECONDS = env.int("REELGRAPH_MAX_UPLOAD_SECONDS", default=600)
 NINJA_PAGINATION_PER_PAGE = 50
 
-# What one user may start (0 or "" turns a limit off): video generations under way at once,
-# estimated USD of generations per day (UTC), and run requests per period ("30/minute").
+# Per user (0 or "" turns a limit off): video generations queued or running at once (more wait for a slot:
+# generation.quotas.admit), estimated USD per day (UTC, refused beyond), run requests per period ("30/minute").
 MAX_CONCURRENT_GENERATIONS = env.int("REELGRAPH_MAX_CONCURRENT_GENERATIONS", default=10)
 DAILY_SPEND_LIMIT_USD = Decimal(env.str("REELGRAPH_DAILY_SPEND_LIMIT_USD", default="50"))
 RATE_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}

@@ -1,7 +1,8 @@
 """How a job ends without a result, and how a run ends: a transient error retried with backoff (by
 RQ for a first step, by a scheduled poll for a wait), a failure, a submit of unknown outcome that
-needs the user's attention, a cancel; what waits on such a job is canceled with it, and a run ends
-once none of its jobs is live. Every ending runs under the project's lock (see generation.queues)
+needs the user's attention, a cancel; what waits on such a job is canceled with it, the generation
+slot it held goes to its owner's next waiting job (generation.quotas.admit), and a run ends once none
+of its jobs is live. Every ending runs under the project's lock (see generation.queues)
 and is announced to the canvas.
 """
 
@@ -14,7 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from generation import announce, queues
+from generation import announce, queues, quotas
 from generation.models import Job, Report, Run
 from nodes.models import Node
 from providers.contract import ProviderError, SafetyBlocked, SubmitOutcomeUnknown
@@ -129,6 +130,7 @@ def _end_unfinished(job: Job, status: str, code: str, message: str, *, dependant
         set_node_status(job, status, message)  # the node's statuses share these names
         canceled = _cancel_dependants(job, dependants)
         finish_runs({job.run_id, *(dependant.run_id for dependant in canceled)})
+        _hand_on_slots([job, *canceled])
     current = queues.current_job()
     if current is not None:
         current.retries_left = 0  # recorded as ended: RQ must not retry it (for a submit, that would pay twice)
@@ -147,10 +149,12 @@ def cancel(job: Job, reason: str) -> bool:
             further = Job.objects.select_for_update(of=("self",)).filter(
                 run_id=job.run_id, node_id=job.node_id, variation__gt=1, status__in=Job.ACTIVE
             )
-        for each in [job, *further]:
+        stopped = [job, *further]
+        for each in stopped:
             _stop(each, reason)
         canceled = _cancel_dependants(job, f"Not run: {job.node} was canceled.")
         finish_runs({job.run_id, *(dependant.run_id for dependant in canceled)})
+        _hand_on_slots([*stopped, *canceled])
     return True
 
 
@@ -163,7 +167,7 @@ def _stop(job: Job, reason: str) -> None:
         # Submitted (or maybe): the provider bills it all the same, so it counts as spent.
         job.cost_actual = job.cost_estimate
     fields = ["status", "error_code", "error_message", "lease_until", "finished_at", "cost_actual"]
-    job.save(update_fields=fields)
+    job.save(update_fields=fields + _no_longer_waiting_for_slot(job))
     set_node_status(job, Node.Status.CANCELED, reason)
     rq_job_id = job.rq_job_id if was_running else None
     transaction.on_commit(lambda: queues.stop_in_rq(job, rq_job_id))
@@ -171,10 +175,30 @@ def _stop(job: Job, reason: str) -> None:
 
 def cancel_run(run: Run, reason: str = "Canceled.") -> int:
     """Cancel every job of the run that has not finished; returns how many were canceled."""
-    jobs = list(run.jobs.filter(status__in=Job.ACTIVE))
+    return cancel_all(run.jobs.filter(status__in=Job.ACTIVE), reason)
+
+
+def cancel_all(jobs, reason: str) -> int:
+    """Cancel these jobs, the waiting ones first: a running one's slot would otherwise go to one of
+    them, which a worker could start (and pay for) before its turn to be canceled came."""
+    jobs = sorted(jobs, key=lambda job: job.status != Job.Status.WAITING)
     for job in jobs:
         cancel(job, reason)
     return len(jobs)
+
+
+def _hand_on_slots(ended: list[Job]) -> None:
+    """The generation slots the ended jobs held go to their owners' next waiting jobs (after the
+    ending is announced, so what starts next is heard after it)."""
+    queues.enqueue_on_commit(quotas.admit(freed=ended))
+
+
+def _no_longer_waiting_for_slot(job: Job) -> list[str]:
+    """A canceled job waits for nothing: its flag and the label that said so go (the fields to save)."""
+    if not job.waits_for_slot:
+        return []
+    job.waits_for_slot, job.progress_label = False, ""
+    return ["waits_for_slot", "progress_label"]
 
 
 def cancel_job(job: Job, reason: str = "Canceled.") -> bool:
@@ -197,7 +221,8 @@ def _cancel_dependants(job: Job, reason: str) -> list[Job]:
             dependant.status = Job.Status.CANCELED
             dependant.error_code, dependant.error_message = "upstream_failed", reason
             dependant.finished_at = timezone.now()
-            dependant.save(update_fields=["status", "error_code", "error_message", "finished_at"])
+            fields = ["status", "error_code", "error_message", "finished_at"]
+            dependant.save(update_fields=fields + _no_longer_waiting_for_slot(dependant))
             set_node_status(dependant, Node.Status.CANCELED, reason)
             if was_queued:
                 transaction.on_commit(lambda dependant=dependant: queues.stop_in_rq(dependant, None))

@@ -3,7 +3,8 @@
 `plan_run` loads the graph once, validates the upstream closure of the targets, decides per node
 whether it runs, is cached, or joins a job already under way, prices the plan, and (unless it is
 a dry run) writes the Run and its Jobs in one transaction. Jobs whose inputs are ready are
-enqueued after the commit; the rest wait and are released by the jobs they depend on.
+enqueued after the commit (a video job once its owner has a free generation slot: see
+generation.quotas.admit); the rest wait and are released by the jobs they depend on.
 """
 
 from __future__ import annotations
@@ -297,7 +298,7 @@ def _start(project, plan, graph, validation, nodes, target_ids, user, force) -> 
                 node=node,
                 run=run,
                 variation=variation,
-                status=Job.Status.WAITING if depends_on else Job.Status.QUEUED,
+                status=Job.Status.WAITING,  # until quotas.admit below queues it, or the jobs it depends on
                 depends_on=depends_on,
                 queue=get_node_type(node.type).queue,
                 plan_key=planned.key,
@@ -315,6 +316,9 @@ def _start(project, plan, graph, validation, nodes, target_ids, user, force) -> 
     Node.objects.filter(id__in=[job.node_id for job in plan.jobs]).update(
         status=Node.Status.QUEUED, error_message="", updated_at=timezone.now()
     )
+    # Jobs with nothing to wait for are queued, or wait for a generation slot (before the nodes are
+    # announced, so each card says which).
+    ready = quotas.admit([job for job in plan.jobs if not job.depends_on], announce_held=False)
     announce.run_planned(run)
     queued = Node.objects.filter(id__in=[job.node_id for job in plan.jobs]).select_related("selected_take")
     job_by_node = {job.node_id: job for job in plan.jobs if job.variation == 1}
@@ -323,7 +327,6 @@ def _start(project, plan, graph, validation, nodes, target_ids, user, force) -> 
         announce.node_status(node, job_by_node[node.id], outdated)
     if not to_run:
         announce.run_finished(run)
-    ready = [job for job in plan.jobs if job.status == Job.Status.QUEUED]
     queues.enqueue_on_commit(ready)
     return plan
 

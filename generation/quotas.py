@@ -1,9 +1,15 @@
-"""What one user may start: video generations at once, estimated spend per day, runs per period.
+"""What one user may start: estimated spend per day, runs per period, and video generations at once.
 
-The first two are checked when a run is written, under a per-user transaction lock in PostgreSQL,
+The daily spend is checked when a run is written, under a per-user transaction lock in PostgreSQL,
 so requests racing each other (even in different projects, on different web servers) are counted
 one after the other and cannot overshoot. The rate of runs is a sliding window kept in Redis by one
 Lua script, which Redis runs atomically. A refusal is a 429 naming the limit and when it resets.
+
+Video generations at once are not refused: a run may need more than the limit (a storyboard with
+variations does). Each video job takes one of its owner's generation slots when it is ready to run;
+with none free it waits for one (`Job.waits_for_slot`), and the slots a generation gives back when it
+ends go to the owner's oldest waiting jobs (`admit`), under the same per-user lock, so two endings at
+once cannot overshoot either.
 """
 
 from __future__ import annotations
@@ -11,19 +17,22 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import django_rq
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Case, DecimalField, F, Sum, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from redis.exceptions import RedisError
 
 from config.errors import ApiError
+from generation import announce, queues
 from generation.models import Job
+from nodes.models import Node
 
 logger = logging.getLogger(__name__)
 
@@ -47,39 +56,24 @@ class QuotaExceeded(ApiError):
         )
 
 
-# Concurrent generations and daily spend: checked while the run is written ------------------------
+# Daily spend: checked while the run is written ---------------------------------------------------
 
 
 def check_run(user, new_jobs: list[tuple[str, Decimal]]) -> None:
-    """Refuse a run whose new jobs (queue, estimated cost) would take `user` over a limit.
+    """Refuse a run whose new jobs (queue, estimated cost) would take `user` over the daily spend.
 
     Call inside the transaction that creates the jobs: the lock taken here is held until it commits.
     """
     if user is None or not user.pk:
         return
+    _lock(user.pk)
+    _check_spend(Job.objects.filter(created_by=user), sum((cost for _, cost in new_jobs), Decimal("0")))
+
+
+def _lock(user_pk: int) -> None:
+    """The user's quota lock, held until the transaction ends: their runs and slots, one at a time."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('reelgraph.quota'), %s)", [user.pk])
-    mine = Job.objects.filter(created_by=user)
-    _check_concurrency(mine, sum(1 for queue, _ in new_jobs if queue == GENERATION_QUEUE))
-    _check_spend(mine, sum((cost for _, cost in new_jobs), Decimal("0")))
-
-
-def _check_concurrency(mine, requested: int) -> None:
-    allowed = settings.MAX_CONCURRENT_GENERATIONS
-    if not allowed or not requested:
-        return
-    in_use = mine.filter(queue=GENERATION_QUEUE, status__in=Job.ACTIVE).count()
-    if in_use + requested <= allowed:
-        return
-    raise QuotaExceeded(
-        "concurrent_generations",
-        f"This run needs {_videos(requested)} and you have {_videos(in_use)} under way; "
-        f"at most {allowed} may run at once. Wait for one to finish (or cancel one), then run again.",
-        resets_at=None,
-        allowed=allowed,
-        in_use=in_use,
-        requested=requested,
-    )
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('reelgraph.quota'), %s)", [user_pk])
 
 
 def spent_today(mine) -> Decimal:
@@ -113,6 +107,108 @@ def _check_spend(mine, requested: Decimal) -> None:
         spent=str(spent.quantize(Decimal("0.01"))),
         requested=str(requested.quantize(Decimal("0.01"))),
     )
+
+
+# Generation slots: video jobs queued or running at once, per user ---------------------------------
+
+
+def admit(ready: Iterable[Job] = (), *, freed: Iterable[Job] = (), announce_held: bool = True) -> list[Job]:
+    """Let `ready` jobs (their inputs exist) run, and hand on the slots `freed` jobs (just ended) gave back.
+
+    A job that makes no video is queued at once. A video job takes a slot of its owner or, with none
+    free, waits for one (status waiting, `waits_for_slot`, a label saying so, announced unless
+    `announce_held` is False because the caller announces the node itself). Free slots go to the
+    owner's oldest waiting jobs, across projects. Call inside the transaction that made the jobs
+    ready or ended the freed ones; it returns the jobs it queued, for the caller to enqueue on commit
+    once it has announced the rest (a worker's "running" must not overtake "queued").
+    """
+    ready = list(ready)
+    direct = [job for job in ready if not _needs_slot(job)]
+    held = [job for job in ready if _needs_slot(job)]
+    _record(direct, status=Job.Status.QUEUED, waits_for_slot=False)
+    _record(held, status=Job.Status.WAITING, waits_for_slot=True)
+    owners = {job.created_by_id for job in held}
+    owners |= {job.created_by_id for job in freed if job.queue == GENERATION_QUEUE and job.created_by_id}
+    admitted = []
+    for owner in sorted(owners):  # one order for everyone: two admissions never wait on each other's locks
+        admitted += _fill_slots(owner, held, announce_held=announce_held)
+    return direct + admitted
+
+
+def admit_waiting() -> int:
+    """Fill every free slot of every user with jobs waiting for one: the reconciler's pass, so that a
+    slot no ending handed on (the limit was raised; a waiting row was skipped while a cancel held it,
+    and the cancel rolled back) is not lost. Returns how many jobs were queued."""
+    owners = (
+        Job.objects.filter(status=Job.Status.WAITING, waits_for_slot=True)
+        .order_by()
+        .values_list("created_by_id", flat=True)
+    )
+    admitted = 0
+    for owner in sorted(set(owners), key=lambda pk: pk or 0):
+        with transaction.atomic():
+            queued = _fill_slots(owner, [])
+            queues.enqueue_on_commit(queued)
+        admitted += len(queued)
+    return admitted
+
+
+def slots_in_use(owner_pk) -> int:
+    """A slot is held by a video job queued or running (a waiting one holds none yet)."""
+    return Job.objects.filter(
+        created_by_id=owner_pk, queue=GENERATION_QUEUE, status__in=(Job.Status.QUEUED, Job.Status.RUNNING)
+    ).count()
+
+
+def waiting_label(in_use: int, allowed: int) -> str:
+    return f"Waiting for a free generation slot ({in_use} of {allowed} in use)"
+
+
+def _needs_slot(job: Job) -> bool:
+    return bool(settings.MAX_CONCURRENT_GENERATIONS) and job.queue == GENERATION_QUEUE and job.created_by_id is not None
+
+
+def _record(jobs: list[Job], **fields) -> None:
+    """Write `fields` to the jobs' rows and to the objects the caller holds."""
+    if not jobs:
+        return
+    Job.objects.filter(pk__in=[job.pk for job in jobs]).update(**fields)
+    for job in jobs:
+        for name, value in fields.items():
+            setattr(job, name, value)
+
+
+def _fill_slots(owner_pk, just_held: list[Job], *, announce_held: bool = True) -> list[Job]:
+    """Queue `owner_pk`'s oldest jobs waiting for a slot, as many as are free; label the ones of
+    `just_held` left waiting. A job without an owner (deleted since) waits for nobody."""
+    allowed = settings.MAX_CONCURRENT_GENERATIONS if owner_pk is not None else 0
+    if allowed:
+        _lock(owner_pk)
+    waiting = Job.objects.filter(created_by_id=owner_pk, status=Job.Status.WAITING, waits_for_slot=True)
+    in_use = slots_in_use(owner_pk) if allowed else 0
+    free = max(0, allowed - in_use) if allowed else None
+    # A row locked by someone else is being canceled (or ended): skipped, never waited for, so this
+    # lock holder waits on no row and cannot deadlock with an ending that waits for the lock.
+    chosen = list(waiting.select_for_update(skip_locked=True).order_by("created_at", "id")[:free])
+    mine = {job.pk: job for job in just_held if job.created_by_id == owner_pk}
+    # The caller's own objects of the jobs it just made ready, so what it announces next is true.
+    chosen = [mine.get(job.pk, job) for job in chosen]
+    _record(chosen, status=Job.Status.QUEUED, waits_for_slot=False, progress_label="")
+    admitted = {job.pk for job in chosen}
+    still_held = [job for pk, job in mine.items() if pk not in admitted]
+    _record(still_held, progress_label=waiting_label(in_use + len(chosen), allowed))
+    _announce([job for job in chosen if job.pk not in mine] + (still_held if announce_held else []))
+    return chosen
+
+
+def _announce(jobs: list[Job]) -> None:
+    """Show the jobs' nodes as they are now: waiting for a slot (with the label), or queued. A node's card
+    shows its first take's job; a further take's shows in its row of takes when it ends."""
+    jobs = [job for job in jobs if job.variation == 1]
+    nodes = Node.objects.select_related("selected_take").in_bulk([job.node_id for job in jobs if job.node_id])
+    for job in jobs:
+        if job.node_id in nodes:
+            announce.node_status(nodes[job.node_id], job)
 
 
 # Runs per period: a sliding window in Redis ------------------------------------------------------
@@ -161,10 +257,6 @@ def check_run_rate(user) -> None:
 
 def _midnight() -> datetime:
     return timezone.now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def _videos(count: int) -> str:
-    return f"{count} video generation{'' if count == 1 else 's'}"
 
 
 def _seconds_until(moment: datetime) -> int:

@@ -1,8 +1,9 @@
 """Bring RQ back in line with the database, which is the truth about jobs.
 
 Run by every worker at start and then every few seconds (see generation.worker). It repairs what
-a dead worker or a lost Redis leaves behind, and never submits to a provider twice: a job with a
-stored operation is only ever polled, and one whose worker died while it submitted needs attention.
+a dead worker or a lost Redis leaves behind (a generation slot not handed on included), and never
+submits to a provider twice: a job with a stored operation is only ever polled, and one whose
+worker died while it submitted needs attention.
 A worker's death is seen at once, through the step lock it held (generation.steplock).
 """
 
@@ -14,7 +15,7 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from generation import endings, queues, steplock
+from generation import endings, queues, quotas, steplock
 from generation.models import Job, Run
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,9 @@ def reconcile(*, overdue: timedelta = OVERDUE) -> dict[str, int]:
             queues.enqueue([job])
             counts["reenqueued"] += 1
 
+    # A slot handed back by an ending that died before it passed it on (after the pass above, which
+    # would otherwise enqueue the jobs admitted here a second time).
+    counts["admitted"] = quotas.admit_waiting()
     counts["runs_closed"] = _close_runs_without_live_jobs()
     if any(counts.values()):
         logger.info("reconciled jobs: %s", counts)

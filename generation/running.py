@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from assets.media import MediaError
-from generation import announce, costs, endings, queues, steplock
+from generation import announce, costs, endings, queues, quotas, steplock
 from generation.context import RunContext
 from generation.models import Job
 from nodes.graph import GraphNode, cache_key
@@ -267,6 +267,7 @@ def _succeed(job: Job, ctx: RunContext, outputs: dict) -> None:
             # waits for that one), and the card adds this one to its row of takes.
             endings.show_further_take(node)
             endings.finish_runs({job.run_id})
+            queues.enqueue_on_commit(quotas.admit(freed=[job]))  # the slot it held is handed on
             return
         node.selected_take = take
         node.output = outputs
@@ -276,12 +277,14 @@ def _succeed(job: Job, ctx: RunContext, outputs: dict) -> None:
         node.save(update_fields=["selected_take", "output", "cache_key", "status", "error_message", "updated_at"])
         announce.node_output(node, take)
         announce.node_status(node)
-        ready = _release_dependants(job)
+        # What waited on this job runs now (or waits for a generation slot); the slot it held is handed on.
+        ready = quotas.admit(_release_dependants(job), freed=[job])
         endings.finish_runs({job.run_id})
         queues.enqueue_on_commit(ready)
 
 
 def _release_dependants(job: Job) -> list[Job]:
+    """The jobs waiting on `job` whose every input now exists: quotas.admit queues them."""
     released = []
     # In the order the plan made them: a node's first take before its further ones.
     waiting = (
@@ -292,7 +295,5 @@ def _release_dependants(job: Job) -> list[Job]:
     for dependant in waiting:
         statuses = list(Job.objects.filter(pk__in=dependant.depends_on).values_list("status", flat=True))
         if len(statuses) == len(dependant.depends_on) and all(s == Job.Status.SUCCEEDED for s in statuses):
-            dependant.status = Job.Status.QUEUED
-            dependant.save(update_fields=["status"])
             released.append(dependant)
     return released

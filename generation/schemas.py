@@ -34,8 +34,13 @@ class JobOut(Schema):
     run: UUID
     variation: int = Field(description="Which take of its node's run it makes: 1 leads (see a node's variations).")
     status: str = Field(
-        description="waiting, queued, running, succeeded, failed, canceled, or needs_attention (a submit's "
-        "outcome is unknown: the provider may have started and billed it; running the node again submits again)"
+        description="waiting (for its inputs, or for a generation slot: see waits_for_slot), queued, running, "
+        "succeeded, failed, canceled, or needs_attention (a submit's outcome is unknown: the provider may have "
+        "started and billed it; running the node again submits again)"
+    )
+    waits_for_slot: bool = Field(
+        description="Ready, but held back until one of its owner's video generations ends (at most "
+        "MAX_CONCURRENT_GENERATIONS are queued or running at once); progress_label says so."
     )
     queue: str
     provider: str

@@ -176,6 +176,7 @@ def variation_states(node: Node) -> list[VariationState]:
                 "job_id": str(job.id),
                 "status": job.status,
                 "error": job.error_message if job.status != Job.Status.SUCCEEDED else "",
+                "label": job.progress_label if job.status in Job.ACTIVE else "",
                 "take_id": str(take.id) if take else None,
                 "take_number": take.number if take else None,
                 "selected": take is not None and take.id == node.selected_take_id,

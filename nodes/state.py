@@ -60,6 +60,7 @@ class VariationState(TypedDict):
     job_id: UuidText
     status: Annotated[str, Field(description="Its job's status: waiting, queued, running, succeeded, failed...")]
     error: str
+    label: Annotated[str, Field(description="What it is doing while under way (e.g. waiting for a free slot).")]
     take_id: UuidText | None
     take_number: int | None
     selected: bool

@@ -99,7 +99,7 @@ def test_the_cycle_finder_finds_a_cycle_hidden_in_a_function():
 
 
 def test_the_import_reader_sees_imports_inside_functions():
-    source = ROOT / "generation" / "planning.py"
+    source = ROOT / "generation" / "running.py"
     assert "generation.queues" in imported_names(source)
     assert "nodes.graph" in imported_names(source)
     inner = ROOT / "live" / "apps.py"  # its imports are inside ready()

@@ -1,7 +1,9 @@
 """The quota_limits of generation/quotas.py at their boundaries, with the clock frozen: exactly the limit is
 allowed and one more is refused, with the words and details a client reads; what counts as spent
-today; when each limit resets. Runs are planned through the engine (no workers: their jobs stay
-queued), and a refused run leaves no row behind."""
+today; when each limit resets; exactly as many video jobs as there are generation slots queued, the
+rest waiting for one and given it, oldest first, as generations end. Runs are planned through the
+engine (no workers: their jobs stay queued; a prompt a test needs done runs in this process), and a
+refused run leaves no row behind."""
 
 from __future__ import annotations
 
@@ -11,11 +13,15 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from generation import endings, quotas
+from generation import endings, quotas, running
 from generation.models import Job, Run
 from generation.planning import plan_run
+from generation.reconcile import reconcile
+from nodes.models import Node
+from tests.api import Api
 from tests.factories import ProjectFactory
-from tests.graphs import add, wire
+from tests.graphs import add, run_here, wire
+from tests.test_event_contents import committed, heard
 
 pytestmark = pytest.mark.django_db
 
@@ -42,69 +48,166 @@ def refused(owner, project) -> dict:
     return {"message": caught.value.message, "details": caught.value.details}
 
 
-# Concurrent generations -------------------------------------------------------------------------------
+# Generation slots --------------------------------------------------------------------------------------
 
 
-def test_exactly_the_allowed_number_of_generations_may_run_and_one_more_is_refused(alice, quota_limits, redis):
+def ready_film(owner, videos: int = 1, name: str = "Film"):
+    """A film whose prompt has run already: a run of it makes only video jobs, each ready at once."""
+    project = film(owner, videos, name)
+    prompt = Node.objects.get(project=project, type="prompt")
+    run_here(plan_run(project, [prompt.id], user=owner).run, prompt)
+    return project
+
+
+def video_jobs(owner, **filters) -> list[Job]:
+    """`owner`'s video jobs, oldest first (the order in which waiting ones get a slot)."""
+    return list(Job.objects.filter(created_by=owner, queue="video", **filters).order_by("created_at", "id"))
+
+
+def states(jobs) -> list[tuple[str, bool, str]]:
+    return [(job.status, job.waits_for_slot, job.progress_label) for job in jobs]
+
+
+QUEUED = ("queued", False, "")
+
+
+def held(in_use: int, allowed: int) -> tuple[str, bool, str]:
+    return ("waiting", True, f"Waiting for a free generation slot ({in_use} of {allowed} in use)")
+
+
+def test_a_run_needing_more_generations_than_allowed_is_accepted_and_the_excess_waits_for_a_slot(
+    alice, quota_limits, redis
+):
     quota_limits.MAX_CONCURRENT_GENERATIONS = 2
-    plan_run(film(alice, videos=2), [], user=alice)
+    project = ready_film(alice, videos=5)
 
-    answer = refused(alice, film(alice, videos=1, name="One more"))
+    plan = plan_run(project, [], user=alice)
 
-    assert answer == {
-        "message": "This run needs 1 video generation and you have 2 video generations under way; "
-        "at most 2 may run at once. Wait for one to finish (or cancel one), then run again.",
-        "details": {
-            "limit": "concurrent_generations",
-            "resets_at": None,
-            "retry_after_seconds": None,
-            "allowed": 2,
-            "in_use": 2,
-            "requested": 1,
-        },
-    }
+    assert plan.run.status == Run.Status.RUNNING and len(plan.jobs) == 5
+    jobs = video_jobs(alice)
+    assert states(jobs) == [QUEUED, QUEUED, held(2, 2), held(2, 2), held(2, 2)]  # exactly the limit, oldest first
+    assert set(Node.objects.filter(project=project, type="video").values_list("status", flat=True)) == {"queued"}
+    # What the API says of a node and of a job held back: queued, and why it does not start.
+    api = Api(alice)
+    waiting = jobs[-1]
+    node = api.get(f"/projects/{project.id}/nodes/{waiting.node_id}").json()
+    assert (node["status"], node["job_id"], node["progress_label"]) == (
+        "queued",
+        str(waiting.id),
+        "Waiting for a free generation slot (2 of 2 in use)",
+    )
+    job = api.get(f"/jobs/{waiting.id}").json()
+    assert (job["status"], job["waits_for_slot"], job["progress_label"]) == held(2, 2)
+    assert (api.get(f"/jobs/{jobs[0].id}").json()["waits_for_slot"]) is False
 
 
-def test_the_refusal_counts_the_run_s_videos_in_words(alice, quota_limits, redis):
+def test_videos_released_by_their_input_take_the_free_slots_and_the_rest_show_why_they_wait(
+    alice, quota_limits, redis, django_capture_on_commit_callbacks
+):
+    quota_limits.MAX_CONCURRENT_GENERATIONS = 2
+    project = film(alice, videos=3)
+    plan = plan_run(project, [], user=alice)
+    assert states(video_jobs(alice)) == [("waiting", False, "")] * 3  # waiting for the prompt, holding no slot
+    prompt = Node.objects.get(project=project, type="prompt")
+
+    _, sent = heard(project.id, committed(django_capture_on_commit_callbacks, lambda: run_here(plan.run, prompt)))
+
+    jobs = video_jobs(alice)
+    assert states(jobs) == [QUEUED, QUEUED, held(2, 2)]
+    # The held node's card is told why it waits.
+    statuses = [e["node"] for e in sent if e["type"] == "node.status" and e["node"]["id"] == str(jobs[2].node_id)]
+    assert [(n["status"], n["job_id"], n["progress_label"]) for n in statuses] == [
+        ("queued", str(jobs[2].id), "Waiting for a free generation slot (2 of 2 in use)")
+    ]
+
+
+@pytest.mark.parametrize(
+    "end",
+    [
+        lambda job: endings.cancel(job, "Canceled by the test."),
+        lambda job: endings.fail(job, "provider_error", "The provider said no."),
+        lambda job: endings.needs_attention(job, "the connection dropped"),
+    ],
+    ids=["canceled", "failed", "needs_attention"],
+)
+def test_an_ended_generation_hands_its_slot_to_the_oldest_waiting_one_in_any_project(
+    alice, quota_limits, redis, django_capture_on_commit_callbacks, end
+):
     quota_limits.MAX_CONCURRENT_GENERATIONS = 1
-    plan_run(film(alice, videos=1), [], user=alice)
+    first, second, third = ready_film(alice), ready_film(alice, name="Second"), ready_film(alice, name="Third")
+    for project in (first, second, third):
+        plan_run(project, [], user=alice)
+    running_one, older, newer = video_jobs(alice)
+    assert states([running_one, older, newer]) == [QUEUED, held(1, 1), held(1, 1)]
 
-    answer = refused(alice, film(alice, videos=2, name="Two more"))
+    _, sent = heard(second.id, committed(django_capture_on_commit_callbacks, lambda: end(running_one)))
 
-    assert answer["message"].startswith("This run needs 2 video generations and you have 1 video generation under way")
+    assert states(video_jobs(alice, status__in=Job.ACTIVE)) == [QUEUED, held(1, 1)]
+    older.refresh_from_db()
+    newer.refresh_from_db()
+    assert states([older, newer]) == [QUEUED, held(1, 1)]
+    # The card of the node that got the slot no longer says it waits.
+    (shown,) = [e["node"] for e in sent if e["type"] == "node.status"]
+    assert (shown["id"], shown["status"], shown["progress_label"]) == (str(older.node_id), "queued", "")
 
 
-def test_an_ended_generation_frees_its_place(alice, quota_limits, redis):
+def test_a_job_canceled_while_it_waits_for_a_slot_is_never_given_one(alice, quota_limits, redis):
     quota_limits.MAX_CONCURRENT_GENERATIONS = 1
-    plan_run(film(alice), [], user=alice)
-    second = film(alice, name="Second")
-    refused(alice, second)
+    project = ready_film(alice, videos=3)
+    plan_run(project, [], user=alice)
+    running_one, canceled, last = video_jobs(alice)
+    api = Api(alice)
 
-    endings.cancel(Job.objects.get(created_by=alice, queue="video"), "Canceled by the test.")
+    answer = api.post(f"/jobs/{canceled.id}/cancel").json()
 
-    assert plan_run(second, [], user=alice).run is not None
+    assert (answer["status"], answer["waits_for_slot"], answer["progress_label"]) == ("canceled", False, "")
+    assert Node.objects.get(pk=canceled.node_id).status == Node.Status.CANCELED
+    assert api.post(f"/jobs/{running_one.id}/cancel").status_code == 200
+    assert states(video_jobs(alice, status__in=Job.ACTIVE)) == [QUEUED]
+    assert video_jobs(alice, status__in=Job.ACTIVE)[0].pk == last.pk  # the slot skipped the canceled one
+    running.run_job(str(canceled.id))  # a stray delivery: it is not queued, so nothing runs
+    canceled.refresh_from_db()
+    assert (canceled.status, canceled.attempts, canceled.started_at) == ("canceled", 0, None)
 
 
-def test_a_run_without_video_is_not_held_back_by_busy_generations(alice, quota_limits, redis):
+def test_the_reconciler_gives_a_free_slot_nobody_handed_on_to_the_oldest_waiting_job(alice, quota_limits, redis):
     quota_limits.MAX_CONCURRENT_GENERATIONS = 1
-    plan_run(film(alice), [], user=alice)
+    plan_run(ready_film(alice, videos=4), [], user=alice)
+    assert states(video_jobs(alice)) == [QUEUED, held(1, 1), held(1, 1), held(1, 1)]
+    # A slot frees without an ending to hand it on (here the limit is raised; a crash does the same).
+    quota_limits.MAX_CONCURRENT_GENERATIONS = 3
+
+    counts = reconcile()
+
+    assert counts["admitted"] == 2
+    assert states(video_jobs(alice)) == [QUEUED, QUEUED, QUEUED, held(1, 1)]
+    assert reconcile()["admitted"] == 0  # full again: nothing more
+
+
+def test_a_run_without_video_is_never_held_back_by_busy_generations(alice, quota_limits, redis):
+    quota_limits.MAX_CONCURRENT_GENERATIONS = 1
+    plan_run(ready_film(alice), [], user=alice)
     words = ProjectFactory(owner=alice, name="Words only")
     add(words, "prompt", text="A line")
 
-    assert plan_run(words, [], user=alice).run.jobs.count() == 1
+    (job,) = plan_run(words, [], user=alice).run.jobs.all()
+
+    assert (job.queue, job.status, job.waits_for_slot) == ("text", "queued", False)
 
 
-def test_no_limit_means_no_limit(alice, quota_limits, redis):
-    plan_run(film(alice, videos=3), [], user=alice)
+def test_no_limit_means_no_job_waits_for_a_slot(alice, quota_limits, redis):
+    plan_run(ready_film(alice, videos=3), [], user=alice)
 
-    assert plan_run(film(alice, videos=3, name="Three more"), [], user=alice).run.jobs.count() == 4
+    assert states(video_jobs(alice)) == [QUEUED] * 3
 
 
-def test_another_user_s_generations_do_not_count(alice, bob, quota_limits, redis):
+def test_another_user_s_generations_do_not_take_my_slots(alice, bob, quota_limits, redis):
     quota_limits.MAX_CONCURRENT_GENERATIONS = 1
-    plan_run(film(bob), [], user=bob)
+    plan_run(ready_film(bob), [], user=bob)
 
-    assert plan_run(film(alice), [], user=alice).run is not None
+    plan_run(ready_film(alice), [], user=alice)
+
+    assert states(video_jobs(alice)) == [QUEUED] and states(video_jobs(bob)) == [QUEUED]
 
 
 # Daily spend -------------------------------------------------------------------------------------------
@@ -130,6 +233,20 @@ def test_spend_up_to_exactly_the_daily_limit_is_allowed_and_beyond_it_refused(al
             "requested": "1.60",
         },
     }
+
+
+@time_machine.travel(EVENING, tick=False)
+def test_the_daily_limit_refuses_up_front_what_waiting_for_slots_would_not_make_affordable(alice, quota_limits, redis):
+    quota_limits.MAX_CONCURRENT_GENERATIONS = 1
+    quota_limits.DAILY_SPEND_LIMIT_USD = PRICE * 2
+
+    answer = refused(alice, ready_film(alice, videos=3, name="Too much"))  # rows unchanged: checked in refused
+
+    assert answer["details"]["limit"] == "daily_spend" and answer["details"]["requested"] == "4.80"
+    plan_run(ready_film(alice, videos=2), [], user=alice)  # exactly the limit: one runs, one waits
+    assert states(video_jobs(alice)) == [QUEUED, held(1, 1)]
+    assert quotas.spent_today(Job.objects.filter(created_by=alice)) == PRICE * 2  # the waiting one counts
+    assert refused(alice, ready_film(alice, name="One more"))["details"]["spent"] == "3.20"
 
 
 def test_spent_today_counts_what_runs_will_cost_what_ended_ones_cost_and_nothing_of_yesterday(

@@ -244,7 +244,8 @@ function variationChoice(take, canEdit) {
   if (take.status === "failed" || take.status === "needs_attention") {
     return `<span class="variation-error" title="${escape(take.error)}">${escape(take.status.replace("_", " "))}</span>`;
   }
-  return `<span class="muted small">${escape(VARIATION_STATUS[take.status] || take.status)}</span>`;
+  const doing = VARIATION_STATUS[take.status] || take.status;
+  return `<span class="muted small" title="${escape(take.label)}">${escape(take.label && take.status === "waiting" ? "waiting for a slot" : doing)}</span>`;
 }
 
 export function variationsHtml(node, canEdit) {
