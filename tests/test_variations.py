@@ -231,3 +231,31 @@ def test_veo_gets_one_request_per_take_and_a_lost_answer_costs_that_take_alone(p
         ("succeeded", False),
         ("needs_attention", True),
     ]
+
+
+def test_takes_beyond_the_generation_slots_wait_their_turn_and_the_card_follows_the_first(
+    project, alice, redis, settings
+):
+    settings.MAX_CONCURRENT_GENERATIONS = 2
+    settings.PROVIDERS = {**settings.PROVIDERS, "video": "simulated"}
+    settings.SIMULATED_PROVIDER = {**settings.SIMULATED_PROVIDER, "latency": 0.0, "failures": []}
+    _, video = text_to_video(project, variations=3, duration_seconds=4)
+
+    run = plan_run(project, [video.id], user=alice).run
+    prompt_job = Job.objects.get(run=run, node__type="prompt")
+    running.run_job(str(prompt_job.id))
+
+    held = dict(Job.objects.filter(run=run, node=video).values_list("variation", "waits_for_slot"))
+    assert held == {1: False, 2: False, 3: True}  # two slots: the first two takes start, the third waits
+    state = Api(alice).get(f"/projects/{project.id}/nodes/{video.id}").json()
+    assert state["job_id"] == str(Job.objects.get(run=run, node=video, variation=1).id)
+    assert [take["label"].startswith("Waiting for a free generation slot") for take in state["variations"]] == [
+        False,
+        False,
+        True,
+    ]
+
+    run = run_all_here(run)
+
+    assert run.status == Run.Status.SUCCEEDED
+    assert video.takes.count() == 3 and submit_count("simulated") == 3
