@@ -24,7 +24,7 @@ from nodes.models import Edge, Node, Note
 from nodes.registry import NODE_TYPES
 from nodes.types.storyboard import Shot, StoryboardParams
 
-COLUMN, ROW = 300, 230  # canvas units between the shots' columns and the roles' rows
+COLUMN, ROW = 300, 380  # canvas units between the shots' columns and the roles' rows: room for a card with its output
 ROWS = {"prompt": 0, "keyframe": 1, "video": 2}
 
 

@@ -264,7 +264,8 @@ def set_node_status(job: Job, status: str, error: str = "") -> None:
         show_further_take(Node.objects.select_related("selected_take").get(pk=job.node_id))
         return
     with transaction.atomic():
-        node = Node.objects.select_for_update(of=("self",)).select_related("selected_take").get(pk=job.node_id)
+        locked = Node.objects.select_for_update(of=("self",), no_key=True)  # key columns never change
+        node = locked.select_related("selected_take").get(pk=job.node_id)
         node.status = status
         node.error_message = error
         node.save(update_fields=["status", "error_message", "updated_at"])

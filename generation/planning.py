@@ -94,7 +94,8 @@ def plan_run(project: Project, targets=None, *, user=None, dry_run: bool = False
     """
     with transaction.atomic():
         # One planner per project at a time: two identical requests at once make one set of jobs.
-        Project.objects.select_for_update().get(pk=project.pk)
+        # (FOR NO KEY UPDATE, as graph writes take it: see nodes.services.lock_graph.)
+        Project.objects.select_for_update(no_key=True).get(pk=project.pk)
         nodes = {str(node.id): node for node in Node.objects.filter(project=project).select_related("selected_take")}
         graph = load_graph(project)
         target_ids = [str(target) for target in targets] if targets else list(nodes)

@@ -232,7 +232,7 @@ def _succeed(job: Job, ctx: RunContext, outputs: dict) -> None:
     # A kept video was paid for by the canceled job it comes from, and is counted there: once.
     spent = Decimal("0") if job.state.get("kept_from") else costs.total(ctx.usages, provider["provider"])
     with queues.project_lock(job.project_id), transaction.atomic():
-        node = Node.objects.select_for_update().get(pk=job.node_id)
+        node = Node.objects.select_for_update(no_key=True).get(pk=job.node_id)  # key columns never change
         succeeded = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
             status=Job.Status.SUCCEEDED,
             outputs=outputs,

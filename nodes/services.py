@@ -34,10 +34,14 @@ class GoneMeanwhile(ApiError):
 def lock_graph(project_id) -> None:
     """Serialise writes to one project's graph on its row (as run planning does): the checks of
     one write (a free port, no loop, the next order) and its change are never interleaved with
-    another's. Call inside the write's transaction; the lock is held until it commits."""
+    another's. Call inside the write's transaction; the lock is held until it commits.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: writers still wait for each other, but a commit elsewhere of a row
+    that refers to the project (a worker's job, take or asset; PostgreSQL checks the key at commit with
+    a key-share lock) does not wait for the writer, which could be waiting for that worker's node."""
     from projects.models import Project
 
-    Project.objects.select_for_update().filter(pk=project_id).values_list("pk", flat=True).first()
+    Project.objects.select_for_update(no_key=True).filter(pk=project_id).values_list("pk", flat=True).first()
 
 
 def current(model, instance, what: str):

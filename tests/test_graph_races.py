@@ -161,3 +161,40 @@ def test_importing_while_connecting(editors, project):
         assert Node.objects.filter(project=project).count() == 2  # the document's graph, and only it
         assert Edge.objects.filter(project=project).count() == 1
     assert_graph_valid(project)
+
+
+def test_a_graph_write_under_way_never_blocks_a_commit_that_refers_to_the_project(project, alice, redis):
+    """The graph's lock serialises writers, but a row that merely refers to the project (a job a worker
+    writes, a take, an asset) is checked by PostgreSQL at commit with a key-share lock on the project's
+    row: a writer holding the project FOR UPDATE made that commit wait, and with the worker holding a node
+    the writer wanted, PostgreSQL found a deadlock and the user's edit answered 503 (seen in CI)."""
+    from django.db import transaction
+
+    from actions.editing import update_node
+
+    prompt = Node.objects.create(project=project, type="prompt", params={"text": "first"})
+    holding, done = threading.Event(), threading.Event()
+
+    def edit_and_hold():
+        try:
+            with transaction.atomic():
+                update_node(Node.objects.get(pk=prompt.pk), alice, prompt.version, {"params": {"text": "second"}})
+                holding.set()
+                done.wait(timeout=20)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=edit_and_hold)
+    writer.start()
+    try:
+        assert holding.wait(timeout=20)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '3s'")
+            # Deferred foreign keys are checked here, at commit: it must not wait for the editor.
+            Node.objects.create(project=project, type="prompt", params={"text": "made meanwhile"})
+    finally:
+        done.set()
+        writer.join()
+    assert Node.objects.get(pk=prompt.pk).params == {"text": "second"}
+    assert Node.objects.filter(project=project).count() == 2

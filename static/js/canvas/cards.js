@@ -130,7 +130,7 @@ function shotList(node) {
   const rows = shots
     .map((shot, index) => `<li data-shot-row><span class="shot-len">${index + 1} · ${escape(shot.seconds)} s${shot.continues ? " · continues" : ""}</span> ${escape(shot.description)}</li>`)
     .join("");
-  return `<ol class="shot-list" data-shot-list aria-label="Shots">${rows}</ol><p class="muted small">${shots.length} shots, ${total} s${node.params?.shots?.length ? " · edited" : ""}</p>`;
+  return `<ol class="shot-list" data-shot-list aria-label="Shots">${rows}</ol><p class="muted small">${shots.length} shot${shots.length === 1 ? "" : "s"}, ${total} s${node.params?.shots?.length ? " · edited" : ""}</p>`;
 }
 
 const FILE_NODES = ["image", "audio", "clip"];

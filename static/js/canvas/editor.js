@@ -285,7 +285,10 @@ export class Editor {
   // A save made in the inspector (by htmx): recorded so that it can be undone like any other edit.
   recordSettings(id, before, after) {
     const schema = this.store.type(this.store.nodes.get(id)?.type)?.params_schema?.properties || {};
-    const complete = (params) => Object.fromEntries(Object.keys({ ...before.params, ...after.params }).map((key) => [key, key in params ? params[key] : (schema[key]?.default ?? null)]));
+    // A setting absent on one side had its default there (a list made by a factory, like a storyboard's
+    // shots, has none in the schema: an empty one), so undo and redo send it explicitly.
+    const fallback = (property) => property?.default ?? (property?.type === "array" ? [] : null);
+    const complete = (params) => Object.fromEntries(Object.keys({ ...before.params, ...after.params }).map((key) => [key, key in params ? params[key] : fallback(schema[key])]));
     const beforeFull = { title: before.title, params: complete(before.params) };
     const afterFull = { title: after.title, params: complete(after.params) };
     this.history.record({

@@ -139,6 +139,11 @@ export function installInspector({ root, store, editor, toast, me }) {
   });
 
   store.register("node.updated", refresh);
+  // A new take of the shown node (its run ended): what the form shows from it (a storyboard's planned
+  // shots, the takes) is loaded again, unless this user has typing not yet saved there.
+  store.register("node.output", (event) => {
+    if (event.node.id === inspected && !autosave.busy) inspect(inspected, { reload: true });
+  });
   store.register("node.deleted", (event) => event.node_id === inspected && inspect(null));
 
   return {
