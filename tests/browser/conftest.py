@@ -149,3 +149,22 @@ def set_param(page: Page, name: str, value: str) -> None:
     else:
         field.fill(value)
     page.wait_for_selector("#inspector [data-save-state=saved]", timeout=10_000)
+
+
+def storyboard_on_canvas(page: Page, base: str, username: str, project_name: str, brief: str, **params):
+    """A Prompt holding `brief` wired into a Storyboard (with `params`) below it, in a new project of a
+    new user, who logs in and opens it: the storyboard node and its card."""
+    from tests.factories import PASSWORD, ProjectFactory, UserFactory
+    from tests.graphs import add, wire
+
+    user = UserFactory(username=username)
+    project = ProjectFactory(owner=user, name=project_name)
+    prompt = add(project, "prompt", "Brief", text=brief)
+    board = add(project, "storyboard", f"{project_name} storyboard", **params)
+    prompt.x, prompt.y, board.x, board.y = 40, 60, 40, 330
+    prompt.save()
+    board.save()
+    wire(prompt, "text", board, "brief")
+    log_in(page, base, user.username, PASSWORD)
+    open_canvas(page, base, project.id)
+    return board, page.locator(f'[data-node-id="{board.id}"]')

@@ -10,12 +10,10 @@ import pytest
 from django.conf import settings
 
 from nodes.models import Node
-from tests.browser.conftest import log_in, open_canvas
+from tests.browser.conftest import storyboard_on_canvas
 from tests.browser.harness import daphne
-from tests.factories import PASSWORD, ProjectFactory, UserFactory
 from tests.fakes.openai import OpenAIFake
 from tests.fakes.server import Accept
-from tests.graphs import add, wire
 from tests.workers import wait_for, worker_environment
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -35,17 +33,7 @@ def descriptions(page) -> list[str]:
 
 def storyboard_in_inspector(page, base: str):
     """A storyboard with its shots written, wired to a brief, selected: its shot editor shown."""
-    user = UserFactory(username="writer")
-    project = ProjectFactory(owner=user, name="Ridge")
-    brief = add(project, "prompt", "Brief", text=BRIEF)
-    board = add(project, "storyboard", "Ridge storyboard", shots=SHOTS)
-    brief.x, brief.y, board.x, board.y = 40, 60, 40, 330
-    brief.save()
-    board.save()
-    wire(brief, "text", board, "brief")
-    log_in(page, base, user.username, PASSWORD)
-    open_canvas(page, base, project.id)
-    card = page.locator(f'[data-node-id="{board.id}"]')
+    board, card = storyboard_on_canvas(page, base, "writer", "Ridge", BRIEF, shots=SHOTS)
     card.locator(".node-head").click()
     page.wait_for_selector("#inspector [data-shots-editor]")
     return board, card

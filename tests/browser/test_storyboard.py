@@ -7,7 +7,7 @@ from PIL import Image, ImageStat
 from assets import media
 from assets.models import Asset
 from nodes.models import Node, Note
-from tests.browser.conftest import SCREENSHOTS, log_in, open_canvas, set_param
+from tests.browser.conftest import SCREENSHOTS, log_in, open_canvas, set_param, storyboard_on_canvas
 from tests.factories import PASSWORD, ProjectFactory, UserFactory
 from tests.graphs import add, upload, wire
 from tests.workers import wait_for
@@ -19,17 +19,8 @@ BRIEF = "A 24-second ad for a trail-running shoe: a runner crosses a misty ridge
 
 def test_plan_edit_expand_and_undo_a_storyboard(page, app_server, workers, shot):
     workers.start(1)
-    user = UserFactory(username="director")
-    project = ProjectFactory(owner=user, name="Shoe ad")
-    brief = add(project, "prompt", "Brief", text=BRIEF)
-    board = add(project, "storyboard", "Shoe ad storyboard", seconds=24)
-    brief.x, brief.y, board.x, board.y = 40, 60, 40, 330
-    brief.save()
-    board.save()
-    wire(brief, "text", board, "brief")
-    log_in(page, app_server, user.username, PASSWORD)
-    open_canvas(page, app_server, project.id)
-    card = page.locator(f'[data-node-id="{board.id}"]')
+    board, card = storyboard_on_canvas(page, app_server, "director", "Shoe ad", BRIEF, seconds=24)
+    project = board.project
 
     card.locator("[data-action=run]").click()
     page.click("dialog[open] [data-confirm-run]")

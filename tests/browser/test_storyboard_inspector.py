@@ -5,9 +5,7 @@ ones), adding a shot keeps the planned ones, and undo takes the edit back to the
 import pytest
 
 from nodes.models import Node
-from tests.browser.conftest import log_in, open_canvas
-from tests.factories import PASSWORD, ProjectFactory, UserFactory
-from tests.graphs import add, wire
+from tests.browser.conftest import storyboard_on_canvas
 from tests.workers import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -15,17 +13,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 def test_the_open_inspector_shows_the_planned_shots_and_adding_one_keeps_them(page, app_server, workers, shot):
     workers.start(1)
-    user = UserFactory(username="planner")
-    project = ProjectFactory(owner=user, name="Coffee ad")
-    brief = add(project, "prompt", "Brief", text="A 12-second ad for a coffee brand: steam over a mug at dawn")
-    board = add(project, "storyboard", "Storyboard", seconds=12)
-    brief.x, brief.y, board.x, board.y = 40, 60, 40, 330
-    brief.save()
-    board.save()
-    wire(brief, "text", board, "brief")
-    log_in(page, app_server, user.username, PASSWORD)
-    open_canvas(page, app_server, project.id)
-    card = page.locator(f'[data-node-id="{board.id}"]')
+    brief = "A 12-second ad for a coffee brand: steam over a mug at dawn"
+    board, card = storyboard_on_canvas(page, app_server, "planner", "Coffee ad", brief, seconds=12)
     card.locator(".node-head").click()
     page.locator("#inspector [data-no-shots]").wait_for(timeout=10_000)
 
