@@ -144,12 +144,10 @@ def cancel(job: Job, reason: str) -> bool:
         job = Job.objects.select_for_update(of=("self",)).select_related("node").get(pk=job.pk)
         if job.status not in Job.ACTIVE:
             return False
-        further = Job.objects.none()
-        if job.variation == 1:
-            further = Job.objects.select_for_update(of=("self",)).filter(
-                run_id=job.run_id, node_id=job.node_id, variation__gt=1, status__in=Job.ACTIVE
-            )
-        stopped = [job, *further]
+        further = Job.objects.select_for_update(of=("self",)).filter(
+            run_id=job.run_id, node_id=job.node_id, variation__gt=1, status__in=Job.ACTIVE
+        )
+        stopped = [job, *(further if job.variation == 1 else [])]  # lazy: read only for a first take
         for each in stopped:
             _stop(each, reason)
         canceled = _cancel_dependants(job, f"Not run: {job.node} was canceled.")
